@@ -1,0 +1,201 @@
+"""Demo data: a partner with two sub-partners, templates, customers in every status, subscribers.
+
+Idempotent: ids are derived from fixed names, and nothing is written when the demo partner exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.catalogue import CATALOGUE
+from domain.ids import Kind
+from domain.locales import resolve_locale
+from domain.models import (
+    Address,
+    AuthMode,
+    Customer,
+    CustomerPackage,
+    CustomerStatus,
+    Location,
+    OnboardingTemplate,
+    OrgKind,
+    PackageStatus,
+    Partner,
+    ProvisioningError,
+    SubPartnerState,
+    Subscriber,
+    SubscriberStatus,
+)
+from domain.repositories import Repositories
+
+
+def demo_id(kind: Kind, name: str) -> str:
+    return f"{kind.value}_{hashlib.sha1(f'demo:{name}'.encode()).hexdigest()[:24]}"
+
+
+DEMO_PARTNER_ID = demo_id(Kind.PARTNER, "Demo Telecom")
+DEMO_SUB_PARTNER_IDS = (demo_id(Kind.PARTNER, "Northwind Resellers"), demo_id(Kind.PARTNER, "Contoso Connect"))
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    created: bool
+    partner_id: str
+    sub_partner_ids: tuple[str, ...]
+
+
+_COMPANIES = [
+    ("Acme Dental", "US", "en"), ("Blue Harbor Logistics", "US", "en_US"), ("Cedar & Pine Law", "CA", "fr"),
+    ("Delta Bakeries", "GB", "en"), ("Edelweiss Treuhand", "DE", "de"), ("Fjord Analytics", "NO", "nb_NO"),
+    ("Girasole Arredamenti", "IT", "it"), ("Hanami Clinic", "JP", "ja"), ("Iberia Tapas Group", "ES", "es"),
+    ("Jacaranda Schools", "AU", "en_AU"), ("Kiwi Outdoor", "NZ", "en"), ("Lisboa Seguros", "PT", "pt"),
+    ("Maple Ridge Dental", "CA", "en_CA"), ("Nordlys Energi", "DK", "da"), ("Orchid Spa", "SG", "en"),
+    ("Pampas Vinos", "AR", "es"), ("Quetzal Travel", "MX", "es_MX"), ("Rosa Floristik", "AT", "de"),
+    ("Sakura Sushi Bar", "JP", "ja_JP"), ("Tulip Mobility", "NL", "nl"), ("Uppsala Bygg", "SE", "sv"),
+    ("Vistula Logistyka", "PL", "pl"), ("Warsaw Web Studio", "PL", "pl_PL"), ("Xochimilco Imports", "MX", "es"),
+    ("Yarra Coffee Roasters", "AU", "en"), ("Zephyr Wind Farms", "GB", "en_GB"), ("Bogotá Diseño", "CO", "es_CO"),
+    ("Jakarta Batik House", "ID", "id"), ("Praha Pivovar", "CZ", "cs"), ("Budapest Bistro", "HU", "hu"),
+]
+_FIRST = ["Ana", "Ben", "Chloé", "Dev", "Eun", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kai", "Lena", "Mateo",
+          "Nia", "Omar", "Priya", "Quinn", "Rui", "Sofia", "Tomás"]
+_LAST = ["Silva", "Müller", "Rossi", "Tanaka", "Kowalski", "Dubois", "Nguyen", "García", "Smith", "Jensen"]
+_PACKAGE_SETS = [
+    ["webex_calling", "webex_meetings"], ["webex_suite", "attendant_console"], ["webex_calling_standard"],
+    ["webex_voice", "cisco_calling_plan"], ["webex_meetings"], ["cx_essentials", "webex_calling"],
+    ["common_area_calling", "webex_calling", "cisco_calling_plan"],
+]
+_TIMEZONES = {"US": "America/New_York", "CA": "America/Toronto", "GB": "Europe/London", "DE": "Europe/Berlin",
+              "JP": "Asia/Tokyo", "AU": "Australia/Sydney", "NZ": "Pacific/Auckland", "SG": "Asia/Singapore",
+              "MX": "America/Mexico_City", "AR": "America/Argentina/Buenos_Aires", "CO": "America/Bogota",
+              "ID": "Asia/Jakarta"}
+
+# Subscriber and package states that go with each customer status.
+_SUBSCRIBER_STATE = {
+    CustomerStatus.PROVISIONING: SubscriberStatus.PROVISIONING,
+    CustomerStatus.PENDING_RPL_REVIEW: SubscriberStatus.PROVISIONING,
+    CustomerStatus.PROVISIONED: SubscriberStatus.PROVISIONED,
+    CustomerStatus.PROVISIONED_WITH_ERRORS: SubscriberStatus.PROVISIONED,
+    CustomerStatus.UPDATING: SubscriberStatus.PROVISIONED,
+    CustomerStatus.DELETING: SubscriberStatus.DELETING,
+    CustomerStatus.ERROR: SubscriberStatus.ERROR,
+}
+
+
+async def seed_demo(repos: Repositories) -> SeedResult:
+    if await repos.partners.get(DEMO_PARTNER_ID) is not None:
+        return SeedResult(False, DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS)
+    rng = random.Random(20261122)
+    now = repos.clock.now()
+    start = now - timedelta(days=120)
+
+    parent = Partner(_id=DEMO_PARTNER_ID, kind=OrgKind.PARTNER, name="Demo Telecom", subscriptionId="Sub-DEMO-0001",
+                     delayedBillingEnabled=True, createdAt=start)
+    subs = [
+        Partner(_id=DEMO_SUB_PARTNER_IDS[0], kind=OrgKind.SUB_PARTNER, name="Northwind Resellers",
+                subscriptionId=parent.subscription_id, parentId=parent.id,
+                provisioningState=SubPartnerState.ACTIVE, billingStartDate=(start + timedelta(days=1)).date(),
+                delayedBillingEnabled=True, adminEmail="admin@northwind.example", createdAt=start + timedelta(days=1)),
+        Partner(_id=DEMO_SUB_PARTNER_IDS[1], kind=OrgKind.SUB_PARTNER, name="Contoso Connect",
+                subscriptionId=parent.subscription_id, parentId=parent.id,
+                provisioningState=SubPartnerState.SUSPENDED, billingStartDate=(start + timedelta(days=2)).date(),
+                delayedBillingEnabled=True, adminEmail="admin@contoso.example", createdAt=start + timedelta(days=2)),
+    ]
+
+    def template(owner: Partner, name: str, country: str, language: str, mode: AuthMode, day: int
+                 ) -> OnboardingTemplate:
+        return OnboardingTemplate(
+            _id=demo_id(Kind.TEMPLATE, f"{owner.name}/{name}"), ownerOrgId=owner.id, rootOrgId=owner.root_id,
+            provisioningId=str(uuid.UUID(hashlib.md5(f"demo:{owner.name}/{name}".encode()).hexdigest())),
+            name=name, country=country, language=language, authMode=mode,
+            idpEntityId="https://idp.demo-telecom.example/saml" if mode is AuthMode.PARTNER_SAML else None,
+            brandName=owner.name, restrictAdminInviteEmailsOnAttach=False, disableWebexCalling1to1=False,
+            createdAt=start + timedelta(days=day))
+
+    templates = [
+        template(parent, "Small business (Americas)", "US", "en_US", AuthMode.WEBEX, 3),
+        template(parent, "Enterprise SSO (Europe)", "DE", "de_DE", AuthMode.PARTNER_SAML, 4),
+        template(subs[0], "Northwind standard", "GB", "en_GB", AuthMode.WEBEX, 5),
+        template(subs[1], "Contoso standard", "US", "en_US", AuthMode.WEBEX, 6),
+    ]
+    owners = [(parent, templates[i % 2]) for i in range(20)] + [(subs[0], templates[2])] * 6 + \
+             [(subs[1], templates[3])] * 4
+    statuses = list(CustomerStatus)
+
+    customers: list[Customer] = []
+    locations: list[Location] = []
+    subscribers: list[Subscriber] = []
+    for i, ((owner, tpl), (company, country, lang)) in enumerate(zip(owners, _COMPANIES, strict=True)):
+        status = statuses[i % len(statuses)]
+        created = start + timedelta(days=10 + i * 3, hours=rng.randrange(24), minutes=rng.randrange(60))
+        changed = created + timedelta(minutes=rng.randrange(5, 600))
+        package_names = _PACKAGE_SETS[i % len(_PACKAGE_SETS)]
+        packages = [_package(name, status, limit=25 if j == 0 and i % 4 == 0 else None)
+                    for j, name in enumerate(package_names)]
+        locale = resolve_locale(lang, tpl.country, tpl.language) or tpl.language
+        domain_name = company.lower().replace(" & ", "-").replace(" ", "-").encode("ascii", "ignore").decode()
+        address = Address(addressLine1=f"{10 + i} Demo Street", city=f"{company.split()[0]} City",
+                          zipOrPostalCode=f"{10000 + i * 17}", country=country)
+        errors = [ProvisioningError(code="RPL_REJECTED", message="restricted-party review rejected")] \
+            if status is CustomerStatus.ERROR else []
+        customer = Customer(
+            _id=demo_id(Kind.CUSTOMER, company), ownerOrgId=owner.id, rootOrgId=owner.root_id, templateId=tpl.id,
+            externalId=f"EXT-{1000 + i}",
+            orgId=str(uuid.UUID(int=rng.getrandbits(128))) if status not in _UNPROVISIONED else None,
+            name=company, primaryEmail=f"it@{domain_name}.example", language=locale, address=address,
+            packages=packages, meetingsTimezone=_TIMEZONES.get(country, "Europe/Berlin"), status=status,
+            errors=errors, version=1 + i % 4, createdAt=created, updatedAt=changed, lastStatusChange=changed,
+        )
+        customers.append(customer)
+        hq = None
+        if any(CATALOGUE[p].calling or p == "common_area_calling" for p in package_names):
+            hq = Location(_id=demo_id(Kind.LOCATION, company), customerId=customer.id, ownerOrgId=owner.id,
+                          rootOrgId=owner.root_id, name="Headquarters", address=address,
+                          timezone=_TIMEZONES.get(country, "Europe/Berlin"), language=locale, isHeadquarters=True,
+                          createdAt=created)
+            locations.append(hq)
+        user_packages = [p for p in package_names if CATALOGUE[p].assignable_to_users]
+        for n in range(4 + (i * 5) % 6):
+            first, last = _FIRST[(i + n) % len(_FIRST)], _LAST[(i * 3 + n) % len(_LAST)]
+            package = user_packages[n % len(user_packages)]
+            calling = CATALOGUE[package].calling
+            subscribers.append(Subscriber(
+                _id=demo_id(Kind.SUBSCRIBER, f"{company}/{n}"), customerId=customer.id, ownerOrgId=owner.id,
+                rootOrgId=owner.root_id,
+                email=f"{first}.{last}.{n}@{domain_name}.example".lower().encode("ascii", "ignore").decode(),
+                firstName=first, lastName=last, package=package,
+                extension=f"{100 + n}" if calling else None,
+                primaryPhoneNumber=f"+1555{i:03d}{n:04d}" if calling and n % 2 == 0 else None,
+                locationId=hq.id if calling and hq else None, isAdmin=n == 0,
+                status=_SUBSCRIBER_STATE[status],
+                errors=[ProvisioningError(code="RPL_REJECTED", message="the customer was not provisioned")]
+                if status is CustomerStatus.ERROR else [],
+                version=1, createdAt=created + timedelta(minutes=10 + n), lastStatusChange=changed + timedelta(minutes=n),
+            ))
+
+    await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs)])
+    await repos.templates.insert_many([t.to_doc() for t in templates])
+    await repos.customers.insert_customers(customers)
+    await repos.locations.insert_many([loc.to_doc() for loc in locations])
+    await repos.subscribers.insert_many([s.to_doc() for s in subscribers])
+    return SeedResult(True, parent.id, tuple(s.id for s in subs))
+
+
+_UNPROVISIONED = (CustomerStatus.PROVISIONING, CustomerStatus.PENDING_RPL_REVIEW, CustomerStatus.ERROR)
+
+
+def _package(name: str, status: CustomerStatus, limit: int | None) -> CustomerPackage:
+    package_status = {
+        CustomerStatus.PROVISIONING: PackageStatus.PROVISIONING,
+        CustomerStatus.PENDING_RPL_REVIEW: PackageStatus.PROVISIONING,
+        CustomerStatus.DELETING: PackageStatus.DELETING,
+        CustomerStatus.ERROR: PackageStatus.ERROR,
+    }.get(status, PackageStatus.PROVISIONED)
+    errors = []
+    if status is CustomerStatus.PROVISIONED_WITH_ERRORS and CATALOGUE[name].calling:
+        package_status = PackageStatus.ERROR
+        errors = [ProvisioningError(code="2560", message="Calling is under maintenance; retry later")]
+    return CustomerPackage(name=name, status=package_status, limit=limit, errors=errors)

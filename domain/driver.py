@@ -1,0 +1,95 @@
+"""The one place that knows which MongoDB driver is in use (Motor, per the design card).
+
+Everything driver-specific lives here: client creation, sessions and transactions, aggregation and
+list cursors. Repositories use only the operations that Motor and PyMongo's native async client
+share (find_one, insert_one, update_one, count_documents, ...) plus the helpers below, so swapping
+the driver is a change to this module alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import IndexModel
+from pymongo.errors import ConnectionFailure
+from pymongo.monitoring import CommandListener
+
+Document = dict[str, Any]
+# The driver's "cannot reach the server" error, under a name that does not tie callers to one driver.
+DatabaseUnavailable = ConnectionFailure
+SortKeys = Sequence[tuple[str, int]]
+# Motor's classes are untyped; the alias keeps that fact in one place.
+Collection = Any
+Session = Any
+
+
+class Database:
+    """A connected database: one client per process, opened at start-up and closed at shutdown."""
+
+    def __init__(
+        self,
+        uri: str,
+        name: str,
+        *,
+        listeners: Sequence[CommandListener] = (),
+        server_selection_timeout_ms: int = 10_000,
+        app_name: str = "wholesale-gateway",
+    ) -> None:
+        self._client = AsyncIOMotorClient(
+            uri,
+            tz_aware=True,
+            event_listeners=list(listeners),
+            serverSelectionTimeoutMS=server_selection_timeout_ms,
+            appname=app_name,
+        )
+        self._db = self._client[name]
+        self.name = name
+
+    def collection(self, name: str) -> Collection:
+        return self._db[name]
+
+    async def ping(self) -> None:
+        await self._client.admin.command("ping")
+
+    async def find(
+        self,
+        collection: str,
+        filter: Mapping[str, Any],
+        *,
+        sort: SortKeys | None = None,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+        session: Session | None = None,
+    ) -> list[Document]:
+        cursor = self._db[collection].find(filter, projection=projection, session=session)
+        if sort:
+            cursor = cursor.sort(list(sort))
+        if limit:
+            cursor = cursor.limit(limit)
+        docs: list[Document] = await cursor.to_list(length=None)
+        return docs
+
+    async def aggregate(
+        self, collection: str, pipeline: Sequence[Mapping[str, Any]], *, session: Session | None = None
+    ) -> list[Document]:
+        cursor = self._db[collection].aggregate(list(pipeline), session=session)
+        docs: list[Document] = await cursor.to_list(length=None)
+        return docs
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
+        """A session with an open transaction, committed when the block ends without an exception."""
+        async with await self._client.start_session() as session, session.start_transaction():
+            yield session
+
+    async def create_indexes(self, collection: str, indexes: Sequence[IndexModel]) -> None:
+        await self._db[collection].create_indexes(list(indexes))
+
+    async def drop(self) -> None:
+        await self._client.drop_database(self.name)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,49 @@
+"""Indexes, declared in code and created (idempotently) at start-up.
+
+Uniqueness the rules depend on is enforced here, so two concurrent requests cannot both win.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING as ASC
+from pymongo import DESCENDING as DESC
+from pymongo import IndexModel
+
+from domain.driver import Database
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "partners": [
+        IndexModel([("kind", ASC), ("createdAt", ASC), ("_id", ASC)]),
+        IndexModel([("parentId", ASC), ("createdAt", ASC), ("_id", ASC)]),
+    ],
+    "templates": [
+        IndexModel([("provisioningId", ASC)], unique=True),
+        IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+    ],
+    "customers": [
+        IndexModel([("ownerOrgId", ASC), ("externalId", ASC)], unique=True),
+        IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("ownerOrgId", ASC), ("nameSort", ASC), ("_id", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("lastStatusChange", DESC), ("_id", DESC)]),
+        IndexModel([("orgId", ASC)], sparse=True),
+    ],
+    "locations": [
+        IndexModel([("customerId", ASC), ("isHeadquarters", DESC), ("createdAt", ASC)]),
+    ],
+    "subscribers": [
+        IndexModel([("email", ASC)], unique=True),
+        IndexModel([("customerId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("customerId", ASC), ("primaryPhoneNumber", ASC)], unique=True,
+                   partialFilterExpression={"primaryPhoneNumber": {"$type": "string"}}),
+        IndexModel([("customerId", ASC), ("extension", ASC)], unique=True,
+                   partialFilterExpression={"extension": {"$type": "string"}}),
+    ],
+}
+
+
+async def ensure_indexes(db: Database) -> None:
+    for collection, indexes in INDEXES.items():
+        await db.create_indexes(collection, indexes)

@@ -1,0 +1,75 @@
+"""Who is calling: the verified claims of a bearer token (DOMAIN.md §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Role(str, Enum):
+    FULL_ADMIN = "full_admin"
+    READ_ONLY_ADMIN = "read_only_admin"
+    COMPLIANCE_REVIEWER = "compliance_reviewer"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+class Scope(str, Enum):
+    CUSTOMERS_READ = "wholesale_customers_read"
+    CUSTOMERS_WRITE = "wholesale_customers_write"
+    SUBSCRIBERS_READ = "wholesale_subscribers_read"
+    SUBSCRIBERS_WRITE = "wholesale_subscribers_write"
+    BILLING_REPORTS_READ = "wholesale_billing_reports_read"
+    BILLING_REPORTS_WRITE = "wholesale_billing_reports_write"
+    SUB_PARTNERS_READ = "wholesale_sub_partners_read"
+
+
+PARTNER_ROLES = frozenset({Role.FULL_ADMIN, Role.READ_ONLY_ADMIN})
+PLATFORM_ROLES = frozenset({Role.COMPLIANCE_REVIEWER, Role.PLATFORM_ADMIN})
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.FULL_ADMIN: frozenset(Scope),
+    Role.READ_ONLY_ADMIN: frozenset(s for s in Scope if s.value.endswith("_read")),
+    Role.COMPLIANCE_REVIEWER: frozenset(),
+    Role.PLATFORM_ADMIN: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    org_id: str | None
+    roles: frozenset[Role]
+    scopes: frozenset[Scope]
+
+    @classmethod
+    def from_claims(
+        cls, subject: str, org_id: str | None, roles: list[str], scopes: list[str] | None
+    ) -> Principal:
+        """Build a principal; raises ValueError for an unknown role or scope, or a role/org mismatch."""
+        parsed_roles = frozenset(Role(r) for r in roles)
+        if not parsed_roles:
+            raise ValueError("token names no role")
+        if parsed_roles & PARTNER_ROLES and not org_id:
+            raise ValueError("partner roles need an org claim")
+        if scopes is None:
+            derived: frozenset[Scope] = frozenset()
+            for role in parsed_roles:
+                derived |= ROLE_SCOPES[role]
+            parsed_scopes = derived
+        else:
+            parsed_scopes = frozenset(Scope(s) for s in scopes)
+        return cls(subject, org_id or None, parsed_roles, parsed_scopes)
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def can(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+    @property
+    def is_partner_admin(self) -> bool:
+        return self.org_id is not None and bool(self.roles & PARTNER_ROLES)
+
+    @property
+    def is_full_admin(self) -> bool:
+        return self.org_id is not None and Role.FULL_ADMIN in self.roles

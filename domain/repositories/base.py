@@ -1,0 +1,40 @@
+"""What every repository shares: paged lists, counts and batched lookups by key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from domain.driver import Database, Document
+from domain.pagination import Order, Page, PageRequest, make_page, page_filter
+
+
+class Repository:
+    collection: str
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def page(self, base: Mapping[str, Any], order: Order, request: PageRequest) -> Page:
+        docs = await self.db.find(
+            self.collection, page_filter(order, base, request), sort=order.keys, limit=request.first + 1
+        ) if request.first > 0 else []
+        return make_page(order, docs, request)
+
+    async def count(self, filter: Mapping[str, Any]) -> int:
+        n: int = await self.db.collection(self.collection).count_documents(dict(filter))
+        return n
+
+    async def by_ids(self, ids: Sequence[str], scope: Mapping[str, Any] | None = None) -> dict[str, Document]:
+        """One `$in` query for a batch of ids, optionally narrowed by an owner filter."""
+        filter: dict[str, Any] = {"_id": {"$in": list(set(ids))}}
+        if scope is not None:
+            filter = {"$and": [filter, dict(scope)]}
+        return {d["_id"]: d for d in await self.db.find(self.collection, filter)}
+
+    async def insert(self, doc: Document) -> None:
+        await self.db.collection(self.collection).insert_one(doc)
+
+    async def insert_many(self, docs: Sequence[Document]) -> None:
+        if docs:
+            await self.db.collection(self.collection).insert_many(list(docs))

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain.models import Customer, CustomerStatus
+from domain.pagination import Order
+from domain.repositories.base import Repository
+
+CUSTOMER_ORDERS: dict[str, Order] = {
+    o.name: o
+    for o in (
+        Order("CREATED_DESC", (("createdAt", -1), ("_id", -1))),
+        Order("CREATED_ASC", (("createdAt", 1), ("_id", 1))),
+        Order("NAME_ASC", (("nameSort", 1), ("_id", 1))),
+        Order("LAST_STATUS_CHANGE_DESC", (("lastStatusChange", -1), ("_id", -1))),
+    )
+}
+
+
+@dataclass(frozen=True)
+class CustomerCriteria:
+    """The attribute part of a customer list filter (ownership is applied separately)."""
+
+    external_id: str | None = None
+    org_id: str | None = None
+    statuses: Sequence[CustomerStatus] | None = None
+    name_contains: str | None = None
+
+    def to_filter(self) -> dict[str, Any]:
+        filter: dict[str, Any] = {}
+        if self.external_id is not None:
+            filter["externalId"] = self.external_id
+        if self.org_id is not None:
+            filter["orgId"] = self.org_id
+        if self.statuses is not None:
+            filter["status"] = {"$in": [s.value for s in self.statuses]}
+        if self.name_contains:
+            filter["name"] = {"$regex": re.escape(self.name_contains), "$options": "i"}
+        return filter
+
+
+def name_sort_key(name: str) -> str:
+    return name.casefold()
+
+
+class CustomerRepository(Repository):
+    collection = "customers"
+
+    async def ids_by_external_id(self, scope: Mapping[str, Any], external_id: str) -> list[str]:
+        docs = await self.db.find(
+            self.collection, {"$and": [dict(scope), {"externalId": external_id}]}, projection={"_id": 1}
+        )
+        return [d["_id"] for d in docs]
+
+    async def insert_customers(self, customers: Sequence[Customer]) -> None:
+        await self.insert_many([{**c.to_doc(), "nameSort": name_sort_key(c.name)} for c in customers])

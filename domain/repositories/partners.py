@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from domain.models import OrgKind, Partner, SubPartnerState
+from domain.pagination import Order, Page, PageRequest
+from domain.repositories.base import Repository
+
+PARTNER_ORDER = Order("partners.created", (("createdAt", 1), ("_id", 1)))
+
+
+class PartnerRepository(Repository):
+    collection = "partners"
+
+    async def get(self, partner_id: str) -> Partner | None:
+        doc = await self.db.collection(self.collection).find_one({"_id": partner_id})
+        return Partner.from_doc(doc) if doc else None
+
+    async def top_level(self, request: PageRequest) -> Page:
+        return await self.page({"kind": OrgKind.PARTNER.value}, PARTNER_ORDER, request)
+
+    async def count_top_level(self) -> int:
+        return await self.count({"kind": OrgKind.PARTNER.value})
+
+    def sub_partner_filter(self, parent_id: str, state: SubPartnerState | None) -> dict[str, str]:
+        filter = {"parentId": parent_id}
+        if state is not None:
+            filter["provisioningState"] = state.value
+        return filter
+
+    async def set_state(self, partner_id: str, state: SubPartnerState) -> Partner | None:
+        await self.db.collection(self.collection).update_one(
+            {"_id": partner_id}, {"$set": {"provisioningState": state.value}}
+        )
+        return await self.get(partner_id)

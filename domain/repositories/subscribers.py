@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.driver import Document
+from domain.models import HOLDING_STATUSES, SubscriberStatus
+from domain.pagination import Order, Page, PageRequest, make_page, page_filter
+from domain.repositories.base import Repository
+
+SUBSCRIBER_ORDERS: dict[str, Order] = {
+    o.name: o
+    for o in (
+        Order("CREATED_DESC", (("createdAt", -1), ("_id", -1))),
+        Order("CREATED_ASC", (("createdAt", 1), ("_id", 1))),
+        Order("LAST_STATUS_CHANGE_DESC", (("lastStatusChange", -1), ("_id", -1))),
+    )
+}
+
+
+@dataclass(frozen=True)
+class SubscriberCriteria:
+    """The attribute part of a subscriber list filter (ownership is applied separately)."""
+
+    customer_ids: Sequence[str] | None = None
+    email: str | None = None
+    status: SubscriberStatus | None = None
+    package: str | None = None
+    last_status_change_after: datetime | None = None
+
+    def to_filter(self) -> dict[str, Any]:
+        filter: dict[str, Any] = {}
+        if self.customer_ids is not None:
+            filter["customerId"] = {"$in": list(self.customer_ids)}
+        if self.email is not None:
+            filter["email"] = self.email.strip().lower()
+        if self.status is not None:
+            filter["status"] = self.status.value
+        if self.package is not None:
+            filter["package"] = self.package
+        if self.last_status_change_after is not None:
+            filter["lastStatusChange"] = {"$gt": self.last_status_change_after}
+        return filter
+
+
+class SubscriberRepository(Repository):
+    collection = "subscribers"
+
+    async def first_pages(
+        self, customer_ids: Sequence[str], criteria: Mapping[str, Any], order: Order, request: PageRequest
+    ) -> dict[str, Page]:
+        """The first page of subscribers of each customer in a batch, in one aggregation."""
+        if request.first == 0:
+            return {cid: make_page(order, [], request) for cid in customer_ids}
+        batch = {"$and": [dict(criteria), {"customerId": {"$in": list(set(customer_ids))}}]}
+        match = page_filter(order, batch, request)
+        pipeline = [
+            {"$match": match},
+            {
+                "$group": {
+                    "_id": "$customerId",
+                    "docs": {"$topN": {"n": request.first + 1, "sortBy": dict(order.keys), "output": "$$ROOT"}},
+                }
+            },
+        ]
+        grouped = {g["_id"]: g["docs"] for g in await self.db.aggregate(self.collection, pipeline)}
+        return {cid: make_page(order, grouped.get(cid, []), request) for cid in customer_ids}
+
+    async def counts_by_customer(self, customer_ids: Sequence[str], criteria: Mapping[str, Any]) -> dict[str, int]:
+        pipeline = [
+            {"$match": {"$and": [dict(criteria), {"customerId": {"$in": list(set(customer_ids))}}]}},
+            {"$group": {"_id": "$customerId", "n": {"$sum": 1}}},
+        ]
+        return {g["_id"]: g["n"] for g in await self.db.aggregate(self.collection, pipeline)}
+
+    async def assigned_counts(self, customer_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+        """How many subscribers hold each package now, per (customer, package)."""
+        pipeline = [
+            {
+                "$match": {
+                    "customerId": {"$in": list(set(customer_ids))},
+                    "status": {"$in": [s.value for s in HOLDING_STATUSES]},
+                }
+            },
+            {"$group": {"_id": {"c": "$customerId", "p": "$package"}, "n": {"$sum": 1}}},
+        ]
+        rows: list[Document] = await self.db.aggregate(self.collection, pipeline)
+        return {(r["_id"]["c"], r["_id"]["p"]): r["n"] for r in rows}

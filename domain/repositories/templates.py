@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from domain.models import OnboardingTemplate
+from domain.pagination import Order
+from domain.repositories.base import Repository
+
+TEMPLATE_ORDER = Order("templates.created", (("createdAt", -1), ("_id", -1)))
+
+
+class TemplateRepository(Repository):
+    collection = "templates"
+
+    async def by_provisioning_id(self, provisioning_id: str) -> OnboardingTemplate | None:
+        doc = await self.db.collection(self.collection).find_one({"provisioningId": provisioning_id})
+        return OnboardingTemplate.from_doc(doc) if doc else None

@@ -1,0 +1,1 @@
+"""Use cases: authorise, validate every rule, then write (or write nothing)."""

@@ -1,0 +1,95 @@
+"""The operator's onboarding of partners and sub-partners (platform_admin only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.ids import Kind, new_id
+from domain.models import OrgKind, Partner, SubPartnerState
+from domain.principal import Role
+from domain.repositories import Repositories
+from domain.tenancy import Caller
+from domain.validation import Problems
+
+
+@dataclass(frozen=True)
+class NewPartner:
+    name: str
+    subscription_id: str
+    delayed_billing_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class NewSubPartner:
+    name: str
+    admin_email: str
+    billing_start_date: date | None = None
+
+
+def _require_platform_admin(caller: Caller) -> None:
+    if not caller.principal.has(Role.PLATFORM_ADMIN):
+        raise Forbidden("only a platform_admin may manage partners")
+
+
+async def create_partner(repos: Repositories, caller: Caller, data: NewPartner) -> Partner:
+    _require_platform_admin(caller)
+    problems = Problems()
+    problems.text(data.name, 200, "input", "name")
+    problems.text(data.subscription_id, 100, "input", "subscriptionId")
+    problems.raise_if_any()
+    partner = Partner(
+        _id=new_id(Kind.PARTNER),
+        kind=OrgKind.PARTNER,
+        name=data.name.strip(),
+        subscriptionId=data.subscription_id.strip(),
+        delayedBillingEnabled=data.delayed_billing_enabled,
+        createdAt=repos.clock.now(),
+    )
+    await repos.partners.insert(partner.to_doc())
+    return partner
+
+
+async def create_sub_partner(repos: Repositories, caller: Caller, parent_id: str, data: NewSubPartner) -> Partner:
+    _require_platform_admin(caller)
+    problems = Problems()
+    parent = await repos.partners.get(parent_id)
+    if parent is None:
+        problems.add(ErrorCode.NOT_FOUND, "no partner has this id", "parentId")
+    elif parent.kind is not OrgKind.PARTNER:
+        # R-ORG-1: exactly one level below a partner.
+        problems.add(ErrorCode.VALIDATION_FAILED, "a sub-partner cannot have sub-partners", "parentId")
+    problems.text(data.name, 200, "input", "name")
+    problems.email(data.admin_email, "input", "adminEmail")
+    problems.raise_if_any()
+    assert parent is not None
+    now = repos.clock.now()
+    sub_partner = Partner(
+        _id=new_id(Kind.PARTNER),
+        kind=OrgKind.SUB_PARTNER,
+        name=data.name.strip(),
+        subscriptionId=parent.subscription_id,
+        parentId=parent.id,
+        provisioningState=SubPartnerState.ACTIVE,
+        billingStartDate=data.billing_start_date or now.date(),
+        delayedBillingEnabled=parent.delayed_billing_enabled,
+        adminEmail=data.admin_email.strip().lower(),
+        createdAt=now,
+    )
+    await repos.partners.insert(sub_partner.to_doc())
+    return sub_partner
+
+
+async def set_sub_partner_state(
+    repos: Repositories, caller: Caller, partner_id: str, state: SubPartnerState
+) -> Partner:
+    _require_platform_admin(caller)
+    org = await repos.partners.get(partner_id)
+    if org is None:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "no partner has this id", "id")
+    if org.kind is not OrgKind.SUB_PARTNER:
+        raise DomainError.single(ErrorCode.NOT_A_SUB_PARTNER, "only a sub-partner has a provisioning state", "id")
+    updated = await repos.partners.set_state(partner_id, state)
+    assert updated is not None
+    return updated

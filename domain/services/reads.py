@@ -1,0 +1,144 @@
+"""The read side: every list and lookup a caller may make, already narrowed to what it may see."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from domain.driver import Document
+from domain.errors import Forbidden
+from domain.models import Partner, SubPartnerState
+from domain.pagination import Order, Page, PageRequest, make_page
+from domain.principal import Role, Scope
+from domain.repositories import Repositories
+from domain.repositories.customers import CUSTOMER_ORDERS, CustomerCriteria
+from domain.repositories.partners import PARTNER_ORDER
+from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
+from domain.repositories.templates import TEMPLATE_ORDER
+from domain.tenancy import NOTHING, Caller, can_see_partner, direct_scope, list_scope
+
+
+_EMPTY_ORDER = Order("empty", (("_id", 1),))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list, plus its total (computed only if someone asks for it)."""
+
+    page: Page
+    count: Callable[[], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """The owner part of a list filter: which orgs' data a list may include (R-ORG-3)."""
+
+    sub_partner_org_id: str | None = None
+    include_sub_partners: bool = False
+
+
+def require_scope(caller: Caller, scope: Scope) -> None:
+    if not caller.principal.can(scope):
+        raise Forbidden(f"this needs the {scope.value} scope")
+
+
+async def _owner_filter(repos: Repositories, caller: Caller, ownership: Ownership) -> dict[str, Any]:
+    sub_partner: Partner | None = None
+    if ownership.sub_partner_org_id is not None:
+        sub_partner = await repos.partners.get(ownership.sub_partner_org_id)
+    return list_scope(caller, sub_partner, ownership.sub_partner_org_id is not None, ownership.include_sub_partners)
+
+
+async def _zero() -> int:
+    return 0
+
+
+def empty(request: PageRequest) -> Listing:
+    """A list with nothing in it: what a caller gets for data outside its reach."""
+    return Listing(make_page(_EMPTY_ORDER, [], request), _zero)
+
+
+async def customers(
+    repos: Repositories, caller: Caller, criteria: CustomerCriteria, ownership: Ownership, order: str,
+    request: PageRequest,
+) -> Listing:
+    require_scope(caller, Scope.CUSTOMERS_READ)
+    owner = await _owner_filter(repos, caller, ownership)
+    if owner is NOTHING:
+        return empty(request)
+    base = {"$and": [owner, criteria.to_filter()]}
+    page = await repos.customers.page(base, CUSTOMER_ORDERS[order], request)
+    return Listing(page, lambda: repos.customers.count(base))
+
+
+async def subscribers(
+    repos: Repositories, caller: Caller, criteria: SubscriberCriteria, external_customer_id: str | None,
+    ownership: Ownership, order: str, request: PageRequest,
+) -> Listing:
+    require_scope(caller, Scope.SUBSCRIBERS_READ)
+    owner = await _owner_filter(repos, caller, ownership)
+    if owner is NOTHING:
+        return empty(request)
+    if external_customer_id is not None:
+        ids = await repos.customers.ids_by_external_id(owner, external_customer_id)
+        if criteria.customer_ids is not None:
+            ids = [i for i in ids if i in set(criteria.customer_ids)]
+        criteria = replace(criteria, customer_ids=ids)
+    base = {"$and": [owner, criteria.to_filter()]}
+    page = await repos.subscribers.page(base, SUBSCRIBER_ORDERS[order], request)
+    return Listing(page, lambda: repos.subscribers.count(base))
+
+
+async def templates(repos: Repositories, caller: Caller, request: PageRequest) -> Listing:
+    if caller.org is None:
+        return empty(request)
+    base = {"ownerOrgId": caller.org.id}
+    page = await repos.templates.page(base, TEMPLATE_ORDER, request)
+    return Listing(page, lambda: repos.templates.count(base))
+
+
+async def sub_partners(
+    repos: Repositories, caller: Caller, parent: Partner | None, state: SubPartnerState | None,
+    request: PageRequest,
+) -> Listing:
+    """The sub-partners of `parent` (default: the caller's own org), for its admins or a platform admin."""
+    parent = parent or caller.org
+    if parent is None:
+        return empty(request)
+    if not caller.principal.has(Role.PLATFORM_ADMIN):
+        require_scope(caller, Scope.SUB_PARTNERS_READ)
+        if caller.org is None or parent.id != caller.org.id:
+            return empty(request)
+    base = repos.partners.sub_partner_filter(parent.id, state)
+    page = await repos.partners.page(base, PARTNER_ORDER, request)
+    return Listing(page, lambda: repos.partners.count(base))
+
+
+async def partners(repos: Repositories, caller: Caller, request: PageRequest) -> Listing:
+    if not caller.principal.has(Role.PLATFORM_ADMIN):
+        raise Forbidden("only a platform_admin may list partners")
+    return Listing(await repos.partners.top_level(request), repos.partners.count_top_level)
+
+
+async def partners_by_ids(repos: Repositories, caller: Caller, ids: Sequence[str]) -> list[Partner | None]:
+    docs = await repos.partners.by_ids(ids)
+    found = [Partner.from_doc(docs[i]) if i in docs else None for i in ids]
+    return [p if p is not None and can_see_partner(caller, p) else None for p in found]
+
+
+async def visible_by_ids(
+    repos: Repositories, caller: Caller, collection: str, ids: Sequence[str]
+) -> list[Document | None]:
+    """Customers, subscribers, locations or templates by id, as this caller may see them (R-ORG-6)."""
+    scope = direct_scope(caller)
+    if scope is NOTHING:
+        return [None] * len(ids)
+    required = {"customers": Scope.CUSTOMERS_READ, "subscribers": Scope.SUBSCRIBERS_READ,
+                "locations": Scope.CUSTOMERS_READ}.get(collection)
+    if required is not None and not caller.principal.can(required):
+        return [None] * len(ids)
+    repo = {"customers": repos.customers, "subscribers": repos.subscribers, "locations": repos.locations,
+            "templates": repos.templates}[collection]
+    docs = await repo.by_ids(ids, scope)
+    return [docs.get(i) for i in ids]

@@ -1,0 +1,94 @@
+"""Onboarding templates (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.ids import Kind, new_id
+from domain.locales import resolve_locale
+from domain.models import AuthMode, OnboardingTemplate, Partner
+from domain.repositories import Repositories
+from domain.tenancy import Caller
+from domain.validation import Problems
+
+
+@dataclass(frozen=True)
+class NewTemplate:
+    name: str
+    country: str
+    language: str
+    auth_mode: AuthMode = AuthMode.WEBEX
+    idp_entity_id: str | None = None
+    idp_name: str | None = None
+    brand_name: str | None = None
+    restrict_admin_invite_emails_on_attach: bool = False
+    disable_webex_calling_1to1: bool = False
+
+
+async def acting_org(repos: Repositories, caller: Caller, on_behalf_of: str | None) -> Partner:
+    """The org a write is done for: the caller's own, or one of its sub-partners (R-ORG-4).
+
+    Needs full_admin. Naming anything but the caller's own sub-partner is refused the same way
+    whether or not the org exists (R-ORG-6).
+    """
+    if caller.org is None or not caller.principal.is_full_admin:
+        raise Forbidden("this operation needs the full_admin role of a partner or sub-partner")
+    if on_behalf_of is None or on_behalf_of == caller.org.id:
+        return caller.org
+    target = await repos.partners.get(on_behalf_of)
+    if target is None or not caller.owns_sub_partner(target):
+        raise DomainError.single(
+            ErrorCode.NOT_A_SUB_PARTNER, "this org is not one of your sub-partners", "onBehalfOfSubPartnerOrgId"
+        )
+    return target
+
+
+def _validate(data: NewTemplate) -> tuple[Problems, str | None]:
+    problems = Problems()
+    problems.text(data.name, 100, "input", "name")
+    country = data.country.strip().upper()
+    problems.country(country, "input", "country")
+    language = resolve_locale(data.language.strip(), country, "")
+    if not language:
+        problems.add(ErrorCode.INVALID_LOCALE, "`language` must be a supported locale or language code",
+                     "input", "language")
+    if data.auth_mode is AuthMode.PARTNER_SAML:
+        problems.text(data.idp_entity_id, 500, "input", "idpEntityId")
+    if data.auth_mode is AuthMode.PARTNER_OIDC:
+        problems.text(data.idp_name, 200, "input", "idpName")
+    if data.auth_mode is not AuthMode.PARTNER_SAML and data.idp_entity_id:
+        problems.add(ErrorCode.VALIDATION_FAILED, "`idpEntityId` applies to partner_saml only",
+                     "input", "idpEntityId")
+    if data.auth_mode is not AuthMode.PARTNER_OIDC and data.idp_name:
+        problems.add(ErrorCode.VALIDATION_FAILED, "`idpName` applies to partner_oidc only", "input", "idpName")
+    problems.text(data.brand_name, 100, "input", "brandName", required=False)
+    return problems, language
+
+
+async def create_template(
+    repos: Repositories, caller: Caller, data: NewTemplate, on_behalf_of: str | None
+) -> OnboardingTemplate:
+    owner = await acting_org(repos, caller, on_behalf_of)
+    problems, language = _validate(data)
+    problems.raise_if_any()
+    assert language is not None
+    template = OnboardingTemplate(
+        _id=new_id(Kind.TEMPLATE),
+        ownerOrgId=owner.id,
+        rootOrgId=owner.root_id,
+        provisioningId=str(uuid.uuid4()),
+        name=data.name.strip(),
+        country=data.country.strip().upper(),
+        language=language,
+        authMode=data.auth_mode,
+        idpEntityId=data.idp_entity_id,
+        idpName=data.idp_name,
+        brandName=data.brand_name,
+        restrictAdminInviteEmailsOnAttach=data.restrict_admin_invite_emails_on_attach,
+        disableWebexCalling1to1=data.disable_webex_calling_1to1,
+        createdAt=repos.clock.now(),
+    )
+    await repos.templates.insert(template.to_doc())
+    return template

@@ -1,0 +1,85 @@
+"""Who sees what (R-ORG-1…6), expressed as Mongo filters on `ownerOrgId` / `rootOrgId`.
+
+Every customer-side document carries the org that owns it (`ownerOrgId`) and the top-level partner
+above that org (`rootOrgId`), so every visibility rule is a single indexed equality inside the
+query itself: nothing is fetched first and filtered in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import Forbidden
+from domain.models import OrgKind, Partner
+from domain.principal import Principal, Role
+
+# A filter that matches nothing: what a caller sees of data outside its reach.
+NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated principal together with its own org (None for platform roles)."""
+
+    principal: Principal
+    org: Partner | None
+
+    @property
+    def is_parent_partner(self) -> bool:
+        return self.org is not None and self.org.kind is OrgKind.PARTNER
+
+    @property
+    def may_view_sub_partners(self) -> bool:
+        """Parent-partner views of sub-partner data need full_admin (DOMAIN.md §2)."""
+        return self.is_parent_partner and self.principal.has(Role.FULL_ADMIN)
+
+    def owns_sub_partner(self, org: Partner | None) -> bool:
+        return org is not None and self.org is not None and org.parent_id == self.org.id
+
+
+def list_scope(caller: Caller, sub_partner: Partner | None, sub_partner_requested: bool,
+               include_sub_partners: bool) -> dict[str, Any]:
+    """The owner filter of a list query (R-ORG-2, R-ORG-3).
+
+    `sub_partner` is the org named by a `subPartnerOrgId` filter, already loaded (None when the id
+    names nothing). Naming an org that is not the caller's own sub-partner gives an empty list, the
+    same answer as naming one that does not exist (R-ORG-6).
+    """
+    if caller.org is None:
+        return NOTHING
+    own = caller.org.id
+    if sub_partner_requested:
+        if sub_partner is not None and sub_partner.id == own:
+            return {"ownerOrgId": own}
+        if not caller.is_parent_partner:
+            return NOTHING
+        _require_sub_partner_view(caller)
+        return {"ownerOrgId": sub_partner.id} if caller.owns_sub_partner(sub_partner) else NOTHING
+    if include_sub_partners and caller.is_parent_partner:
+        _require_sub_partner_view(caller)
+        return {"rootOrgId": own}
+    return {"ownerOrgId": own}
+
+
+def direct_scope(caller: Caller) -> dict[str, Any]:
+    """The owner filter for fetching one object by id: a full_admin parent reaches its sub-partners'."""
+    if caller.org is None:
+        return NOTHING
+    if caller.may_view_sub_partners:
+        return {"rootOrgId": caller.org.id}
+    return {"ownerOrgId": caller.org.id}
+
+
+def can_see_partner(caller: Caller, org: Partner) -> bool:
+    """Partner objects: platform admins see all; a partner sees itself and its sub-partners."""
+    if caller.principal.has(Role.PLATFORM_ADMIN):
+        return True
+    if caller.org is None:
+        return False
+    return org.id == caller.org.id or caller.owns_sub_partner(org)
+
+
+def _require_sub_partner_view(caller: Caller) -> None:
+    if not caller.may_view_sub_partners:
+        raise Forbidden("viewing sub-partner data needs the full_admin role")

@@ -1,0 +1,42 @@
+"""Collecting every problem of a request before refusing it (so callers fix them all at once)."""
+
+from __future__ import annotations
+
+import re
+
+from domain.countries import is_country
+from domain.errors import DomainError, ErrorCode, FieldError
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+class Problems:
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, code: ErrorCode, message: str, *field: str) -> None:
+        self.items.append(FieldError(code, message, tuple(field) or None))
+
+    def text(self, value: str | None, max_length: int, *field: str, required: bool = True) -> None:
+        """A required (non-blank) or optional string of bounded length."""
+        name = field[-1]
+        if value is None or not value.strip():
+            if required:
+                self.add(ErrorCode.REQUIRED, f"`{name}` is required", *field)
+        elif len(value) > max_length:
+            self.add(ErrorCode.TOO_LONG, f"`{name}` is longer than {max_length} characters", *field)
+
+    def email(self, value: str, *field: str) -> None:
+        if not value.strip():
+            self.add(ErrorCode.REQUIRED, f"`{field[-1]}` is required", *field)
+        elif len(value) > 254 or not _EMAIL.match(value.strip()):
+            self.add(ErrorCode.INVALID_EMAIL, f"`{field[-1]}` is not a valid email address", *field)
+
+    def country(self, value: str, *field: str) -> None:
+        if not is_country(value):
+            self.add(ErrorCode.INVALID_COUNTRY, f"`{field[-1]}` must be an ISO-3166 alpha-2 code", *field)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise DomainError(list(self.items))

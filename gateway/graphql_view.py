@@ -1,0 +1,26 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our typed per-request context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.middleware import PRINCIPAL_KEY
+from gateway.runtime import Runtime
+from resolvers.context import Context
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(runtime.schema, **kwargs)
+        self.runtime = runtime
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+        if principal is None:  # pragma: no cover - the middleware guarantees one on HTTP
+            raise RuntimeError("no authenticated principal on this request")
+        return Context(repos=self.runtime.repos, principal=principal, request=request, response=response)

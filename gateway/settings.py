@@ -1,0 +1,69 @@
+"""All configuration, read once from the environment (prefix GATEWAY_)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "GATEWAY_"
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or bad; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    mongodb_uri: str | None = Field(default=None, description="unset: start the embedded database")
+    database: str = Field(default="wholesale", min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_-]+$")
+    data_dir: Path = Path("./.data")
+    jwt_secret: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    env: Literal["dev", "prod"] = "dev"
+
+    @model_validator(mode="after")
+    def _production_needs_explicit_values(self) -> Settings:
+        if self.env == "prod":
+            if self.jwt_secret is None:
+                raise ValueError("GATEWAY_JWT_SECRET must be set when GATEWAY_ENV=prod")
+            if len(self.jwt_secret.get_secret_value()) < 32:
+                raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters when GATEWAY_ENV=prod")
+            if not self.mongodb_uri:
+                raise ValueError("GATEWAY_MONGODB_URI must be set when GATEWAY_ENV=prod")
+        if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("GATEWAY_MONGODB_URI must start with mongodb:// or mongodb+srv://")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return not self.mongodb_uri
+
+    def signing_secret(self) -> str:
+        """The JWT secret; in dev, without one set, a random one kept in the data dir (so tokens survive restarts)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        path = self.data_dir / "dev-jwt-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a bad value raises SettingsError naming its environment variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ENV_PREFIX + "_".join(str(p) for p in error["loc"]).upper() if error["loc"] else ""
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if name and name not in message else message)
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

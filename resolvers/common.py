@@ -1,0 +1,104 @@
+"""Types shared by every area of the API: Node, PageInfo, connections, UserError, Address."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from domain import models
+from domain.errors import DomainError, ErrorCode, FieldError
+from domain.pagination import Page
+
+ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+
+T = TypeVar("T")
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Every row of the list the caller may see, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+C = TypeVar("C", bound=Connection)  # type: ignore[type-arg]
+
+
+def connection_of(cls: type[C], page: Page, nodes: Sequence[object], count: Callable[[], Awaitable[int]]) -> C:
+    """A connection of type `cls` over one page; `nodes` are the API objects of `page.docs`, in order."""
+    return cls(
+        edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        count=count,
+    )
+
+
+@strawberry.type
+class UserError:
+    code: ErrorCodeType  # type: ignore[valid-type]
+    message: str
+    field: list[str] | None
+
+    @classmethod
+    def of(cls, error: FieldError) -> UserError:
+        return cls(code=error.code, message=error.message, field=list(error.field) if error.field else None)
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError.of(e) for e in error.errors]
+
+
+@strawberry.type
+class ProvisioningError:
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, error: models.ProvisioningError) -> ProvisioningError:
+        return cls(code=error.code, message=error.message)
+
+
+@strawberry.type
+class Address:
+    address_line1: str
+    address_line2: str | None
+    city: str
+    state_or_province: str | None
+    zip_or_postal_code: str | None
+    country: str
+
+    @classmethod
+    def of(cls, a: models.Address) -> Address:
+        return cls(address_line1=a.address_line1, address_line2=a.address_line2, city=a.city,
+                   state_or_province=a.state_or_province, zip_or_postal_code=a.zip_or_postal_code,
+                   country=a.country)

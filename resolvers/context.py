@@ -1,0 +1,41 @@
+"""The per-request context: who is calling, the repositories, and fresh DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+
+from domain.principal import Principal
+from domain.repositories import Repositories
+from domain.tenancy import Caller
+from resolvers.errors import Unauthenticated
+from resolvers.loaders import Loaders
+
+
+@dataclass
+class Context:
+    repos: Repositories
+    principal: Principal
+    request: Any = None
+    response: Any = None
+    loaders: Loaders = field(init=False)
+    _caller: Caller | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        # Built per request, never shared: a loader's cache must not leak one caller's data to another.
+        self.loaders = Loaders(self.repos, self.caller)
+
+    async def caller(self) -> Caller:
+        if self._caller is None:
+            org = None
+            if self.principal.org_id is not None:
+                org = await self.repos.partners.get(self.principal.org_id)
+                if org is None:
+                    raise Unauthenticated("the token's org does not exist")
+            self._caller = Caller(self.principal, org)
+        return self._caller
+
+
+Info = strawberry.Info[Context, None]

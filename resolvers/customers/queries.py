@@ -1,0 +1,60 @@
+"""Customer lists and lookups."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import models
+from domain.pagination import PageRequest
+from domain.principal import Scope
+from domain.repositories.customers import CustomerCriteria
+from domain.services import reads
+from resolvers.common import connection_of
+from resolvers.context import Info
+from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder, CustomerType
+
+
+async def list_customers(
+    info: Info, filter: CustomerFilter | None, first: int | None, after: str | None,
+    order_by: CustomerOrder | None, owner: models.Partner | None = None,
+) -> CustomerConnection:
+    """`Query.customers`, or `Partner.customers` when `owner` is given (then it names the org listed)."""
+    caller = await info.context.caller()
+    sub_partner_org_id = filter.sub_partner_org_id if filter else None
+    include_sub_partners = bool(filter and filter.include_sub_partners)
+    request = PageRequest.of(first, after)
+    if owner is not None and (caller.org is None or owner.id != caller.org.id):
+        # Listing another org's customers is the same as naming it as a sub-partner (R-ORG-3).
+        if sub_partner_org_id not in (None, owner.id):
+            return connection_of(CustomerConnection, reads.empty(request).page, [], reads.empty(request).count)
+        sub_partner_org_id = owner.id
+    criteria = CustomerCriteria(
+        external_id=filter.external_id if filter else None,
+        org_id=filter.org_id if filter else None,
+        statuses=[models.CustomerStatus(s.value) for s in filter.status] if filter and filter.status is not None
+        else None,
+        name_contains=filter.name_contains if filter else None,
+    )
+    listing = await reads.customers(
+        info.context.repos, caller, criteria,
+        reads.Ownership(sub_partner_org_id=sub_partner_org_id, include_sub_partners=include_sub_partners),
+        (order_by or CustomerOrder.CREATED_DESC).value, request,
+    )
+    nodes = [CustomerType.of_doc(d) for d in listing.page.docs]
+    return connection_of(CustomerConnection, listing.page, nodes, listing.count)
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(description="One customer; null when it does not exist or the caller may not see it.")
+    async def customer(self, info: Info, id: strawberry.ID) -> CustomerType | None:
+        reads.require_scope(await info.context.caller(), Scope.CUSTOMERS_READ)
+        doc = await info.context.loaders.visible_customer.load(id)
+        return CustomerType.of_doc(doc) if doc else None
+
+    @strawberry.field(description="The caller's customers; sub-partners' only when asked for (R-ORG-3).")
+    async def customers(
+        self, info: Info, filter: CustomerFilter | None = None, first: int | None = 50, after: str | None = None,
+        order_by: CustomerOrder | None = CustomerOrder.CREATED_DESC,
+    ) -> CustomerConnection:
+        return await list_customers(info, filter, first, after, order_by)

@@ -1,0 +1,185 @@
+"""Customers, their packages and locations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain import models
+from domain.dialin import default_call_in_number
+from domain.driver import Document
+from domain.locales import meetings_site_locale
+from resolvers.common import Address, Connection, Node, ProvisioningError
+from resolvers.context import Info
+from resolvers.customers.locations import LocationType
+from resolvers.subscribers.queries import nested_subscribers
+from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder
+from resolvers.templates.types import OnboardingTemplateType
+
+if TYPE_CHECKING:
+    from resolvers.organisations.types import PartnerType
+
+
+@strawberry.enum(name="CustomerStatus")
+class CustomerStatusType(Enum):
+    provisioning = "provisioning"
+    pending_rpl_review = "pending_rpl_review"
+    provisioned = "provisioned"
+    provisioned_with_errors = "provisioned_with_errors"
+    updating = "updating"
+    deleting = "deleting"
+    error = "error"
+
+
+@strawberry.enum(name="PackageStatus")
+class PackageStatusType(Enum):
+    provisioning = "provisioning"
+    provisioned = "provisioned"
+    deleting = "deleting"
+    error = "error"
+
+
+@strawberry.enum(name="PackageName")
+class PackageNameType(Enum):
+    common_area_calling = "common_area_calling"
+    webex_calling = "webex_calling"
+    webex_calling_standard = "webex_calling_standard"
+    webex_voice = "webex_voice"
+    webex_meetings = "webex_meetings"
+    webex_suite = "webex_suite"
+    cx_essentials = "cx_essentials"
+    attendant_console = "attendant_console"
+    cisco_calling_plan = "cisco_calling_plan"
+
+
+@strawberry.enum(name="CustomerOrder")
+class CustomerOrder(Enum):
+    CREATED_DESC = "CREATED_DESC"
+    CREATED_ASC = "CREATED_ASC"
+    NAME_ASC = "NAME_ASC"
+    LAST_STATUS_CHANGE_DESC = "LAST_STATUS_CHANGE_DESC"
+
+
+@strawberry.input
+class CustomerFilter:
+    external_id: str | None = None
+    org_id: strawberry.ID | None = None
+    status: list[CustomerStatusType] | None = None
+    name_contains: str | None = None
+    sub_partner_org_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A parent naming one of its sub-partners (R-ORG-3).")
+    include_sub_partners: bool | None = strawberry.field(
+        default=False, description="A parent's own customers and all its sub-partners' (R-ORG-3).")
+
+
+@strawberry.type
+class CallInNumber:
+    region: str
+    country_code: str
+    country: str
+
+
+@strawberry.type(name="CustomerPackage")
+class CustomerPackageType:
+    customer_id: strawberry.Private[str]
+    name: PackageNameType
+    status: PackageStatusType
+    limit: int | None = strawberry.field(description="null = unlimited")
+    errors: list[ProvisioningError]
+    warnings: list[ProvisioningError]
+
+    @strawberry.field(description="Subscribers holding this package now.")
+    async def assigned(self, info: Info) -> int:
+        counts = await info.context.loaders.assigned_by_customer.load(self.customer_id)
+        return counts.get(self.name.value, 0)
+
+
+@strawberry.type(name="Customer")
+class CustomerType(Node):
+    model: strawberry.Private[models.Customer]
+    id: strawberry.ID
+    external_id: str
+    org_id: strawberry.ID | None = strawberry.field(description="null until provisioned")
+    name: str
+    primary_email: str
+    language: str = strawberry.field(description="Normalised 5-character locale (R-LOC-1).")
+    address: Address
+    status: CustomerStatusType
+    errors: list[ProvisioningError]
+    warnings: list[ProvisioningError]
+    billing_start_date: date | None
+    restricted_by_partner_mode: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_status_change: datetime
+
+    @classmethod
+    def of_doc(cls, doc: Document) -> CustomerType:
+        c = models.Customer.from_doc(doc)
+        return cls(
+            model=c, id=strawberry.ID(c.id), external_id=c.external_id,
+            org_id=strawberry.ID(c.org_id) if c.org_id else None, name=c.name, primary_email=c.primary_email,
+            language=c.language, address=Address.of(c.address), status=CustomerStatusType(c.status.value),
+            errors=[ProvisioningError.of(e) for e in c.errors], warnings=[ProvisioningError.of(e) for e in c.warnings],
+            billing_start_date=c.billing_start_date, restricted_by_partner_mode=c.restricted_by_partner_mode,
+            version=c.version, created_at=c.created_at, updated_at=c.updated_at,
+            last_status_change=c.last_status_change,
+        )
+
+    @strawberry.field(description="The meetings-site locale (R-LOC-2).")
+    def meetings_site_locale(self) -> str:
+        return meetings_site_locale(self.model.language)
+
+    @strawberry.field(description="From the billing-address country (R-DIAL).")
+    def default_call_in_number(self) -> CallInNumber:
+        n = default_call_in_number(self.model.address.country)
+        return CallInNumber(region=n.region, country_code=n.country_code, country=n.country)
+
+    @strawberry.field
+    def packages(self) -> list[CustomerPackageType]:
+        return [
+            CustomerPackageType(
+                customer_id=self.model.id, name=PackageNameType(p.name), status=PackageStatusType(p.status.value),
+                limit=p.limit, errors=[ProvisioningError.of(e) for e in p.errors],
+                warnings=[ProvisioningError.of(e) for e in p.warnings],
+            )
+            for p in self.model.packages
+        ]
+
+    @strawberry.field
+    async def template(self, info: Info) -> OnboardingTemplateType:
+        template = await info.context.loaders.template_by_id.load(self.model.template_id)
+        assert template is not None, f"customer {self.model.id} names a missing template"
+        return OnboardingTemplateType.of(template)
+
+    @strawberry.field(description="The partner or sub-partner that owns it.")
+    async def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
+        from resolvers.organisations.types import PartnerType
+
+        owner = await info.context.loaders.partner_by_id.load(self.model.owner_org_id)
+        assert owner is not None, f"customer {self.model.id} names a missing owner"
+        return PartnerType.of(owner)
+
+    @strawberry.field
+    async def locations(self, info: Info) -> list[LocationType]:
+        docs = await info.context.loaders.locations_by_customer.load(self.model.id)
+        return [LocationType.of_doc(d) for d in docs]
+
+    @strawberry.field
+    async def subscribers(
+        self, info: Info,
+        filter: SubscriberFilter | None = None, first: int | None = 50, after: str | None = None,
+        order_by: SubscriberOrder | None = SubscriberOrder.CREATED_DESC,
+    ) -> SubscriberConnection:
+        return await nested_subscribers(info, self.model, filter, first, after, order_by)
+
+
+@strawberry.type
+class CustomerConnection(Connection[CustomerType]):
+    pass
+
+

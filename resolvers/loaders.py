@@ -1,0 +1,113 @@
+"""Per-request DataLoaders: each batches one kind of lookup into a single `$in` query or aggregation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+
+from strawberry.dataloader import DataLoader
+
+from domain.driver import Document
+from domain.models import OnboardingTemplate, Partner
+from domain.pagination import Page, PageRequest
+from domain.repositories import Repositories
+from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
+from domain.services import reads
+from domain.tenancy import Caller
+
+
+@dataclass(frozen=True)
+class SubscriberPageKey:
+    customer_id: str
+    criteria: SubscriberCriteria
+    order: str
+    request: PageRequest
+
+    def batch(self) -> Hashable:
+        return (self.criteria, self.order, self.request)
+
+
+@dataclass(frozen=True)
+class SubscriberCountKey:
+    customer_id: str
+    criteria: SubscriberCriteria
+
+
+CallerFn = Callable[[], Awaitable[Caller]]
+
+
+class Loaders:
+    def __init__(self, repos: Repositories, caller: CallerFn) -> None:
+        self._repos = repos
+        self._caller = caller
+        # Related objects of an object the caller already sees (its owner, template, locations...)
+        self.partner_by_id = DataLoader(self._partners)
+        self.template_by_id = DataLoader(self._templates)
+        self.locations_by_customer = DataLoader(self._locations_by_customer)
+        self.assigned_by_customer = DataLoader(self._assigned_by_customer)
+        self.subscriber_page = DataLoader(self._subscriber_pages)
+        self.subscriber_count = DataLoader(self._subscriber_counts)
+        # Entry points by id: narrowed to what the caller may see (R-ORG-6)
+        self.visible_partner = DataLoader(self._visible_partners)
+        self.visible_customer = DataLoader(self._visible("customers"))
+        self.visible_subscriber = DataLoader(self._visible("subscribers"))
+        self.visible_location = DataLoader(self._visible("locations"))
+        self.visible_template = DataLoader(self._visible("templates"))
+
+    async def _partners(self, ids: list[str]) -> list[Partner | None]:
+        docs = await self._repos.partners.by_ids(ids)
+        return [Partner.from_doc(docs[i]) if i in docs else None for i in ids]
+
+    async def _templates(self, ids: list[str]) -> list[OnboardingTemplate | None]:
+        docs = await self._repos.templates.by_ids(ids)
+        return [OnboardingTemplate.from_doc(docs[i]) if i in docs else None for i in ids]
+
+    async def _locations_by_customer(self, customer_ids: list[str]) -> list[list[Document]]:
+        grouped = await self._repos.locations.by_customers(customer_ids)
+        return [grouped.get(c, []) for c in customer_ids]
+
+    async def _assigned_by_customer(self, customer_ids: list[str]) -> list[dict[str, int]]:
+        counts = await self._repos.subscribers.assigned_counts(customer_ids)
+        per_customer: dict[str, dict[str, int]] = {c: {} for c in customer_ids}
+        for (customer_id, package), n in counts.items():
+            per_customer[customer_id][package] = n
+        return [per_customer[c] for c in customer_ids]
+
+    async def _subscriber_pages(self, keys: list[SubscriberPageKey]) -> list[Page]:
+        groups: dict[Hashable, list[SubscriberPageKey]] = {}
+        for key in keys:
+            groups.setdefault(key.batch(), []).append(key)
+        pages: dict[SubscriberPageKey, Page] = {}
+        for members in groups.values():
+            head = members[0]
+            found = await self._repos.subscribers.first_pages(
+                [k.customer_id for k in members], head.criteria.to_filter(), SUBSCRIBER_ORDERS[head.order],
+                head.request,
+            )
+            for key in members:
+                pages[key] = found[key.customer_id]
+        return [pages[k] for k in keys]
+
+    async def _subscriber_counts(self, keys: list[SubscriberCountKey]) -> list[int]:
+        groups: dict[SubscriberCriteria, list[SubscriberCountKey]] = {}
+        for key in keys:
+            groups.setdefault(key.criteria, []).append(key)
+        counts: dict[SubscriberCountKey, int] = {}
+        for criteria, members in groups.items():
+            found = await self._repos.subscribers.counts_by_customer(
+                [k.customer_id for k in members], criteria.to_filter())
+            for key in members:
+                counts[key] = found.get(key.customer_id, 0)
+        return [counts[k] for k in keys]
+
+    async def _visible_partners(self, ids: list[str]) -> Sequence[Partner | None]:
+        return await reads.partners_by_ids(self._repos, await self._caller(), ids)
+
+    def _visible(self, collection: str) -> Callable[[list[str]], Awaitable[list[Document | None]]]:
+        async def load(ids: list[str]) -> list[Document | None]:
+            return await reads.visible_by_ids(self._repos, await self._caller(), collection, ids)
+
+        return load
+
+

@@ -1,0 +1,39 @@
+"""`Query.node`: any object by its opaque id, as the caller may see it."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.ids import Kind, kind_of
+from resolvers.common import Node
+from resolvers.context import Info
+from resolvers.customers.locations import LocationType
+from resolvers.customers.types import CustomerType
+from resolvers.organisations.types import PartnerType
+from resolvers.subscribers.types import SubscriberType
+from resolvers.templates.types import OnboardingTemplateType
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by id; null when it does not exist or is not visible (R-ORG-6).")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        loaders = info.context.loaders
+        match kind_of(id):
+            case Kind.PARTNER:
+                partner = await loaders.visible_partner.load(id)
+                return PartnerType.of(partner) if partner else None
+            case Kind.TEMPLATE:
+                doc = await loaders.visible_template.load(id)
+                return OnboardingTemplateType.of_doc(doc) if doc else None
+            case Kind.CUSTOMER:
+                doc = await loaders.visible_customer.load(id)
+                return CustomerType.of_doc(doc) if doc else None
+            case Kind.LOCATION:
+                doc = await loaders.visible_location.load(id)
+                return LocationType.of_doc(doc) if doc else None
+            case Kind.SUBSCRIBER:
+                doc = await loaders.visible_subscriber.load(id)
+                return SubscriberType.of_doc(doc) if doc else None
+            case None:
+                return None

@@ -1,0 +1,68 @@
+"""The operator's own onboarding of partners (platform_admin)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from domain.errors import DomainError
+from domain.services import organisations
+from resolvers.common import UserError, user_errors
+from resolvers.context import Info
+from resolvers.organisations.types import PartnerType, SubPartnerStateType
+
+
+@strawberry.input
+class CreatePartnerInput:
+    name: str
+    subscription_id: str
+    delayed_billing_enabled: bool | None = False
+
+
+@strawberry.input
+class CreateSubPartnerInput:
+    name: str
+    admin_email: str
+    billing_start_date: date | None = None
+
+
+@strawberry.type
+class PartnerPayload:
+    partner: PartnerType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class OrganisationMutations:
+    @strawberry.mutation
+    async def create_partner(self, info: Info, input: CreatePartnerInput) -> PartnerPayload:
+        data = organisations.NewPartner(input.name, input.subscription_id, bool(input.delayed_billing_enabled))
+        try:
+            partner = await organisations.create_partner(info.context.repos, await info.context.caller(), data)
+        except DomainError as e:
+            return PartnerPayload(partner=None, errors=user_errors(e))
+        return PartnerPayload(partner=PartnerType.of(partner), errors=[])
+
+    @strawberry.mutation
+    async def create_sub_partner(
+        self, info: Info, parent_id: strawberry.ID, input: CreateSubPartnerInput
+    ) -> PartnerPayload:
+        data = organisations.NewSubPartner(input.name, input.admin_email, input.billing_start_date)
+        try:
+            partner = await organisations.create_sub_partner(
+                info.context.repos, await info.context.caller(), parent_id, data)
+        except DomainError as e:
+            return PartnerPayload(partner=None, errors=user_errors(e))
+        return PartnerPayload(partner=PartnerType.of(partner), errors=[])
+
+    @strawberry.mutation
+    async def set_sub_partner_state(
+        self, info: Info, id: strawberry.ID, state: SubPartnerStateType
+    ) -> PartnerPayload:
+        try:
+            partner = await organisations.set_sub_partner_state(
+                info.context.repos, await info.context.caller(), id, state.to_domain())
+        except DomainError as e:
+            return PartnerPayload(partner=None, errors=user_errors(e))
+        return PartnerPayload(partner=PartnerType.of(partner), errors=[])

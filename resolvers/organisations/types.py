@@ -1,0 +1,93 @@
+"""Partners, sub-partners and the viewer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+import strawberry
+
+from domain import models
+from domain.models import OrgKind
+from domain.pagination import PageRequest
+from domain.services import reads
+from resolvers.common import Connection, Node, connection_of
+from resolvers.context import Info
+from resolvers.customers.queries import list_customers
+from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder
+
+OrgKindType = strawberry.enum(OrgKind, name="OrgKind")
+
+
+@strawberry.enum(name="SubPartnerState")
+class SubPartnerStateType(Enum):
+    active = "active"
+    suspended = "suspended"
+
+    def to_domain(self) -> models.SubPartnerState:
+        return models.SubPartnerState(self.value)
+
+
+@strawberry.type(name="Partner")
+class PartnerType(Node):
+    model: strawberry.Private[models.Partner]
+    id: strawberry.ID
+    name: str
+    kind: OrgKindType  # type: ignore[valid-type]
+    subscription_id: str
+    provisioning_state: SubPartnerStateType | None
+    billing_start_date: date | None
+    delayed_billing_enabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, p: models.Partner) -> PartnerType:
+        return cls(
+            model=p, id=strawberry.ID(p.id), name=p.name, kind=p.kind, subscription_id=p.subscription_id,
+            provisioning_state=SubPartnerStateType(p.provisioning_state.value) if p.provisioning_state else None,
+            billing_start_date=p.billing_start_date, delayed_billing_enabled=p.delayed_billing_enabled,
+            created_at=p.created_at,
+        )
+
+    @strawberry.field(description="Set when a parent (or the platform) reads a sub-partner; null otherwise.")
+    async def parent(self, info: Info) -> PartnerType | None:
+        if self.model.parent_id is None:
+            return None
+        parent = await info.context.loaders.visible_partner.load(self.model.parent_id)
+        return PartnerType.of(parent) if parent else None
+
+    @strawberry.field
+    async def sub_partners(
+        self, info: Info, provisioning_state: SubPartnerStateType | None = None, first: int | None = 50,
+        after: str | None = None,
+    ) -> PartnerConnection:
+        listing = await reads.sub_partners(
+            info.context.repos, await info.context.caller(), self.model,
+            provisioning_state.to_domain() if provisioning_state else None, PageRequest.of(first, after),
+        )
+        return partner_connection(listing)
+
+    @strawberry.field(description="Customers owned by this org, as the caller may see them (R-ORG-3).")
+    async def customers(
+        self, info: Info, filter: CustomerFilter | None = None, first: int | None = 50, after: str | None = None,
+        order_by: CustomerOrder | None = CustomerOrder.CREATED_DESC,
+    ) -> CustomerConnection:
+        return await list_customers(info, filter, first, after, order_by, owner=self.model)
+
+
+@strawberry.type
+class PartnerConnection(Connection[PartnerType]):
+    pass
+
+
+def partner_connection(listing: reads.Listing) -> PartnerConnection:
+    nodes = [PartnerType.of(models.Partner.from_doc(d)) for d in listing.page.docs]
+    return connection_of(PartnerConnection, listing.page, nodes, listing.count)
+
+
+@strawberry.type
+class Viewer:
+    org_id: strawberry.ID
+    org_kind: OrgKindType  # type: ignore[valid-type]
+    roles: list[str]
+    scopes: list[str]
+    partner: PartnerType = strawberry.field(description="The caller's own org.")

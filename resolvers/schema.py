@@ -1,0 +1,39 @@
+"""The schema: every area's queries and mutations merged into the root types."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from resolvers.customers.locations import LocationType
+from resolvers.customers.queries import CustomerQueries
+from resolvers.customers.types import CustomerType
+from resolvers.errors import ErrorCodes, MaskedErrorCodes
+from resolvers.node import NodeQueries
+from resolvers.organisations.mutations import OrganisationMutations
+from resolvers.organisations.queries import OrganisationQueries
+from resolvers.organisations.types import PartnerType
+from resolvers.subscribers.queries import SubscriberQueries
+from resolvers.subscribers.types import SubscriberType
+from resolvers.templates.mutations import TemplateMutations
+from resolvers.templates.queries import TemplateQueries
+from resolvers.templates.types import OnboardingTemplateType
+
+Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries))
+Mutation = merge_types("Mutation", (TemplateMutations, OrganisationMutations))
+
+# Every Node implementation, so `node(id)` can return any of them.
+NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType]
+
+
+def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_TYPES,
+        extensions=[MaskedErrorCodes if mask_errors else ErrorCodes],
+    )
+
+
+def sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,89 @@
+"""Subscriber lists: top-level (scoped by owner) and nested under a customer (batched)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import models
+from domain.pagination import PageRequest
+from domain.principal import Scope
+from domain.repositories.subscribers import SubscriberCriteria
+from domain.services import reads
+from resolvers.common import connection_of
+from resolvers.context import Info
+from resolvers.loaders import SubscriberCountKey, SubscriberPageKey
+from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder, SubscriberType
+
+
+def _criteria(f: SubscriberFilter | None, customer_ids: tuple[str, ...] | None = None) -> SubscriberCriteria:
+    if f is None:
+        return SubscriberCriteria(customer_ids=customer_ids)
+    if f.customer_id is not None:
+        customer_ids = tuple(c for c in (customer_ids or (f.customer_id,)) if c == f.customer_id)
+    return SubscriberCriteria(
+        customer_ids=customer_ids,
+        email=f.email,
+        status=models.SubscriberStatus(f.status.value) if f.status else None,
+        package=f.package.value if f.package else None,
+        last_status_change_after=f.last_status_change_after,
+    )
+
+
+def _order(order_by: SubscriberOrder | None) -> str:
+    return (order_by or SubscriberOrder.CREATED_DESC).value
+
+
+async def list_subscribers(
+    info: Info, filter: SubscriberFilter | None, first: int | None, after: str | None,
+    order_by: SubscriberOrder | None,
+) -> SubscriberConnection:
+    ownership = reads.Ownership(
+        sub_partner_org_id=filter.sub_partner_org_id if filter else None,
+        include_sub_partners=bool(filter and filter.include_sub_partners),
+    )
+    listing = await reads.subscribers(
+        info.context.repos, await info.context.caller(), _criteria(filter),
+        filter.external_customer_id if filter else None, ownership, _order(order_by), PageRequest.of(first, after),
+    )
+    nodes = [SubscriberType.of_doc(d) for d in listing.page.docs]
+    return connection_of(SubscriberConnection, listing.page, nodes, listing.count)
+
+
+async def nested_subscribers(
+    info: Info, customer: models.Customer, filter: SubscriberFilter | None, first: int | None,
+    after: str | None, order_by: SubscriberOrder | None,
+) -> SubscriberConnection:
+    """A visible customer's subscribers; loaders batch this across every customer of a page."""
+    reads.require_scope(await info.context.caller(), Scope.SUBSCRIBERS_READ)
+    request = PageRequest.of(first, after)
+    order = _order(order_by)
+    criteria = _criteria(filter, (customer.id,))
+    foreign_external_id = filter is not None and filter.external_customer_id not in (None, customer.external_id)
+    if foreign_external_id or criteria.customer_ids == ():
+        nothing = reads.empty(request)
+        return connection_of(SubscriberConnection, nothing.page, [], nothing.count)
+    # The loaders add the customer id themselves, so the criteria key stays the same for every customer.
+    shared = SubscriberCriteria(email=criteria.email, status=criteria.status, package=criteria.package,
+                                last_status_change_after=criteria.last_status_change_after)
+    page = await info.context.loaders.subscriber_page.load(SubscriberPageKey(customer.id, shared, order, request))
+
+    async def count() -> int:
+        return await info.context.loaders.subscriber_count.load(SubscriberCountKey(customer.id, shared))
+
+    return connection_of(SubscriberConnection, page, [SubscriberType.of_doc(d) for d in page.docs], count)
+
+
+@strawberry.type
+class SubscriberQueries:
+    @strawberry.field(description="One subscriber; null when it does not exist or the caller may not see it.")
+    async def subscriber(self, info: Info, id: strawberry.ID) -> SubscriberType | None:
+        reads.require_scope(await info.context.caller(), Scope.SUBSCRIBERS_READ)
+        doc = await info.context.loaders.visible_subscriber.load(id)
+        return SubscriberType.of_doc(doc) if doc else None
+
+    @strawberry.field
+    async def subscribers(
+        self, info: Info, filter: SubscriberFilter | None = None, first: int | None = 50, after: str | None = None,
+        order_by: SubscriberOrder | None = SubscriberOrder.CREATED_DESC,
+    ) -> SubscriberConnection:
+        return await list_subscribers(info, filter, first, after, order_by)

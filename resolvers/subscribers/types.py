@@ -1,0 +1,108 @@
+"""Subscribers (DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain import models
+from domain.driver import Document
+from resolvers.common import Connection, Node, ProvisioningError
+from resolvers.context import Info
+from resolvers.customers.locations import LocationType
+
+if TYPE_CHECKING:
+    from resolvers.customers.types import CustomerType
+
+
+@strawberry.enum(name="SubscriberStatus")
+class SubscriberStatusType(Enum):
+    provisioning = "provisioning"
+    pending_user_migration = "pending_user_migration"
+    provisioned = "provisioned"
+    updating = "updating"
+    deleting = "deleting"
+    error = "error"
+
+
+@strawberry.enum(name="SubscriberPackage")
+class SubscriberPackageType(Enum):
+    webex_calling = "webex_calling"
+    webex_calling_standard = "webex_calling_standard"
+    webex_voice = "webex_voice"
+    webex_meetings = "webex_meetings"
+    webex_suite = "webex_suite"
+    cx_essentials = "cx_essentials"
+
+
+@strawberry.enum(name="SubscriberOrder")
+class SubscriberOrder(Enum):
+    CREATED_DESC = "CREATED_DESC"
+    CREATED_ASC = "CREATED_ASC"
+    LAST_STATUS_CHANGE_DESC = "LAST_STATUS_CHANGE_DESC"
+
+
+@strawberry.input
+class SubscriberFilter:
+    customer_id: strawberry.ID | None = None
+    email: str | None = None
+    status: SubscriberStatusType | None = None
+    package: SubscriberPackageType | None = None
+    external_customer_id: str | None = None
+    last_status_change_after: datetime | None = None
+    sub_partner_org_id: strawberry.ID | None = None
+    include_sub_partners: bool | None = False
+
+
+@strawberry.type(name="Subscriber")
+class SubscriberType(Node):
+    model: strawberry.Private[models.Subscriber]
+    id: strawberry.ID
+    email: str
+    first_name: str
+    last_name: str
+    package: SubscriberPackageType
+    primary_phone_number: str | None
+    extension: str | None
+    is_admin: bool
+    status: SubscriberStatusType
+    errors: list[ProvisioningError]
+    version: int
+    created_at: datetime
+    last_status_change: datetime
+
+    @classmethod
+    def of_doc(cls, doc: Document) -> SubscriberType:
+        s = models.Subscriber.from_doc(doc)
+        return cls(
+            model=s, id=strawberry.ID(s.id), email=s.email, first_name=s.first_name, last_name=s.last_name,
+            package=SubscriberPackageType(s.package), primary_phone_number=s.primary_phone_number,
+            extension=s.extension, is_admin=s.is_admin, status=SubscriberStatusType(s.status.value),
+            errors=[ProvisioningError.of(e) for e in s.errors], version=s.version, created_at=s.created_at,
+            last_status_change=s.last_status_change,
+        )
+
+    @strawberry.field
+    async def location(self, info: Info) -> LocationType | None:
+        if self.model.location_id is None:
+            return None
+        doc = await info.context.loaders.visible_location.load(self.model.location_id)
+        return LocationType.of_doc(doc) if doc else None
+
+    @strawberry.field
+    async def customer(
+        self, info: Info
+    ) -> Annotated[CustomerType, strawberry.lazy("resolvers.customers.types")]:
+        from resolvers.customers.types import CustomerType
+
+        doc = await info.context.loaders.visible_customer.load(self.model.customer_id)
+        assert doc is not None, f"subscriber {self.model.id} is visible but its customer is not"
+        return CustomerType.of_doc(doc)
+
+
+@strawberry.type
+class SubscriberConnection(Connection[SubscriberType]):
+    pass

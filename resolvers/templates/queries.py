@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import strawberry
+
+from domain.pagination import PageRequest
+from domain.services import reads
+from resolvers.common import connection_of
+from resolvers.context import Info
+from resolvers.templates.types import OnboardingTemplateConnection, OnboardingTemplateType
+
+
+@strawberry.type
+class TemplateQueries:
+    @strawberry.field(description="The caller's own onboarding templates.")
+    async def onboarding_templates(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> OnboardingTemplateConnection:
+        listing = await reads.templates(info.context.repos, await info.context.caller(), PageRequest.of(first, after))
+        nodes = [OnboardingTemplateType.of_doc(d) for d in listing.page.docs]
+        return connection_of(OnboardingTemplateConnection, listing.page, nodes, listing.count)
