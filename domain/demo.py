@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -132,11 +133,12 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         status = statuses[i % len(statuses)]
         created = start + timedelta(days=10 + i * 3, hours=rng.randrange(24), minutes=rng.randrange(60))
         changed = created + timedelta(minutes=rng.randrange(5, 600))
-        package_names = _PACKAGE_SETS[i % len(_PACKAGE_SETS)]
+        # Shifted each cycle so that package sets and statuses combine differently.
+        package_names = _PACKAGE_SETS[(i + i // len(statuses)) % len(_PACKAGE_SETS)]
         packages = [_package(name, status, limit=25 if j == 0 and i % 4 == 0 else None)
                     for j, name in enumerate(package_names)]
         locale = resolve_locale(lang, tpl.country, tpl.language) or tpl.language
-        domain_name = company.lower().replace(" & ", "-").replace(" ", "-").encode("ascii", "ignore").decode()
+        domain_name = _ascii(company.lower().replace(" & ", "-").replace(" ", "-"))
         address = Address(addressLine1=f"{10 + i} Demo Street", city=f"{company.split()[0]} City",
                           zipOrPostalCode=f"{10000 + i * 17}", country=country)
         errors = [ProvisioningError(code="RPL_REJECTED", message="restricted-party review rejected")] \
@@ -165,7 +167,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
             subscribers.append(Subscriber(
                 _id=demo_id(Kind.SUBSCRIBER, f"{company}/{n}"), customerId=customer.id, ownerOrgId=owner.id,
                 rootOrgId=owner.root_id,
-                email=f"{first}.{last}.{n}@{domain_name}.example".lower().encode("ascii", "ignore").decode(),
+                email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
                 firstName=first, lastName=last, package=package,
                 extension=f"{100 + n}" if calling else None,
                 primaryPhoneNumber=f"+1555{i:03d}{n:04d}" if calling and n % 2 == 0 else None,
@@ -182,6 +184,10 @@ async def seed_demo(repos: Repositories) -> SeedResult:
     await repos.locations.insert_many([loc.to_doc() for loc in locations])
     await repos.subscribers.insert_many([s.to_doc() for s in subscribers])
     return SeedResult(True, parent.id, tuple(s.id for s in subs))
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 _UNPROVISIONED = (CustomerStatus.PROVISIONING, CustomerStatus.PENDING_RPL_REVIEW, CustomerStatus.ERROR)

@@ -17,7 +17,7 @@ from resolvers.loaders import Loaders
 @dataclass
 class Context:
     repos: Repositories
-    principal: Principal
+    principal: Principal | None
     request: Any = None
     response: Any = None
     loaders: Loaders = field(init=False)
@@ -28,6 +28,8 @@ class Context:
         self.loaders = Loaders(self.repos, self.caller)
 
     async def caller(self) -> Caller:
+        if self.principal is None:
+            raise Unauthenticated("an `Authorization: Bearer <token>` header is required")
         if self._caller is None:
             org = None
             if self.principal.org_id is not None:

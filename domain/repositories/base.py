@@ -16,9 +16,10 @@ class Repository:
         self.db = db
 
     async def page(self, base: Mapping[str, Any], order: Order, request: PageRequest) -> Page:
+        # One row beyond the page tells whether there is a next page (also for first: 0).
         docs = await self.db.find(
             self.collection, page_filter(order, base, request), sort=order.keys, limit=request.first + 1
-        ) if request.first > 0 else []
+        )
         return make_page(order, docs, request)
 
     async def count(self, filter: Mapping[str, Any]) -> int:
