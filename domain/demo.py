@@ -93,28 +93,30 @@ async def seed_demo(repos: Repositories) -> SeedResult:
     now = repos.clock.now()
     start = now - timedelta(days=120)
 
-    parent = Partner(_id=DEMO_PARTNER_ID, kind=OrgKind.PARTNER, name="Demo Telecom", subscriptionId="Sub-DEMO-0001",
-                     delayedBillingEnabled=True, createdAt=start)
+    parent = Partner(id=DEMO_PARTNER_ID, kind=OrgKind.PARTNER, name="Demo Telecom", subscription_id="Sub-DEMO-0001",
+                     delayed_billing_enabled=True, created_at=start)
     subs = [
-        Partner(_id=DEMO_SUB_PARTNER_IDS[0], kind=OrgKind.SUB_PARTNER, name="Northwind Resellers",
-                subscriptionId=parent.subscription_id, parentId=parent.id,
-                provisioningState=SubPartnerState.ACTIVE, billingStartDate=(start + timedelta(days=1)).date(),
-                delayedBillingEnabled=True, adminEmail="admin@northwind.example", createdAt=start + timedelta(days=1)),
-        Partner(_id=DEMO_SUB_PARTNER_IDS[1], kind=OrgKind.SUB_PARTNER, name="Contoso Connect",
-                subscriptionId=parent.subscription_id, parentId=parent.id,
-                provisioningState=SubPartnerState.SUSPENDED, billingStartDate=(start + timedelta(days=2)).date(),
-                delayedBillingEnabled=True, adminEmail="admin@contoso.example", createdAt=start + timedelta(days=2)),
+        Partner(id=DEMO_SUB_PARTNER_IDS[0], kind=OrgKind.SUB_PARTNER, name="Northwind Resellers",
+                subscription_id=parent.subscription_id, parent_id=parent.id,
+                provisioning_state=SubPartnerState.ACTIVE, billing_start_date=(start + timedelta(days=1)).date(),
+                delayed_billing_enabled=True, admin_email="admin@northwind.example",
+                created_at=start + timedelta(days=1)),
+        Partner(id=DEMO_SUB_PARTNER_IDS[1], kind=OrgKind.SUB_PARTNER, name="Contoso Connect",
+                subscription_id=parent.subscription_id, parent_id=parent.id,
+                provisioning_state=SubPartnerState.SUSPENDED, billing_start_date=(start + timedelta(days=2)).date(),
+                delayed_billing_enabled=True, admin_email="admin@contoso.example",
+                created_at=start + timedelta(days=2)),
     ]
 
     def template(owner: Partner, name: str, country: str, language: str, mode: AuthMode, day: int
                  ) -> OnboardingTemplate:
         return OnboardingTemplate(
-            _id=demo_id(Kind.TEMPLATE, f"{owner.name}/{name}"), ownerOrgId=owner.id, rootOrgId=owner.root_id,
-            provisioningId=str(uuid.UUID(hashlib.md5(f"demo:{owner.name}/{name}".encode()).hexdigest())),
-            name=name, country=country, language=language, authMode=mode,
-            idpEntityId="https://idp.demo-telecom.example/saml" if mode is AuthMode.PARTNER_SAML else None,
-            brandName=owner.name, restrictAdminInviteEmailsOnAttach=False, disableWebexCalling1to1=False,
-            createdAt=start + timedelta(days=day))
+            id=demo_id(Kind.TEMPLATE, f"{owner.name}/{name}"), owner_org_id=owner.id, root_org_id=owner.root_id,
+            provisioning_id=str(uuid.UUID(hashlib.md5(f"demo:{owner.name}/{name}".encode()).hexdigest())),
+            name=name, country=country, language=language, auth_mode=mode,
+            idp_entity_id="https://idp.demo-telecom.example/saml" if mode is AuthMode.PARTNER_SAML else None,
+            brand_name=owner.name, restrict_admin_invite_emails_on_attach=False, disable_webex_calling_1to1=False,
+            created_at=start + timedelta(days=day))
 
     templates = [
         template(parent, "Small business (Americas)", "US", "en_US", AuthMode.WEBEX, 3),
@@ -139,25 +141,25 @@ async def seed_demo(repos: Repositories) -> SeedResult:
                     for j, name in enumerate(package_names)]
         locale = resolve_locale(lang, tpl.country, tpl.language) or tpl.language
         domain_name = _ascii(company.lower().replace(" & ", "-").replace(" ", "-"))
-        address = Address(addressLine1=f"{10 + i} Demo Street", city=f"{company.split()[0]} City",
-                          zipOrPostalCode=f"{10000 + i * 17}", country=country)
+        address = Address(address_line1=f"{10 + i} Demo Street", city=f"{company.split()[0]} City",
+                          zip_or_postal_code=f"{10000 + i * 17}", country=country)
         errors = [ProvisioningError(code="RPL_REJECTED", message="restricted-party review rejected")] \
             if status is CustomerStatus.ERROR else []
         customer = Customer(
-            _id=demo_id(Kind.CUSTOMER, company), ownerOrgId=owner.id, rootOrgId=owner.root_id, templateId=tpl.id,
-            externalId=f"EXT-{1000 + i}",
-            orgId=str(uuid.UUID(int=rng.getrandbits(128))) if status not in _UNPROVISIONED else None,
-            name=company, primaryEmail=f"it@{domain_name}.example", language=locale, address=address,
-            packages=packages, meetingsTimezone=_TIMEZONES.get(country, "Europe/Berlin"), status=status,
-            errors=errors, version=1 + i % 4, createdAt=created, updatedAt=changed, lastStatusChange=changed,
+            id=demo_id(Kind.CUSTOMER, company), owner_org_id=owner.id, root_org_id=owner.root_id, template_id=tpl.id,
+            external_id=f"EXT-{1000 + i}",
+            org_id=str(uuid.UUID(int=rng.getrandbits(128))) if status not in _UNPROVISIONED else None,
+            name=company, primary_email=f"it@{domain_name}.example", language=locale, address=address,
+            packages=packages, meetings_timezone=_TIMEZONES.get(country, "Europe/Berlin"), status=status,
+            errors=errors, version=1 + i % 4, created_at=created, updated_at=changed, last_status_change=changed,
         )
         customers.append(customer)
         hq = None
         if any(CATALOGUE[p].calling or p == "common_area_calling" for p in package_names):
-            hq = Location(_id=demo_id(Kind.LOCATION, company), customerId=customer.id, ownerOrgId=owner.id,
-                          rootOrgId=owner.root_id, name="Headquarters", address=address,
-                          timezone=_TIMEZONES.get(country, "Europe/Berlin"), language=locale, isHeadquarters=True,
-                          createdAt=created)
+            hq = Location(id=demo_id(Kind.LOCATION, company), customer_id=customer.id, owner_org_id=owner.id,
+                          root_org_id=owner.root_id, name="Headquarters", address=address,
+                          timezone=_TIMEZONES.get(country, "Europe/Berlin"), language=locale, is_headquarters=True,
+                          created_at=created)
             locations.append(hq)
         user_packages = [p for p in package_names if CATALOGUE[p].assignable_to_users]
         for n in range(4 + (i * 5) % 6):
@@ -165,17 +167,18 @@ async def seed_demo(repos: Repositories) -> SeedResult:
             package = user_packages[n % len(user_packages)]
             calling = CATALOGUE[package].calling
             subscribers.append(Subscriber(
-                _id=demo_id(Kind.SUBSCRIBER, f"{company}/{n}"), customerId=customer.id, ownerOrgId=owner.id,
-                rootOrgId=owner.root_id,
+                id=demo_id(Kind.SUBSCRIBER, f"{company}/{n}"), customer_id=customer.id, owner_org_id=owner.id,
+                root_org_id=owner.root_id,
                 email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
-                firstName=first, lastName=last, package=package,
+                first_name=first, last_name=last, package=package,
                 extension=f"{100 + n}" if calling else None,
-                primaryPhoneNumber=f"+1555{i:03d}{n:04d}" if calling and n % 2 == 0 else None,
-                locationId=hq.id if calling and hq else None, isAdmin=n == 0,
+                primary_phone_number=f"+1555{i:03d}{n:04d}" if calling and n % 2 == 0 else None,
+                location_id=hq.id if calling and hq else None, is_admin=n == 0,
                 status=_SUBSCRIBER_STATE[status],
                 errors=[ProvisioningError(code="RPL_REJECTED", message="the customer was not provisioned")]
                 if status is CustomerStatus.ERROR else [],
-                version=1, createdAt=created + timedelta(minutes=10 + n), lastStatusChange=changed + timedelta(minutes=n),
+                version=1, created_at=created + timedelta(minutes=10 + n),
+                last_status_change=changed + timedelta(minutes=n),
             ))
 
     await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs)])

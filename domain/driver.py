@@ -38,7 +38,7 @@ class Database:
         server_selection_timeout_ms: int = 10_000,
         app_name: str = "wholesale-gateway",
     ) -> None:
-        self._client = AsyncIOMotorClient(
+        self._client: Any = AsyncIOMotorClient(
             uri,
             tz_aware=True,
             event_listeners=list(listeners),

@@ -55,7 +55,9 @@ def list_scope(caller: Caller, sub_partner: Partner | None, sub_partner_requeste
         if not caller.is_parent_partner:
             return NOTHING
         _require_sub_partner_view(caller)
-        return {"ownerOrgId": sub_partner.id} if caller.owns_sub_partner(sub_partner) else NOTHING
+        if sub_partner is None or not caller.owns_sub_partner(sub_partner):
+            return NOTHING
+        return {"ownerOrgId": sub_partner.id}
     if include_sub_partners and caller.is_parent_partner:
         _require_sub_partner_view(caller)
         return {"rootOrgId": own}

@@ -55,9 +55,9 @@ def _banner(runtime: Runtime, seeded: bool) -> str:
     ]
     for label, token in demo_tokens(runtime.jwt_secret):
         lines += [f"  - {label}:", f"    {token}"]
-    lines += ['  Try: curl -s http://{0}:{1}/graphql -H "Authorization: Bearer <token>" '
-              "-H 'content-type: application/json' -d '{{\"query\":\"{{ viewer {{ orgId orgKind }} }}\"}}'"
-              .format(s.host, s.port), ""]
+    lines += [f'  Try: curl -s http://{s.host}:{s.port}/graphql -H "Authorization: Bearer <token>" '
+              "-H 'content-type: application/json' -d '{\"query\":\"{ viewer { orgId orgKind } }\"}'"
+              , ""]
     return "\n".join(lines)
 
 

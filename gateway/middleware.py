@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import InvalidToken, bearer_token, verify_token

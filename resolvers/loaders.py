@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-
 from strawberry.dataloader import DataLoader
 
 from domain.driver import Document

@@ -54,7 +54,7 @@ class SubscriberRepository(Repository):
         """The first page of subscribers of each customer in a batch, in one aggregation."""
         batch = {"$and": [dict(criteria), {"customerId": {"$in": list(set(customer_ids))}}]}
         match = page_filter(order, batch, request)
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": match},
             {
                 "$group": {
@@ -67,7 +67,7 @@ class SubscriberRepository(Repository):
         return {cid: make_page(order, grouped.get(cid, []), request) for cid in customer_ids}
 
     async def counts_by_customer(self, customer_ids: Sequence[str], criteria: Mapping[str, Any]) -> dict[str, int]:
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {"$match": {"$and": [dict(criteria), {"customerId": {"$in": list(set(customer_ids))}}]}},
             {"$group": {"_id": "$customerId", "n": {"$sum": 1}}},
         ]
@@ -75,7 +75,7 @@ class SubscriberRepository(Repository):
 
     async def assigned_counts(self, customer_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         """How many subscribers hold each package now, per (customer, package)."""
-        pipeline = [
+        pipeline: list[dict[str, Any]] = [
             {
                 "$match": {
                     "customerId": {"$in": list(set(customer_ids))},

@@ -40,12 +40,12 @@ async def create_partner(repos: Repositories, caller: Caller, data: NewPartner) 
     problems.text(data.subscription_id, 100, "input", "subscriptionId")
     problems.raise_if_any()
     partner = Partner(
-        _id=new_id(Kind.PARTNER),
+        id=new_id(Kind.PARTNER),
         kind=OrgKind.PARTNER,
         name=data.name.strip(),
-        subscriptionId=data.subscription_id.strip(),
-        delayedBillingEnabled=data.delayed_billing_enabled,
-        createdAt=repos.clock.now(),
+        subscription_id=data.subscription_id.strip(),
+        delayed_billing_enabled=data.delayed_billing_enabled,
+        created_at=repos.clock.now(),
     )
     await repos.partners.insert(partner.to_doc())
     return partner
@@ -66,16 +66,16 @@ async def create_sub_partner(repos: Repositories, caller: Caller, parent_id: str
     assert parent is not None
     now = repos.clock.now()
     sub_partner = Partner(
-        _id=new_id(Kind.PARTNER),
+        id=new_id(Kind.PARTNER),
         kind=OrgKind.SUB_PARTNER,
         name=data.name.strip(),
-        subscriptionId=parent.subscription_id,
-        parentId=parent.id,
-        provisioningState=SubPartnerState.ACTIVE,
-        billingStartDate=data.billing_start_date or now.date(),
-        delayedBillingEnabled=parent.delayed_billing_enabled,
-        adminEmail=data.admin_email.strip().lower(),
-        createdAt=now,
+        subscription_id=parent.subscription_id,
+        parent_id=parent.id,
+        provisioning_state=SubPartnerState.ACTIVE,
+        billing_start_date=data.billing_start_date or now.date(),
+        delayed_billing_enabled=parent.delayed_billing_enabled,
+        admin_email=data.admin_email.strip().lower(),
+        created_at=now,
     )
     await repos.partners.insert(sub_partner.to_doc())
     return sub_partner

@@ -18,7 +18,6 @@ from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteri
 from domain.repositories.templates import TEMPLATE_ORDER
 from domain.tenancy import NOTHING, Caller, can_see_partner, direct_scope, list_scope
 
-
 _EMPTY_ORDER = Order("empty", (("_id", 1),))
 
 

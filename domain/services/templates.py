@@ -75,20 +75,20 @@ async def create_template(
     problems.raise_if_any()
     assert language is not None
     template = OnboardingTemplate(
-        _id=new_id(Kind.TEMPLATE),
-        ownerOrgId=owner.id,
-        rootOrgId=owner.root_id,
-        provisioningId=str(uuid.uuid4()),
+        id=new_id(Kind.TEMPLATE),
+        owner_org_id=owner.id,
+        root_org_id=owner.root_id,
+        provisioning_id=str(uuid.uuid4()),
         name=data.name.strip(),
         country=data.country.strip().upper(),
         language=language,
-        authMode=data.auth_mode,
-        idpEntityId=data.idp_entity_id,
-        idpName=data.idp_name,
-        brandName=data.brand_name,
-        restrictAdminInviteEmailsOnAttach=data.restrict_admin_invite_emails_on_attach,
-        disableWebexCalling1to1=data.disable_webex_calling_1to1,
-        createdAt=repos.clock.now(),
+        auth_mode=data.auth_mode,
+        idp_entity_id=data.idp_entity_id,
+        idp_name=data.idp_name,
+        brand_name=data.brand_name,
+        restrict_admin_invite_emails_on_attach=data.restrict_admin_invite_emails_on_attach,
+        disable_webex_calling_1to1=data.disable_webex_calling_1to1,
+        created_at=repos.clock.now(),
     )
     await repos.templates.insert(template.to_doc())
     return template

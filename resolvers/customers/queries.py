@@ -20,7 +20,7 @@ async def list_customers(
 ) -> CustomerConnection:
     """`Query.customers`, or `Partner.customers` when `owner` is given (then it names the org listed)."""
     caller = await info.context.caller()
-    sub_partner_org_id = filter.sub_partner_org_id if filter else None
+    sub_partner_org_id: str | None = filter.sub_partner_org_id if filter else None
     include_sub_partners = bool(filter and filter.include_sub_partners)
     request = PageRequest.of(first, after)
     if owner is not None and (caller.org is None or owner.id != caller.org.id):

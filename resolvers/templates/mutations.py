@@ -33,7 +33,8 @@ class OnboardingTemplatePayload:
 class TemplateMutations:
     @strawberry.mutation(description="full_admin; a parent may create one for a sub-partner (R-ORG-4).")
     async def create_onboarding_template(
-        self, info: Info, input: CreateOnboardingTemplateInput, on_behalf_of_sub_partner_org_id: strawberry.ID | None = None
+        self, info: Info, input: CreateOnboardingTemplateInput,
+        on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
     ) -> OnboardingTemplatePayload:
         data = templates.NewTemplate(
             name=input.name, country=input.country, language=input.language,

@@ -197,10 +197,10 @@ def _customer(owner: str, name: str, created: Any) -> Customer:
     from domain.ids import Kind, new_id
 
     return Customer(
-        _id=new_id(Kind.CUSTOMER), ownerOrgId=owner, rootOrgId=owner, templateId="tpl_none", externalId=name,
-        name=name, primaryEmail="x@example.com", language="en_US",
-        address=Address(addressLine1="1 Main St", city="Springfield", country="US"),
+        id=new_id(Kind.CUSTOMER), owner_org_id=owner, root_org_id=owner, template_id="tpl_none", external_id=name,
+        name=name, primary_email="x@example.com", language="en_US",
+        address=Address(address_line1="1 Main St", city="Springfield", country="US"),
         packages=[CustomerPackage(name="webex_meetings", status=PackageStatus.PROVISIONING)],
-        status=CustomerStatus.PROVISIONING, version=1, createdAt=created, updatedAt=created,
-        lastStatusChange=created,
+        status=CustomerStatus.PROVISIONING, version=1, created_at=created, updated_at=created,
+        last_status_change=created,
     )
