@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import shutil
 import signal
@@ -22,6 +23,7 @@ log = logging.getLogger("gateway.embedded")
 SERVER_PROGRAM = "secantusd-py"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedDatabaseError(Exception):
@@ -39,6 +41,16 @@ def find_server_program() -> str:
             "or set GATEWAY_MONGODB_URI to a MongoDB replica set"
         )
     return found
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when the gateway dies, even by `kill -9`.
+
+    Otherwise an orphaned database would keep the data directory locked and the next start would fail.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -76,6 +88,7 @@ class EmbeddedDatabase:
                 "--sync-on-commit", "--log-level", "WARNING",
                 stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
                 start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not the child's
+                preexec_fn=_die_with_parent,
             )
         log.info("embedded database starting (pid %s, port %s, data %s)", self._process.pid, self.port, self.storage)
         await self._wait_until_ready()
