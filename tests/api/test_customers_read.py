@@ -110,8 +110,8 @@ async def test_filters_and_total_count(gateway: Gateway, demo: Demo) -> None:
     assert regex_chars["totalCount"] == 0
     by_external = await _page(gateway, token, filter={"externalId": "EXT-1003"})
     assert _names(by_external) == ["Delta Bakeries"]
-    org_id = (await gateway.execute(token, '{ customers(filter: {externalId: "EXT-1003"}) { edges { node { orgId } } } }')
-              )["customers"]["edges"][0]["node"]["orgId"]
+    query = '{ customers(filter: {externalId: "EXT-1003"}) { edges { node { orgId } } } }'
+    org_id = (await gateway.execute(token, query))["customers"]["edges"][0]["node"]["orgId"]
     assert _names(await _page(gateway, token, filter={"orgId": org_id})) == ["Delta Bakeries"]
     assert (await _page(gateway, token, filter={"status": []}))["totalCount"] == 0
 

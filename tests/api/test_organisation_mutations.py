@@ -22,7 +22,9 @@ mutation($input: CreatePartnerInput!) {{
 }}"""
 CREATE_SUB_PARTNER = f"""
 mutation($parentId: ID!, $input: CreateSubPartnerInput!) {{
-  createSubPartner(parentId: $parentId, input: $input) {{ partner {{ {PARTNER_FIELDS} }} errors {{ code message field }} }}
+  createSubPartner(parentId: $parentId, input: $input) {{
+    partner {{ {PARTNER_FIELDS} }} errors {{ code message field }}
+  }}
 }}"""
 SET_STATE = f"""
 mutation($id: ID!, $state: SubPartnerState!) {{
@@ -107,7 +109,8 @@ async def test_created_partner_is_listed_by_platform_admin_and_can_act_at_once(g
     listed = await gateway.execute(_platform(gateway), "{ partners { totalCount edges { node { id } } } }")
     assert listed["partners"]["totalCount"] == 2
     assert {e["node"]["id"] for e in listed["partners"]["edges"]} == {demo.partner, partner["id"]}
-    viewer = await gateway.execute(gateway.token(partner["id"]), "{ viewer { orgId orgKind } customers { totalCount } }")
+    viewer = await gateway.execute(gateway.token(partner["id"]),
+                                   "{ viewer { orgId orgKind } customers { totalCount } }")
     assert viewer == {"viewer": {"orgId": partner["id"], "orgKind": "PARTNER"}, "customers": {"totalCount": 0}}
 
 

@@ -1,4 +1,4 @@
-"""Who sees what (DOMAIN.md §1–§2, R-ORG-1…6), through the public GraphQL API on the demo data.
+"""Who sees what (DOMAIN.md §1-§2, R-ORG-1...6), through the public GraphQL API on the demo data.
 
 Demo data: partner "Demo Telecom" owns 20 customers (130 subscribers); its active sub-partner
 "Northwind Resellers" (sub_a) owns 6 (39 subscribers); its suspended sub-partner "Contoso Connect"
@@ -94,7 +94,7 @@ def _codes(errors: list[dict[str, Any]]) -> list[str]:
 
 
 def _empty(connection: dict[str, Any]) -> bool:
-    return connection["totalCount"] == 0 and connection["edges"] == []
+    return bool(connection["totalCount"] == 0 and connection["edges"] == [])
 
 
 # ---------------------------------------------------------------- R-ORG-2: a sub-partner sees only its own
@@ -218,6 +218,16 @@ async def test_r_org_2_sub_partner_naming_its_parent_as_sub_partner_org_gets_an_
 ) -> None:
     connection = await _customers(gateway, gateway.token(demo.sub_a), {"subPartnerOrgId": demo.partner})
     assert _empty(connection)
+
+
+async def test_r_org_6_sub_partner_naming_a_nonexistent_org_gets_an_empty_list_like_for_its_sibling(
+    gateway: Gateway, demo: Demo
+) -> None:
+    token = gateway.token(demo.sub_a)
+    missing = await _customers(gateway, token, {"subPartnerOrgId": "ptn_" + "0" * 24})
+    sibling = await _customers(gateway, token, {"subPartnerOrgId": demo.sub_b})
+    assert _empty(missing)
+    assert missing == sibling
 
 
 async def test_r_org_2_sub_partner_naming_sibling_as_sub_partner_org_gets_an_empty_subscriber_list(
@@ -444,6 +454,16 @@ async def test_r_org_3_read_only_parent_naming_a_sub_partner_is_forbidden(gatewa
     assert _codes(errors) == ["FORBIDDEN"]
 
 
+async def test_r_org_6_read_only_parent_naming_a_nonexistent_org_is_forbidden_like_a_real_sub_partner(
+    gateway: Gateway, demo: Demo
+) -> None:
+    token = gateway.token(demo.partner, "read_only_admin")
+    missing = await gateway.errors(token, CUSTOMERS, {"filter": {"subPartnerOrgId": "ptn_" + "0" * 24}})
+    real = await gateway.errors(token, CUSTOMERS, {"filter": {"subPartnerOrgId": demo.sub_b}})
+    assert _codes(missing) == _codes(real) == ["FORBIDDEN"]
+    assert [e["message"] for e in missing] == [e["message"] for e in real]
+
+
 async def test_r_org_3_read_only_parent_asking_for_sub_partner_subscribers_is_forbidden(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -511,7 +531,8 @@ async def test_parent_lists_both_of_its_sub_partners(gateway: Gateway, demo: Dem
 
 
 async def test_parent_does_not_list_its_sub_partners_templates_as_its_own(gateway: Gateway, demo: Demo) -> None:
-    data = await gateway.execute(gateway.token(demo.partner), "{ onboardingTemplates { totalCount edges { node { name } } } }")
+    data = await gateway.execute(gateway.token(demo.partner),
+                                 "{ onboardingTemplates { totalCount edges { node { name } } } }")
     assert data["onboardingTemplates"]["totalCount"] == 2
     assert {e["node"]["name"] for e in data["onboardingTemplates"]["edges"]} == {
         "Small business (Americas)", "Enterprise SSO (Europe)"}
