@@ -12,6 +12,7 @@ from datetime import timedelta
 import uvicorn
 
 from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
+from domain.driver import DatabaseUnavailable
 from domain.principal import Role
 from gateway.app import create_app
 from gateway.auth import issue_token
@@ -62,7 +63,18 @@ def _banner(runtime: Runtime, seeded: bool) -> str:
 
 
 def serve(settings: Settings, demo: bool) -> int:
+    return asyncio.run(_serve(settings, demo))
+
+
+async def _serve(settings: Settings, demo: bool) -> int:
     runtime = Runtime(settings)
+    # Opened before uvicorn so that a busy data dir or an unreachable database is a one-line error,
+    # not a lifespan traceback; the app's lifespan still closes it on shutdown.
+    try:
+        await runtime.start()
+    except DatabaseUnavailable as exc:
+        print(f"gateway: cannot reach the database: {exc}", file=sys.stderr)
+        return 2
 
     async def on_startup(rt: Runtime) -> None:
         seeded = False
@@ -79,13 +91,20 @@ def serve(settings: Settings, demo: bool) -> int:
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on",
                             timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
-    asyncio.run(server.serve())
+    try:
+        await server.serve()
+    finally:
+        await runtime.stop()
     return 0 if server.started else 1
 
 
 async def _seed(settings: Settings) -> int:
     runtime = Runtime(settings)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except DatabaseUnavailable as exc:
+        print(f"gateway: cannot reach the database: {exc}", file=sys.stderr)
+        return 2
     try:
         result = await seed_demo(runtime.repos)
     finally:

@@ -42,6 +42,9 @@ class Runtime:
         return self._repos
 
     async def start(self) -> None:
+        """Open the database (starting the embedded one if no URI is set); a no-op when already started."""
+        if self._repos is not None:
+            return
         uri = self.settings.mongodb_uri
         if not uri:
             self.embedded = EmbeddedDatabase(self.settings.data_dir)

@@ -96,8 +96,8 @@ def process_command_line(pid: int) -> list[str]:
         return []
 
 
-def kill_database(data_dir: Path) -> list[int]:
-    pids = database_pids(data_dir)
+def kill_database(data_dir: Path, sparing: set[int] | None = None) -> list[int]:
+    pids = [pid for pid in database_pids(data_dir) if pid not in (sparing or set())]
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -106,9 +106,9 @@ def kill_database(data_dir: Path) -> list[int]:
     return pids
 
 
-async def wait_until_no_database(data_dir: Path) -> None:
+async def wait_until_no_database(data_dir: Path, sparing: set[int] | None = None) -> None:
     deadline = asyncio.get_running_loop().time() + EXIT_DEADLINE_S
-    while pids := database_pids(data_dir):
+    while pids := [pid for pid in database_pids(data_dir) if pid not in (sparing or set())]:
         assert asyncio.get_running_loop().time() < deadline, f"database processes still running: {pids}"
         await asyncio.sleep(POLL_S)
 
@@ -162,7 +162,8 @@ class Command:
             code = await asyncio.wait_for(self.process.wait(), within_s)
         except TimeoutError:
             await self.stop()
-            pytest.fail(f"`gateway` did not exit within {within_s:.0f} s\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}")
+            pytest.fail(f"`gateway` did not exit within {within_s:.0f} s\n"
+                        f"stdout:\n{self.stdout}\nstderr:\n{self.stderr}")
         await asyncio.gather(*self._readers)
         return code
 
@@ -192,11 +193,11 @@ class Processes:
 
     def __init__(self) -> None:
         self.commands: list[Command] = []
-        self.data_dirs: set[Path] = set()
+        self.others: dict[Path, set[int]] = {}  # database processes already running on a data dir: not ours
 
     async def start(self, args: list[str], data_dir: Path, *, port: int | None = None,
                     extra_env: dict[str, str] | None = None) -> Command:
-        self.data_dirs.add(data_dir)
+        self.others.setdefault(data_dir, set(database_pids(data_dir)))
         command = await Command.start(args, gateway_env(data_dir, port or free_port(), extra_env))
         self.commands.append(command)
         return command
@@ -216,9 +217,9 @@ class Processes:
     async def close(self) -> None:
         for command in self.commands:
             await command.stop()
-        for data_dir in self.data_dirs:  # a safety net: a test asserts this itself where it matters
-            kill_database(data_dir)
-            await wait_until_no_database(data_dir)
+        for data_dir, others in self.others.items():  # a safety net: tests assert this where it matters
+            kill_database(data_dir, sparing=others)
+            await wait_until_no_database(data_dir, sparing=others)
 
 
 class Gateway:
@@ -288,6 +289,7 @@ class Gateway:
         data = await self.execute(token, ALL_CUSTOMERS)
         connection = data["customers"]
         ids = sorted(edge["node"]["id"] for edge in connection["edges"])
+        assert len(ids) == connection["totalCount"], "all customers fit on the page"
         return connection["totalCount"], ids
 
     async def create_template(self, token: str, name: str) -> str:
@@ -310,11 +312,21 @@ class Gateway:
 
 
 async def stop_cleanly(gateway: Gateway) -> None:
-    """SIGTERM: the gateway exits 0 and its SecantusDB child is gone with it."""
+    """SIGTERM: the gateway shuts down gracefully and its SecantusDB child is gone with it.
+
+    Uvicorn re-raises the SIGTERM it handled once shut down, so the exit status is "terminated by SIGTERM".
+    """
     gateway.database_pid()  # exactly one while it runs
     code = await gateway.command.stop()
-    assert code == 0, gateway.command.stderr
+    assert code in (0, -signal.SIGTERM), gateway.command.stderr
+    assert "Application shutdown complete." in gateway.command.stderr
     assert database_pids(gateway.data_dir) == [], "the SecantusDB child outlived the gateway"
+
+
+def ready_line(data_dir: Path, *, seeded: bool) -> str:
+    """The banner's first line (`_banner` in gateway/cli.py)."""
+    return f"Wholesale gateway ready on embedded database in {data_dir.resolve()}" + (
+        " (demo data seeded)" if seeded else "")
 
 
 def secret_of(data_dir: Path) -> str:
@@ -348,8 +360,7 @@ async def demo_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_gateway: Gateway) -> None:
     gateway = demo_gateway
-    assert gateway.ready_line == (
-        f"Wholesale gateway ready on embedded database in {gateway.data_dir.resolve()} (demo data seeded)")
+    assert gateway.ready_line == ready_line(gateway.data_dir, seeded=True)
     assert f"  GraphiQL:  http://127.0.0.1:{gateway.port}/graphql" in gateway.command.stdout_lines
     tokens = gateway.tokens()
     assert list(tokens) == BANNER_LABELS
@@ -375,7 +386,7 @@ async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_ga
 
 async def test_data_survives_a_clean_restart_without_reseeding(processes: Processes, tmp_path: Path) -> None:
     first = await processes.serve(tmp_path)
-    assert first.ready_line.endswith("(demo data seeded)")
+    assert first.ready_line == ready_line(tmp_path, seeded=True)
     token = first.tokens()["partner admin (Demo Telecom)"]
     customers = await first.customers(token)
     assert customers[0] > 0
@@ -383,7 +394,7 @@ async def test_data_survives_a_clean_restart_without_reseeding(processes: Proces
     await stop_cleanly(first)
 
     second = await processes.serve(tmp_path)
-    assert second.ready_line == f"Wholesale gateway ready on embedded database in {tmp_path.resolve()}"
+    assert second.ready_line == ready_line(tmp_path, seeded=False)
     assert "demo data seeded" not in second.command.stdout
     # The first run's token still works: the dev signing secret is kept in the data dir.
     assert await second.customers(token) == customers
@@ -408,7 +419,7 @@ async def test_acknowledged_write_survives_kill_9_of_gateway_and_database(
     await wait_until_no_database(tmp_path)
 
     second = await processes.serve(tmp_path)
-    assert "demo data seeded" not in second.ready_line
+    assert second.ready_line == ready_line(tmp_path, seeded=False)
     assert await second.template_name(token, template_id) == "Survives kill -9"
     assert await second.customers(token) == customers
     await stop_cleanly(second)
@@ -422,9 +433,16 @@ async def test_a_second_gateway_on_a_data_dir_in_use_fails_fast(demo_gateway: Ga
 
     second = await processes.start(["serve"], gateway.data_dir)
     code = await second.wait()  # fails the test if it hangs instead
-    assert code != 0, second.stdout
+    assert code == 2, second.stdout + second.stderr
     assert "in use" in second.stderr and str(gateway.data_dir.resolve()) in second.stderr, second.stderr
-    assert "the data directory" in second.stderr
+    assert second.stderr.splitlines()[-1].startswith("gateway: the data directory"), second.stderr
+    assert "Traceback" not in second.stderr, second.stderr
+
+    # So does `gateway seed`, with the CLI's own one-line error.
+    seed = await processes.run(["seed"], gateway.data_dir)
+    assert seed.process.returncode == 2, seed.stderr
+    assert seed.stderr.splitlines()[-1].startswith("gateway: the data directory"), seed.stderr
+    assert "in use" in seed.stderr
 
     # The second gateway's database child is gone; the first gateway and its database carry on.
     assert database_pids(gateway.data_dir) == [database_pid]
@@ -448,11 +466,10 @@ async def test_seed_is_idempotent(processes: Processes, tmp_path: Path, demo_gat
 
     # Seeded twice holds what a single seed holds (the demo gateway's was seeded once, by `serve`).
     gateway = await processes.serve(tmp_path)
-    assert "demo data seeded" not in gateway.ready_line
+    assert gateway.ready_line == ready_line(tmp_path, seeded=False)
     token = gateway.tokens()["partner admin (Demo Telecom)"]
-    total, ids = await gateway.customers(token)
-    expected_total, expected_ids = await demo_gateway.customers(demo_gateway.tokens()["partner admin (Demo Telecom)"])
-    assert total == expected_total and len(ids) == len(expected_ids)
+    customers = await gateway.customers(token)
+    assert customers == await demo_gateway.customers(demo_gateway.tokens()["partner admin (Demo Telecom)"])
     await stop_cleanly(gateway)
 
 
