@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from pymongo.monitoring import CommandListener, CommandStartedEvent, CommandSucceededEvent, CommandFailedEvent
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 from starlette.applications import Starlette
 
 from domain.clock import FixedClock
