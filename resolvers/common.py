@@ -8,8 +8,10 @@ from typing import Generic, TypeVar
 import strawberry
 
 from domain import models
+from domain.driver import Document
 from domain.errors import DomainError, ErrorCode, FieldError
 from domain.pagination import Page
+from domain.services.reads import Listing
 
 ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
 
@@ -61,6 +63,11 @@ def connection_of(cls: type[C], page: Page, nodes: Sequence[object], count: Call
         ),
         count=count,
     )
+
+
+def listing_connection(cls: type[C], listing: Listing, to_node: Callable[[Document], object]) -> C:
+    """A connection of type `cls` over a domain listing, each stored document mapped by `to_node`."""
+    return connection_of(cls, listing.page, [to_node(d) for d in listing.page.docs], listing.count)
 
 
 @strawberry.type

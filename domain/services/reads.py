@@ -82,7 +82,8 @@ async def subscribers(
     if external_customer_id is not None:
         ids = await repos.customers.ids_by_external_id(owner, external_customer_id)
         if criteria.customer_ids is not None:
-            ids = [i for i in ids if i in set(criteria.customer_ids)]
+            named = set(criteria.customer_ids)
+            ids = [i for i in ids if i in named]
         criteria = replace(criteria, customer_ids=ids)
     base = {"$and": [owner, criteria.to_filter()]}
     page = await repos.subscribers.page(base, SUBSCRIBER_ORDERS[order], request)

@@ -9,7 +9,7 @@ from domain.pagination import PageRequest
 from domain.principal import Scope
 from domain.repositories.customers import CustomerCriteria
 from domain.services import reads
-from resolvers.common import connection_of
+from resolvers.common import listing_connection
 from resolvers.context import Info
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder, CustomerType
 
@@ -26,7 +26,7 @@ async def list_customers(
     if owner is not None and (caller.org is None or owner.id != caller.org.id):
         # Listing another org's customers is the same as naming it as a sub-partner (R-ORG-3).
         if sub_partner_org_id not in (None, owner.id):
-            return connection_of(CustomerConnection, reads.empty(request).page, [], reads.empty(request).count)
+            return listing_connection(CustomerConnection, reads.empty(request), CustomerType.of_doc)
         sub_partner_org_id = owner.id
     criteria = CustomerCriteria(
         external_id=filter.external_id if filter else None,
@@ -40,8 +40,7 @@ async def list_customers(
         reads.Ownership(sub_partner_org_id=sub_partner_org_id, include_sub_partners=include_sub_partners),
         (order_by or CustomerOrder.CREATED_DESC).value, request,
     )
-    nodes = [CustomerType.of_doc(d) for d in listing.page.docs]
-    return connection_of(CustomerConnection, listing.page, nodes, listing.count)
+    return listing_connection(CustomerConnection, listing, CustomerType.of_doc)
 
 
 @strawberry.type

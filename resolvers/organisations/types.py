@@ -11,7 +11,7 @@ from domain import models
 from domain.models import OrgKind
 from domain.pagination import PageRequest
 from domain.services import reads
-from resolvers.common import Connection, Node, connection_of
+from resolvers.common import Connection, Node, listing_connection
 from resolvers.context import Info
 from resolvers.customers.queries import list_customers
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder
@@ -81,8 +81,7 @@ class PartnerConnection(Connection[PartnerType]):
 
 
 def partner_connection(listing: reads.Listing) -> PartnerConnection:
-    nodes = [PartnerType.of(models.Partner.from_doc(d)) for d in listing.page.docs]
-    return connection_of(PartnerConnection, listing.page, nodes, listing.count)
+    return listing_connection(PartnerConnection, listing, lambda d: PartnerType.of(models.Partner.from_doc(d)))
 
 
 @strawberry.type

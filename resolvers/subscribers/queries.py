@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 
 from domain import models
@@ -9,19 +11,17 @@ from domain.pagination import PageRequest
 from domain.principal import Scope
 from domain.repositories.subscribers import SubscriberCriteria
 from domain.services import reads
-from resolvers.common import connection_of
+from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.loaders import SubscriberCountKey, SubscriberPageKey
 from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder, SubscriberType
 
 
-def _criteria(f: SubscriberFilter | None, customer_ids: tuple[str, ...] | None = None) -> SubscriberCriteria:
+def _criteria(f: SubscriberFilter | None) -> SubscriberCriteria:
     if f is None:
-        return SubscriberCriteria(customer_ids=customer_ids)
-    if f.customer_id is not None:
-        customer_ids = tuple(c for c in (customer_ids or (f.customer_id,)) if c == f.customer_id)
+        return SubscriberCriteria()
     return SubscriberCriteria(
-        customer_ids=customer_ids,
+        customer_ids=(f.customer_id,) if f.customer_id is not None else None,
         email=f.email,
         status=models.SubscriberStatus(f.status.value) if f.status else None,
         package=f.package.value if f.package else None,
@@ -45,8 +45,7 @@ async def list_subscribers(
         info.context.repos, await info.context.caller(), _criteria(filter),
         filter.external_customer_id if filter else None, ownership, _order(order_by), PageRequest.of(first, after),
     )
-    nodes = [SubscriberType.of_doc(d) for d in listing.page.docs]
-    return connection_of(SubscriberConnection, listing.page, nodes, listing.count)
+    return listing_connection(SubscriberConnection, listing, SubscriberType.of_doc)
 
 
 async def nested_subscribers(
@@ -57,14 +56,11 @@ async def nested_subscribers(
     reads.require_scope(await info.context.caller(), Scope.SUBSCRIBERS_READ)
     request = PageRequest.of(first, after)
     order = _order(order_by)
-    criteria = _criteria(filter, (customer.id,))
-    foreign_external_id = filter is not None and filter.external_customer_id not in (None, customer.external_id)
-    if foreign_external_id or criteria.customer_ids == ():
-        nothing = reads.empty(request)
-        return connection_of(SubscriberConnection, nothing.page, [], nothing.count)
+    if filter is not None and (filter.customer_id not in (None, customer.id)
+                               or filter.external_customer_id not in (None, customer.external_id)):
+        return listing_connection(SubscriberConnection, reads.empty(request), SubscriberType.of_doc)
     # The loaders add the customer id themselves, so the criteria key stays the same for every customer.
-    shared = SubscriberCriteria(email=criteria.email, status=criteria.status, package=criteria.package,
-                                last_status_change_after=criteria.last_status_change_after)
+    shared = replace(_criteria(filter), customer_ids=None)
     page = await info.context.loaders.subscriber_page.load(SubscriberPageKey(customer.id, shared, order, request))
 
     async def count() -> int:

@@ -4,7 +4,7 @@ import strawberry
 
 from domain.pagination import PageRequest
 from domain.services import reads
-from resolvers.common import connection_of
+from resolvers.common import listing_connection
 from resolvers.context import Info
 from resolvers.templates.types import OnboardingTemplateConnection, OnboardingTemplateType
 
@@ -16,5 +16,4 @@ class TemplateQueries:
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> OnboardingTemplateConnection:
         listing = await reads.templates(info.context.repos, await info.context.caller(), PageRequest.of(first, after))
-        nodes = [OnboardingTemplateType.of_doc(d) for d in listing.page.docs]
-        return connection_of(OnboardingTemplateConnection, listing.page, nodes, listing.count)
+        return listing_connection(OnboardingTemplateConnection, listing, OnboardingTemplateType.of_doc)
