@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import Demo, Gateway
 
 PARENT_CUSTOMERS = 20
@@ -100,15 +102,18 @@ def _empty(connection: dict[str, Any]) -> bool:
 # ---------------------------------------------------------------- R-ORG-2: a sub-partner sees only its own
 
 
-async def test_r_org_2_sub_partner_cannot_read_sibling_customer_by_id(gateway: Gateway, demo: Demo) -> None:
-    sibling = await _customer_of(gateway, demo.sub_b)
-    data = await gateway.execute(gateway.token(demo.sub_a), CUSTOMER, {"id": sibling["_id"]})
-    assert data["customer"] is None
+def _foreign_org(demo: Demo, whose: str) -> str:
+    """The org whose data a sub-partner (sub_a) must not reach: its sibling or its parent."""
+    return demo.sub_b if whose == "sibling" else demo.partner
 
 
-async def test_r_org_2_sub_partner_cannot_read_parent_customer_by_id(gateway: Gateway, demo: Demo) -> None:
-    parents = await _customer_of(gateway, demo.partner)
-    data = await gateway.execute(gateway.token(demo.sub_a), CUSTOMER, {"id": parents["_id"]})
+FOREIGN = pytest.mark.parametrize("whose", ["sibling", "parent"])
+
+
+@FOREIGN
+async def test_r_org_2_sub_partner_cannot_read_foreign_customer_by_id(gateway: Gateway, demo: Demo, whose: str) -> None:
+    foreign = await _customer_of(gateway, _foreign_org(demo, whose))
+    data = await gateway.execute(gateway.token(demo.sub_a), CUSTOMER, {"id": foreign["_id"]})
     assert data["customer"] is None
 
 
@@ -118,15 +123,12 @@ async def test_r_org_2_sub_partner_reads_its_own_customer_by_id(gateway: Gateway
     assert data["customer"] == {"id": own["_id"], "name": own["name"]}
 
 
-async def test_r_org_2_sub_partner_cannot_read_sibling_subscriber_by_id(gateway: Gateway, demo: Demo) -> None:
-    sibling = await _subscriber_of(gateway, demo.sub_b)
-    data = await gateway.execute(gateway.token(demo.sub_a), SUBSCRIBER, {"id": sibling["_id"]})
-    assert data["subscriber"] is None
-
-
-async def test_r_org_2_sub_partner_cannot_read_parent_subscriber_by_id(gateway: Gateway, demo: Demo) -> None:
-    parents = await _subscriber_of(gateway, demo.partner)
-    data = await gateway.execute(gateway.token(demo.sub_a), SUBSCRIBER, {"id": parents["_id"]})
+@FOREIGN
+async def test_r_org_2_sub_partner_cannot_read_foreign_subscriber_by_id(
+    gateway: Gateway, demo: Demo, whose: str
+) -> None:
+    foreign = await _subscriber_of(gateway, _foreign_org(demo, whose))
+    data = await gateway.execute(gateway.token(demo.sub_a), SUBSCRIBER, {"id": foreign["_id"]})
     assert data["subscriber"] is None
 
 
@@ -245,15 +247,12 @@ async def test_r_org_2_sub_partner_naming_itself_as_sub_partner_org_gets_its_own
     assert _owners(connection) == {demo.sub_a}
 
 
-async def test_r_org_2_sub_partner_cannot_find_sibling_subscriber_by_email(gateway: Gateway, demo: Demo) -> None:
-    sibling = await _subscriber_of(gateway, demo.sub_b)
-    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"email": sibling["email"]})
-    assert _empty(connection)
-
-
-async def test_r_org_2_sub_partner_cannot_find_parent_subscriber_by_email(gateway: Gateway, demo: Demo) -> None:
-    parents = await _subscriber_of(gateway, demo.partner)
-    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"email": parents["email"]})
+@FOREIGN
+async def test_r_org_2_sub_partner_cannot_find_foreign_subscriber_by_email(
+    gateway: Gateway, demo: Demo, whose: str
+) -> None:
+    foreign = await _subscriber_of(gateway, _foreign_org(demo, whose))
+    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"email": foreign["email"]})
     assert _empty(connection)
 
 
@@ -264,35 +263,13 @@ async def test_r_org_2_sub_partner_finds_its_own_subscriber_by_email(gateway: Ga
     assert [e["node"]["id"] for e in connection["edges"]] == [own["_id"]]
 
 
-async def test_r_org_2_sub_partner_cannot_list_subscribers_of_a_sibling_customer_by_customer_id(
-    gateway: Gateway, demo: Demo
+@FOREIGN
+@pytest.mark.parametrize(("filter_key", "customer_key"), [("customerId", "_id"), ("externalCustomerId", "externalId")])
+async def test_r_org_2_sub_partner_cannot_list_subscribers_of_a_foreign_customer(
+    gateway: Gateway, demo: Demo, whose: str, filter_key: str, customer_key: str
 ) -> None:
-    sibling = await _customer_of(gateway, demo.sub_b)
-    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"customerId": sibling["_id"]})
-    assert _empty(connection)
-
-
-async def test_r_org_2_sub_partner_cannot_list_subscribers_of_a_parent_customer_by_customer_id(
-    gateway: Gateway, demo: Demo
-) -> None:
-    parents = await _customer_of(gateway, demo.partner)
-    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"customerId": parents["_id"]})
-    assert _empty(connection)
-
-
-async def test_r_org_2_sub_partner_cannot_list_subscribers_by_a_sibling_external_customer_id(
-    gateway: Gateway, demo: Demo
-) -> None:
-    sibling = await _customer_of(gateway, demo.sub_b)
-    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"externalCustomerId": sibling["externalId"]})
-    assert _empty(connection)
-
-
-async def test_r_org_2_sub_partner_cannot_list_subscribers_by_a_parent_external_customer_id(
-    gateway: Gateway, demo: Demo
-) -> None:
-    parents = await _customer_of(gateway, demo.partner)
-    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"externalCustomerId": parents["externalId"]})
+    foreign = await _customer_of(gateway, _foreign_org(demo, whose))
+    connection = await _subscribers(gateway, gateway.token(demo.sub_a), {filter_key: foreign[customer_key]})
     assert _empty(connection)
 
 
