@@ -8,18 +8,24 @@ the driver is a change to this module alone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import IndexModel
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.monitoring import CommandListener
 
 Document = dict[str, Any]
 # The driver's "cannot reach the server" error, under a name that does not tie callers to one driver.
 DatabaseUnavailable = ConnectionFailure
+# A unique index refused a write; `.details["keyPattern"]` names the index's fields.
+DuplicateKey = DuplicateKeyError
+T = TypeVar("T")
 SortKeys = Sequence[tuple[str, int]]
 # Motor's classes are untyped; the alias keeps that fact in one place.
 Collection = Any
@@ -84,6 +90,56 @@ class Database:
         """A session with an open transaction, committed when the block ends without an exception."""
         async with await self._client.start_session() as session, session.start_transaction():
             yield session
+
+    async def run_transaction(
+        self,
+        work: Callable[[Session], Awaitable[T]],
+        *,
+        tail: Callable[[Session], Awaitable[None]] | None = None,
+        tail_lock: asyncio.Lock | None = None,
+        max_attempts: int = 100,
+    ) -> T:
+        """Run `work(session)` in a transaction and commit it, retrying the whole of it on transient conflicts.
+
+        `tail`, when given, runs last, under `tail_lock`, and the commit happens before the lock is
+        released: a short critical section for writes every transaction shares (a sequence counter),
+        so that transactions of this process do not conflict with each other on them. Any exception
+        that is not a transient database conflict aborts the transaction and propagates.
+        """
+        for attempt in range(1, max_attempts + 1):
+            try:
+                async with await self._client.start_session() as session:
+                    session.start_transaction()
+                    try:
+                        result = await work(session)
+                        if tail is None:
+                            await self._commit(session)
+                        else:
+                            async with tail_lock or asyncio.Lock():
+                                await tail(session)
+                                await self._commit(session)
+                    except BaseException:
+                        if session.in_transaction:
+                            with contextlib.suppress(PyMongoError):
+                                await session.abort_transaction()
+                        raise
+                    return result
+            except PyMongoError as exc:
+                if not exc.has_error_label("TransientTransactionError") or attempt == max_attempts:
+                    raise
+                # Jittered backoff: concurrent writers of one document spread out instead of colliding again.
+                await asyncio.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _commit(session: Session) -> None:
+        while True:
+            try:
+                await session.commit_transaction()
+                return
+            except PyMongoError as exc:
+                if not exc.has_error_label("UnknownTransactionCommitResult"):
+                    raise
 
     async def create_indexes(self, collection: str, indexes: Sequence[IndexModel]) -> None:
         await self._db[collection].create_indexes(list(indexes))

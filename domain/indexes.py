@@ -41,6 +41,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("customerId", ASC), ("extension", ASC)], unique=True,
                    partialFilterExpression={"extension": {"$type": "string"}}),
     ],
+    "events": [
+        IndexModel([("seq", ASC)], unique=True),
+        IndexModel([("customerId", ASC), ("seq", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("seq", ASC)]),
+        IndexModel([("rootOrgId", ASC), ("seq", ASC)]),
+    ],
+    "jobs": [
+        IndexModel([("status", ASC), ("runAt", ASC)]),
+        IndexModel([("status", ASC), ("leaseUntil", ASC)]),
+        IndexModel([("waitFor", ASC)], sparse=True),
+    ],
 }
 
 

@@ -51,6 +51,14 @@ class SubscriberStatus(str, Enum):
     ERROR = "error"
 
 
+class RplState(str, Enum):
+    CLEAR = "clear"
+    UNDER_REVIEW = "under_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+
+
 # Subscribers in these states hold their package (count towards `assigned` and package limits).
 HOLDING_STATUSES: tuple[SubscriberStatus, ...] = (
     SubscriberStatus.PROVISIONING,
@@ -136,6 +144,42 @@ class CustomerPackage(BaseModel):
     warnings: list[ProvisioningError] = []
 
 
+class RplMatch(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    entry_id: str = Field(alias="entryId")
+    list_name: str = Field(alias="listName")
+    entry_name: str = Field(alias="entryName")
+    country: str | None = None
+    score: float
+
+
+class ContactAttempt(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    at: datetime
+    reached: bool
+    note: str | None = None
+    by: str
+
+
+class Compliance(BaseModel):
+    """The restricted-party screening of a customer (R-RPL-1…3)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    state: RplState = RplState.CLEAR
+    screened_at: datetime | None = Field(default=None, alias="screenedAt")
+    review_deadline: datetime | None = Field(default=None, alias="reviewDeadline")
+    matches: list[RplMatch] = []
+    decided_at: datetime | None = Field(default=None, alias="decidedAt")
+    decided_by: str | None = Field(default=None, alias="decidedBy")
+    note: str | None = None
+    # R-RPL-3: set while a provisioned customer is flagged non-compliant.
+    non_compliant_since: datetime | None = Field(default=None, alias="nonCompliantSince")
+    contact_attempts: list[ContactAttempt] = Field(default=[], alias="contactAttempts")
+
+
 class Customer(_Entity):
     owner_org_id: str = Field(alias="ownerOrgId")
     root_org_id: str = Field(alias="rootOrgId")
@@ -153,6 +197,10 @@ class Customer(_Entity):
     status: CustomerStatus
     errors: list[ProvisioningError] = []
     warnings: list[ProvisioningError] = []
+    compliance: Compliance = Compliance()
+    # R-TPL-2: the template's authentication mode at onboarding; later template changes do not apply.
+    auth_mode: AuthMode = Field(default=AuthMode.WEBEX, alias="authMode")
+    admin_subscriber_id: str | None = Field(default=None, alias="adminSubscriberId")
     version: int
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
+from functools import cache
 
 from domain.countries import is_country
 from domain.errors import DomainError, ErrorCode, FieldError
+from domain.models import Address
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -37,6 +40,30 @@ class Problems:
         if not is_country(value):
             self.add(ErrorCode.INVALID_COUNTRY, f"`{field[-1]}` must be an ISO-3166 alpha-2 code", *field)
 
+    def address(self, address: Address, *prefix: str) -> None:
+        """A postal address: line 1 and 2 at most 50 characters (Webex's limit), a city, an ISO country."""
+        self.text(address.address_line1, 50, *prefix, "addressLine1")
+        self.text(address.address_line2, 50, *prefix, "addressLine2", required=False)
+        self.text(address.city, 100, *prefix, "city")
+        self.text(address.state_or_province, 100, *prefix, "stateOrProvince", required=False)
+        self.text(address.zip_or_postal_code, 20, *prefix, "zipOrPostalCode", required=False)
+        self.country(address.country.strip().upper(), *prefix, "country")
+
+    def timezone(self, value: str | None, *field: str) -> None:
+        if value is None or not value.strip():
+            self.add(ErrorCode.REQUIRED, f"`{field[-1]}` is required", *field)
+        elif value.strip() not in iana_timezones():
+            self.add(ErrorCode.INVALID_TIMEZONE, f"`{field[-1]}` must be an IANA time zone such as Europe/Berlin",
+                     *field)
+
+    def extend(self, problems: list[FieldError]) -> None:
+        self.items.extend(problems)
+
     def raise_if_any(self) -> None:
         if self.items:
             raise DomainError(list(self.items))
+
+
+@cache
+def iana_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())

@@ -9,10 +9,16 @@ from dataclasses import dataclass, field
 import strawberry
 from pymongo.monitoring import CommandListener
 
+import uuid
+from datetime import timedelta
+
 from domain.clock import Clock, SystemClock
 from domain.driver import Database
+from domain.engine import Engine, parse_fault_rules
 from domain.indexes import ensure_indexes
+from domain.jobs import JobQueue, Worker
 from domain.repositories import Repositories
+from domain.workflows import Workflows
 from gateway.embedded import EmbeddedDatabase
 from gateway.settings import Settings
 from resolvers.schema import build_schema
@@ -30,10 +36,13 @@ class Runtime:
     embedded: EmbeddedDatabase | None = field(default=None, init=False)
     db: Database | None = field(default=None, init=False)
     _repos: Repositories | None = field(default=None, init=False)
+    engine: Engine = field(init=False)
+    worker: Worker | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.schema = build_schema(mask_errors=self.settings.env == "prod")
         self.jwt_secret = self.settings.signing_secret()
+        self.engine = Engine(self.settings.engine_latency_ms / 1000, parse_fault_rules(self.settings.engine_faults))
 
     @property
     def repos(self) -> Repositories:
@@ -56,9 +65,23 @@ class Runtime:
         except BaseException:
             await self.stop()
             raise
-        self._repos = Repositories.over(self.db, self.clock)
+        repos = Repositories.over(self.db, self.clock)
+        s = self.settings
+        queue = JobQueue(self.db, self.clock, owner=f"{repos.process}:{uuid.uuid4().hex[:8]}",
+                         lease=timedelta(seconds=s.job_lease_seconds))
+        workflows = Workflows(repos, queue, self.engine)
+        self.worker = Worker(queue, workflows.handlers(), give_up=workflows.give_up,
+                             concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
+        repos.after_commit = self.worker.wake
+        self._repos = repos
+        if s.workers > 0:
+            self.worker.start()
+            log.info("job worker started (%d at a time)", s.workers)
 
     async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
         if self.db is not None:
             self.db.close()
             self.db = None

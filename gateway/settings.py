@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     env: Literal["dev", "prod"] = "dev"
+    workers: int = Field(default=4, ge=0, le=64, description="jobs run at once in this process; 0 = API only")
+    job_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    job_poll_ms: int = Field(default=250, ge=10, le=60_000)
+    engine_latency_ms: int = Field(default=30, ge=0, le=60_000, description="per Webex-side step")
+    engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.engine)")
 
     @model_validator(mode="after")
     def _production_needs_explicit_values(self) -> Settings:
@@ -36,6 +41,9 @@ class Settings(BaseSettings):
                 raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters when GATEWAY_ENV=prod")
             if not self.mongodb_uri:
                 raise ValueError("GATEWAY_MONGODB_URI must be set when GATEWAY_ENV=prod")
+        from domain.engine import parse_fault_rules
+
+        parse_fault_rules(self.engine_faults)
         if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("GATEWAY_MONGODB_URI must start with mongodb:// or mongodb+srv://")
         return self

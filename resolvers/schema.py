@@ -6,21 +6,25 @@ import strawberry
 from strawberry.tools import merge_types
 
 from resolvers.customers.locations import LocationType
+from resolvers.customers.mutations import CustomerMutations
 from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.types import CustomerType
 from resolvers.errors import ErrorCodes, MaskedErrorCodes
+from resolvers.events.queries import EventQueries
 from resolvers.node import NodeQueries
 from resolvers.organisations.mutations import OrganisationMutations
 from resolvers.organisations.queries import OrganisationQueries
 from resolvers.organisations.types import PartnerType
+from resolvers.subscribers.mutations import SubscriberMutations
 from resolvers.subscribers.queries import SubscriberQueries
 from resolvers.subscribers.types import SubscriberType
 from resolvers.templates.mutations import TemplateMutations
 from resolvers.templates.queries import TemplateQueries
 from resolvers.templates.types import OnboardingTemplateType
 
-Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries))
-Mutation = merge_types("Mutation", (TemplateMutations, OrganisationMutations))
+Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries,
+                              EventQueries))
+Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, SubscriberMutations, OrganisationMutations))
 
 # Every Node implementation, so `node(id)` can return any of them.
 NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType]

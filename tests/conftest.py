@@ -92,18 +92,29 @@ class Gateway:
         errors: list[dict[str, Any]] = body["errors"]
         return errors
 
+    async def settle(self) -> None:
+        """Run every job that is due now, as the background worker would (tests drive it explicitly)."""
+        assert self.runtime.worker is not None
+        await self.runtime.worker.run_until_idle()
+
+    async def events(self, **filter: Any) -> list[dict[str, Any]]:
+        db = self.runtime.db
+        assert db is not None
+        return await db.find("events", filter, sort=[("seq", 1)])
+
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every document of every collection: to assert that a refused request wrote nothing."""
         db = self.runtime.db
         assert db is not None
-        names = ["partners", "templates", "customers", "locations", "subscribers"]
+        names = ["partners", "templates", "customers", "locations", "subscribers", "events", "jobs", "counters"]
         return {n: await db.find(n, {}, sort=[("_id", 1)]) for n in names}
 
 
 @pytest.fixture
 async def gateway(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Gateway]:
+    # No background worker and no Webex-side latency: tests move the queue with `gateway.settle()`.
     settings = load_settings(mongodb_uri=mongo_uri, database=f"t_{uuid.uuid4().hex[:12]}", jwt_secret=JWT_SECRET,
-                             data_dir=tmp_path)
+                             data_dir=tmp_path, workers=0, engine_latency_ms=0)
     clock = FixedClock(NOW)
     commands = CommandCounter()
     runtime = Runtime(settings, clock=clock, listeners=[commands])

@@ -2,18 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from pymongo import ReturnDocument
 
 from domain.clock import Clock
-from domain.driver import Database
+from domain.driver import Database, Session
+from domain.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, Change
+from domain.repositories.base import Repository
 from domain.repositories.customers import CustomerRepository
 from domain.repositories.locations import LocationRepository
 from domain.repositories.partners import PartnerRepository
+from domain.repositories.rpl import RplRepository
 from domain.repositories.subscribers import SubscriberRepository
 from domain.repositories.templates import TemplateRepository
 
+T = TypeVar("T")
 
-@dataclass(frozen=True)
+
+class EventRepository(Repository):
+    collection = EVENTS
+
+
+def process_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Tx:
+    """An open transaction: the session to pass to every write, its time, and the changes it records."""
+
+    session: Session
+    now: datetime
+    changes: list[Change] = field(default_factory=list)
+
+    def record(self, change: Change) -> None:
+        self.changes.append(change)
+
+
+@dataclass
 class Repositories:
     db: Database
     clock: Clock
@@ -22,6 +55,44 @@ class Repositories:
     customers: CustomerRepository
     locations: LocationRepository
     subscribers: SubscriberRepository
+    rpl: RplRepository
+    events: Repository
+    # Which process wrote an event (kept on the event, for operators and the multi-process tests).
+    process: str = field(default_factory=process_identity)
+    # Serialises this process's event-sequence increments (see `atomic`).
+    commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # Called after every commit that may have created jobs (wakes this process's worker at once).
+    after_commit: Callable[[], None] | None = field(default=None, repr=False)
+
+    async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `work` in one transaction together with the events it records (R-EVT-1).
+
+        The whole of it is retried on a transient conflict, so `work` must be a pure function of
+        what it reads inside the transaction. A DomainError raised by `work` aborts it: nothing is
+        written.
+        """
+        current: list[Tx] = []
+
+        async def body(session: Session) -> T:
+            tx = Tx(session, self.clock.now())
+            current[:] = [tx]
+            return await work(tx)
+
+        async def stamp_events(session: Session) -> None:
+            tx = current[0]
+            if not tx.changes:
+                return
+            counter = await self.db.collection(COUNTERS).find_one_and_update(
+                {"_id": EVENT_COUNTER_ID}, {"$inc": {"seq": len(tx.changes)}}, upsert=True,
+                return_document=ReturnDocument.AFTER, session=session)
+            first = counter["seq"] - len(tx.changes) + 1
+            docs = [c.to_doc(first + i, tx.now, self.process) for i, c in enumerate(tx.changes)]
+            await self.db.collection(EVENTS).insert_many(docs, session=session)
+
+        result = await self.db.run_transaction(body, tail=stamp_events, tail_lock=self.commit_lock)
+        if self.after_commit is not None:
+            self.after_commit()
+        return result
 
     @classmethod
     def over(cls, db: Database, clock: Clock) -> Repositories:
@@ -33,4 +104,6 @@ class Repositories:
             customers=CustomerRepository(db),
             locations=LocationRepository(db),
             subscribers=SubscriberRepository(db),
+            rpl=RplRepository(db),
+            events=EventRepository(db),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.driver import Database, Document
+from domain.driver import Database, Document, Session
 from domain.pagination import Order, Page, PageRequest, make_page, page_filter
 
 
@@ -33,9 +33,23 @@ class Repository:
             filter = {"$and": [filter, dict(scope)]}
         return {d["_id"]: d for d in await self.db.find(self.collection, filter)}
 
-    async def insert(self, doc: Document) -> None:
-        await self.db.collection(self.collection).insert_one(doc)
+    async def find_doc(self, entity_id: str, *, session: Session | None = None) -> Document | None:
+        doc: Document | None = await self.db.collection(self.collection).find_one({"_id": entity_id},
+                                                                                  session=session)
+        return doc
 
-    async def insert_many(self, docs: Sequence[Document]) -> None:
+    async def insert(self, doc: Document, *, session: Session | None = None) -> None:
+        await self.db.collection(self.collection).insert_one(doc, session=session)
+
+    async def insert_many(self, docs: Sequence[Document], *, session: Session | None = None) -> None:
         if docs:
-            await self.db.collection(self.collection).insert_many(list(docs))
+            await self.db.collection(self.collection).insert_many(list(docs), session=session)
+
+    async def set_fields(self, entity_id: str, fields: Mapping[str, Any], *, session: Session | None = None) -> None:
+        await self.db.collection(self.collection).update_one({"_id": entity_id}, {"$set": dict(fields)},
+                                                             session=session)
+
+    async def delete(self, filter: Mapping[str, Any], *, session: Session | None = None) -> int:
+        result = await self.db.collection(self.collection).delete_many(dict(filter), session=session)
+        n: int = result.deleted_count
+        return n

@@ -5,8 +5,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.driver import Document, Session
+from domain.errors import DomainError, ErrorCode
 from domain.models import Customer, CustomerStatus
-from domain.pagination import Order
+from domain.pagination import Order, Page, PageRequest
 from domain.repositories.base import Repository
 
 CUSTOMER_ORDERS: dict[str, Order] = {
@@ -18,6 +20,9 @@ CUSTOMER_ORDERS: dict[str, Order] = {
         Order("LAST_STATUS_CHANGE_DESC", (("lastStatusChange", -1), ("_id", -1))),
     )
 }
+
+# The compliance queue: the review that times out first comes first.
+REVIEW_ORDER = Order("rpl.review", (("compliance.reviewDeadline", 1), ("_id", 1)))
 
 
 @dataclass(frozen=True)
@@ -55,5 +60,29 @@ class CustomerRepository(Repository):
         )
         return [d["_id"] for d in docs]
 
-    async def insert_customers(self, customers: Sequence[Customer]) -> None:
-        await self.insert_many([{**c.to_doc(), "nameSort": name_sort_key(c.name)} for c in customers])
+    async def insert_customers(self, customers: Sequence[Customer], *, session: Session | None = None) -> None:
+        await self.insert_many([self._doc(c) for c in customers], session=session)
+
+    @staticmethod
+    def _doc(c: Customer) -> Document:
+        return {**c.to_doc(), "nameSort": name_sort_key(c.name)}
+
+    async def owned(self, customer_id: str, owner_org_id: str) -> Document | None:
+        doc: Document | None = await self.db.collection(self.collection).find_one(
+            {"_id": customer_id, "ownerOrgId": owner_org_id})
+        return doc
+
+    async def replace(self, customer: Customer, *, expected_version: int, session: Session | None = None) -> None:
+        """Write a customer's new state, only over the version it was derived from (optimistic concurrency)."""
+        result = await self.db.collection(self.collection).replace_one(
+            {"_id": customer.id, "version": expected_version}, self._doc(customer), session=session)
+        if result.matched_count != 1:
+            raise DomainError.single(ErrorCode.INVALID_STATE, "the customer changed meanwhile; read it and retry")
+
+    _PENDING_REVIEW = {"status": CustomerStatus.PENDING_RPL_REVIEW.value, "compliance.state": "under_review"}
+
+    async def pending_review(self, request: PageRequest) -> Page:
+        return await self.page(self._PENDING_REVIEW, REVIEW_ORDER, request)
+
+    async def count_pending_review(self) -> int:
+        return await self.count(self._PENDING_REVIEW)

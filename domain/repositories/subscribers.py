@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.driver import Document
+from domain.driver import Document, Session
 from domain.models import HOLDING_STATUSES, SubscriberStatus
 from domain.pagination import Order, Page, PageRequest, make_page, page_filter
 from domain.repositories.base import Repository
@@ -86,3 +86,27 @@ class SubscriberRepository(Repository):
         ]
         rows: list[Document] = await self.db.aggregate(self.collection, pipeline)
         return {(r["_id"]["c"], r["_id"]["p"]): r["n"] for r in rows}
+
+    async def of_customer(self, customer_id: str, *, session: Session | None = None) -> list[Document]:
+        return await self.db.find(self.collection, {"customerId": customer_id}, session=session)
+
+    async def by_email(self, email: str, *, session: Session | None = None) -> Document | None:
+        doc: Document | None = await self.db.collection(self.collection).find_one({"email": email}, session=session)
+        return doc
+
+    async def holding(self, customer_id: str, package: str, *, session: Session | None = None) -> int:
+        """Subscribers of a customer holding `package` now (R-PKG-6 limits)."""
+        n: int = await self.db.collection(self.collection).count_documents(
+            {"customerId": customer_id, "package": package, "status": {"$in": [s.value for s in HOLDING_STATUSES]}},
+            session=session)
+        return n
+
+    async def number_taken(self, customer_id: str, field: str, value: str, exclude: str | None = None, *,
+                           session: Session | None = None) -> bool:
+        filter: dict[str, Any] = {"customerId": customer_id, field: value}
+        if exclude is not None:
+            filter["_id"] = {"$ne": exclude}
+        return await self.db.collection(self.collection).find_one(filter, {"_id": 1}, session=session) is not None
+
+    async def replace(self, doc: Document, *, session: Session | None = None) -> None:
+        await self.db.collection(self.collection).replace_one({"_id": doc["_id"]}, doc, session=session)

@@ -90,6 +90,45 @@ async def subscribers(
     return Listing(page, lambda: repos.subscribers.count(base))
 
 
+@dataclass(frozen=True)
+class EventCriteria:
+    entity_types: Sequence[str] | None = None
+    customer_ids: Sequence[str] | None = None
+    to_statuses: Sequence[str] | None = None
+
+    def to_filter(self) -> dict[str, Any]:
+        filter: dict[str, Any] = {}
+        if self.entity_types is not None:
+            filter["entityType"] = {"$in": list(self.entity_types)}
+        if self.customer_ids is not None:
+            filter["customerId"] = {"$in": list(self.customer_ids)}
+        if self.to_statuses is not None:
+            filter["toStatus"] = {"$in": list(self.to_statuses)}
+        return filter
+
+
+EVENT_ORDER = Order("events", (("seq", 1), ("_id", 1)))
+
+
+async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, ownership: Ownership,
+                 request: PageRequest) -> Listing:
+    """Provisioning events in commit order (R-EVT-1/2), narrowed like the customer lists (R-ORG-2/3)."""
+    require_scope(caller, Scope.CUSTOMERS_READ)
+    owner = await _owner_filter(repos, caller, ownership)
+    if owner is NOTHING:
+        return empty(request)
+    base = {"$and": [owner, criteria.to_filter()]}
+    page = await repos.events.page(base, EVENT_ORDER, request)
+    return Listing(page, lambda: repos.events.count(base))
+
+
+async def customer_events(repos: Repositories, customer_id: str, request: PageRequest) -> Listing:
+    """The events of one customer the caller already sees."""
+    base = {"customerId": customer_id}
+    page = await repos.events.page(base, EVENT_ORDER, request)
+    return Listing(page, lambda: repos.events.count(base))
+
+
 async def templates(repos: Repositories, caller: Caller, request: PageRequest) -> Listing:
     if caller.org is None:
         return empty(request)

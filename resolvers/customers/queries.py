@@ -9,7 +9,8 @@ from domain.pagination import PageRequest
 from domain.principal import Scope
 from domain.repositories.customers import CustomerCriteria
 from domain.services import reads
-from resolvers.common import listing_connection
+from domain.services import compliance
+from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder, CustomerType
 
@@ -57,3 +58,12 @@ class CustomerQueries:
         order_by: CustomerOrder | None = CustomerOrder.CREATED_DESC,
     ) -> CustomerConnection:
         return await list_customers(info, filter, first, after, order_by)
+
+    @strawberry.field(description="Customers waiting for a restricted-party decision, the most urgent first "
+                                  "(compliance_reviewer only).")
+    async def rpl_review_queue(self, info: Info, first: int | None = 50, after: str | None = None
+                               ) -> CustomerConnection:
+        repos = info.context.repos
+        page = await compliance.review_queue(repos, await info.context.caller(), PageRequest.of(first, after))
+        return connection_of(CustomerConnection, page, [CustomerType.of_doc(d) for d in page.docs],
+                             repos.customers.count_pending_review)

@@ -17,7 +17,10 @@ from resolvers.context import Info
 from resolvers.customers.locations import LocationType
 from resolvers.subscribers.queries import nested_subscribers
 from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder
-from resolvers.templates.types import OnboardingTemplateType
+from resolvers.templates.types import AuthModeType, OnboardingTemplateType
+
+if TYPE_CHECKING:
+    from resolvers.events.types import ProvisioningEventConnection
 
 if TYPE_CHECKING:
     from resolvers.organisations.types import PartnerType
@@ -75,6 +78,53 @@ class CustomerFilter:
         default=False, description="A parent's own customers and all its sub-partners' (R-ORG-3).")
 
 
+@strawberry.enum(name="RplState")
+class RplStateType(Enum):
+    clear = "clear"
+    under_review = "under_review"
+    approved = "approved"
+    rejected = "rejected"
+    timed_out = "timed_out"
+
+
+@strawberry.type
+class RplMatch:
+    list_name: str
+    entry_name: str
+    country: str | None
+    score: float
+
+
+@strawberry.type
+class ContactAttempt:
+    at: datetime
+    reached: bool
+    note: str | None
+
+
+@strawberry.type
+class ComplianceCheck:
+    state: RplStateType
+    screened_at: datetime | None
+    review_deadline: datetime | None
+    matches: list[RplMatch]
+    decided_at: datetime | None
+    note: str | None
+    non_compliant_since: datetime | None = strawberry.field(
+        description="Set while the customer is flagged after a rejected review (R-RPL-3).")
+    contact_attempts: list[ContactAttempt]
+
+    @classmethod
+    def of(cls, c: models.Compliance) -> ComplianceCheck:
+        return cls(
+            state=RplStateType(c.state.value), screened_at=c.screened_at, review_deadline=c.review_deadline,
+            matches=[RplMatch(list_name=m.list_name, entry_name=m.entry_name, country=m.country, score=m.score)
+                     for m in c.matches],
+            decided_at=c.decided_at, note=c.note, non_compliant_since=c.non_compliant_since,
+            contact_attempts=[ContactAttempt(at=a.at, reached=a.reached, note=a.note) for a in c.contact_attempts],
+        )
+
+
 @strawberry.type
 class CallInNumber:
     region: str
@@ -129,6 +179,23 @@ class CustomerType(Node):
             version=c.version, created_at=c.created_at, updated_at=c.updated_at,
             last_status_change=c.last_status_change,
         )
+
+    @strawberry.field(description="Restricted-party screening (R-RPL-1…3).")
+    def compliance(self) -> ComplianceCheck:
+        return ComplianceCheck.of(self.model.compliance)
+
+    @strawberry.field(description="The authentication mode it was onboarded with (R-TPL-2: later template "
+                                  "changes do not apply).")
+    def auth_mode(self) -> AuthModeType:
+        return AuthModeType(self.model.auth_mode.value)
+
+    @strawberry.field(description="Its status changes, in commit order.")
+    async def events(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> Annotated[ProvisioningEventConnection, strawberry.lazy("resolvers.events.types")]:
+        from resolvers.events.queries import customer_events
+
+        return await customer_events(info, self.model.id, first, after)
 
     @strawberry.field(description="The meetings-site locale (R-LOC-2).")
     def meetings_site_locale(self) -> str:

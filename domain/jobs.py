@@ -1,0 +1,263 @@
+"""A durable job queue in MongoDB, and the worker that runs it.
+
+A job is a document in `jobs`: `ready` (due at `runAt`), `running` (leased by one worker until
+`leaseUntil`) or `waiting` (parked until another entity settles, e.g. a subscriber waiting for its
+customer, R-RPL-5). Jobs are created inside the same transaction as the change that needs them.
+
+Exactly-once effects: a worker claims a job with a conditional update that only one worker can win,
+and every transaction a handler commits re-checks the lease inside it (`hold` / `finish`). A worker
+whose lease expired (it was slow, or its process died) cannot commit anything for that job any more;
+the job runs again elsewhere and its steps, which look at the entity's current status, are idempotent.
+Finished jobs are deleted in the handler's last transaction, so the collection stays small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.clock import Clock
+from domain.driver import Database, Document
+from domain.repositories import Tx
+
+log = logging.getLogger("gateway.jobs")
+
+JOBS = "jobs"
+READY, RUNNING, WAITING = "ready", "running", "waiting"
+
+
+class LeaseLost(Exception):
+    """The job is no longer leased by this worker: another one has taken it over."""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    kind: str
+    entity_id: str
+    payload: Mapping[str, Any]
+    attempts: int
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Job:
+        return cls(doc["_id"], doc["kind"], doc["entityId"], doc.get("payload") or {}, doc.get("attempts", 0))
+
+
+async def enqueue(tx: Tx, db: Database, job_id: str, kind: str, entity_id: str, *, run_at: datetime | None = None,
+                  payload: Mapping[str, Any] | None = None, wait_for: str | None = None) -> None:
+    """Create a job in the caller's transaction; a job id that already exists is left as it is."""
+    doc = {
+        "kind": kind, "entityId": entity_id, "payload": dict(payload or {}),
+        "status": WAITING if wait_for else READY, "waitFor": wait_for, "runAt": run_at or tx.now,
+        "attempts": 0, "leaseOwner": None, "leaseUntil": None, "createdAt": tx.now,
+    }
+    await db.collection(JOBS).update_one({"_id": job_id}, {"$setOnInsert": doc}, upsert=True, session=tx.session)
+
+
+async def cancel(tx: Tx, db: Database, job_id: str) -> None:
+    await db.collection(JOBS).delete_one({"_id": job_id}, session=tx.session)
+
+
+async def release_waiting(tx: Tx, db: Database, wait_for: str) -> None:
+    """Make every job parked on `wait_for` due now (in the transaction that settles it)."""
+    await db.collection(JOBS).update_many(
+        {"status": WAITING, "waitFor": wait_for},
+        {"$set": {"status": READY, "runAt": tx.now, "waitFor": None}}, session=tx.session)
+
+
+class JobQueue:
+    def __init__(self, db: Database, clock: Clock, owner: str, lease: timedelta = timedelta(seconds=30)) -> None:
+        self.db = db
+        self.clock = clock
+        self.owner = owner
+        self.lease = lease
+
+    @property
+    def _jobs(self) -> Any:
+        return self.db.collection(JOBS)
+
+    async def due(self, limit: int) -> list[Document]:
+        now = self.clock.now()
+        return await self.db.find(
+            JOBS,
+            {"$or": [{"status": READY, "runAt": {"$lte": now}}, {"status": RUNNING, "leaseUntil": {"$lte": now}}]},
+            sort=[("runAt", 1)], limit=limit)
+
+    async def claim(self, doc: Document) -> Job | None:
+        """Lease a due job; None when another worker got it first."""
+        now = self.clock.now()
+        if doc["status"] == READY:
+            condition: dict[str, Any] = {"_id": doc["_id"], "status": READY, "runAt": {"$lte": now}}
+        else:
+            condition = {"_id": doc["_id"], "status": RUNNING, "leaseUntil": doc["leaseUntil"]}
+        result = await self._jobs.update_one(condition, {
+            "$set": {"status": RUNNING, "leaseOwner": self.owner, "leaseUntil": now + self.lease},
+            "$inc": {"attempts": 1},
+        })
+        if result.modified_count != 1:
+            return None
+        return Job.from_doc({**doc, "attempts": doc.get("attempts", 0) + 1})
+
+    async def hold(self, tx: Tx, job: Job, **changes: Any) -> None:
+        """Inside a handler's transaction: prove the lease is still ours (and extend it), or abort."""
+        result = await self._jobs.update_one(
+            {"_id": job.id, "status": RUNNING, "leaseOwner": self.owner},
+            {"$set": {"leaseUntil": tx.now + self.lease, **changes}}, session=tx.session)
+        if result.matched_count != 1:
+            raise LeaseLost(job.id)
+
+    async def finish(self, tx: Tx, job: Job) -> None:
+        """Inside a handler's last transaction: remove the job, or abort if the lease was lost."""
+        result = await self._jobs.delete_one({"_id": job.id, "status": RUNNING, "leaseOwner": self.owner},
+                                             session=tx.session)
+        if result.deleted_count != 1:
+            raise LeaseLost(job.id)
+
+    async def reschedule(self, job: Job, delay: timedelta, error: str | None = None,
+                         payload: Mapping[str, Any] | None = None) -> None:
+        fields: dict[str, Any] = {"status": READY, "runAt": self.clock.now() + delay, "leaseOwner": None,
+                                  "leaseUntil": None, "lastError": error}
+        if payload is not None:
+            fields["payload"] = dict(payload)
+        await self._jobs.update_one({"_id": job.id, "status": RUNNING, "leaseOwner": self.owner}, {"$set": fields})
+
+    async def park(self, job: Job, wait_for: str) -> None:
+        """Put a job aside until `release_waiting(wait_for)`; it keeps its attempts count."""
+        await self._jobs.update_one(
+            {"_id": job.id, "status": RUNNING, "leaseOwner": self.owner},
+            {"$set": {"status": WAITING, "waitFor": wait_for, "leaseOwner": None, "leaseUntil": None}})
+
+    async def release_leases(self) -> None:
+        """On a clean shutdown: hand this worker's running jobs back at once instead of waiting for expiry."""
+        await self._jobs.update_many({"status": RUNNING, "leaseOwner": self.owner},
+                                     {"$set": {"status": READY, "leaseOwner": None, "leaseUntil": None,
+                                               "runAt": self.clock.now()}})
+
+    async def depth(self) -> dict[str, int]:
+        rows = await self.db.aggregate(JOBS, [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        return {r["_id"]: r["n"] for r in rows}
+
+
+class Retry(Exception):
+    """A handler asks to run the job again later (e.g. the Webex side is temporarily unavailable)."""
+
+    def __init__(self, reason: str, delay: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class Park(Exception):
+    """A handler asks to park the job until `wait_for` settles."""
+
+    def __init__(self, wait_for: str) -> None:
+        super().__init__(wait_for)
+        self.wait_for = wait_for
+
+
+Handler = Callable[[Job], Awaitable[None]]
+GiveUp = Callable[[Job, str], Awaitable[None]]
+
+
+@dataclass
+class Worker:
+    """Runs due jobs with bounded concurrency; one per gateway process (unless GATEWAY_WORKERS=0)."""
+
+    queue: JobQueue
+    handlers: Mapping[str, Handler]
+    give_up: GiveUp | None = None
+    concurrency: int = 4
+    poll_interval: float = 0.25
+    max_attempts: int = 8
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _running: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    completed: int = field(default=0, init=False)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(0.5 * 2 ** max(attempts - 1, 0), 60.0))
+
+    async def run(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise RuntimeError(f"no handler for job kind {job.kind!r}")
+            await handler(job)
+            self.completed += 1
+        except LeaseLost:
+            log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
+        except Park as park:
+            await self.queue.park(job, park.wait_for)
+        except Retry as retry:
+            await self.queue.reschedule(job, retry.delay or self.backoff(job.attempts), str(retry))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a supervised task: a failing job must never take the worker down
+            log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
+            if job.attempts >= self.max_attempts and self.give_up is not None:
+                try:
+                    await self.give_up(job, f"{type(exc).__name__}: {exc}")
+                    return
+                except Exception:
+                    log.exception("job %s: giving up failed too", job.id)
+            await self.queue.reschedule(job, self.backoff(job.attempts), f"{type(exc).__name__}: {exc}")
+
+    async def run_once(self) -> int:
+        """Claim and run what is due now (up to `concurrency` jobs at a time); returns how many ran."""
+        ran = 0
+        for doc in await self.queue.due(self.concurrency):
+            job = await self.queue.claim(doc)
+            if job is None:
+                continue
+            ran += 1
+            task = asyncio.create_task(self.run(job))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        if self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+        return ran
+
+    async def run_until_idle(self, max_rounds: int = 10_000) -> None:
+        """Run jobs until none is due (tests and the demo seed drive the queue with this)."""
+        for _ in range(max_rounds):
+            if not await self.run_once():
+                return
+        raise RuntimeError("the job queue did not become idle")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                ran = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. the database is down: keep polling, it will come back
+                log.exception("job worker: polling failed")
+                ran = 0
+            if not ran:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="job-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for task in list(self._running):
+            task.cancel()
+        if self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self.queue.release_leases()

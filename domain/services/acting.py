@@ -1,0 +1,41 @@
+"""Who a provisioning write is done for (R-ORG-4), and whether that org may do it (R-ORG-5)."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.models import OrgKind, Partner, SubPartnerState
+from domain.principal import Scope
+from domain.repositories import Repositories
+from domain.tenancy import Caller
+
+ON_BEHALF = "onBehalfOfSubPartnerOrgId"
+
+
+async def acting_owner(
+    repos: Repositories, caller: Caller, on_behalf_of: str | None, scope: Scope, *, deleting: bool = False
+) -> Partner:
+    """The org that will own the result: the caller's own, or one of its sub-partners (R-ORG-4).
+
+    Acting for a sub-partner needs full_admin; naming anything but one's own sub-partner is refused
+    the same way whether or not the org exists (R-ORG-6). A suspended sub-partner may only delete
+    (R-ORG-5), whether it acts itself or its parent acts for it.
+    """
+    if caller.org is None:
+        raise Forbidden("provisioning needs a partner or sub-partner admin")
+    if not caller.principal.can(scope):
+        raise Forbidden(f"this needs the {scope.value} scope")
+    owner = caller.org
+    if on_behalf_of is not None and on_behalf_of != caller.org.id:
+        if not caller.principal.is_full_admin:
+            raise Forbidden("acting for a sub-partner needs the full_admin role")
+        target = await repos.partners.get(on_behalf_of)
+        if target is None or not caller.owns_sub_partner(target):
+            raise DomainError.single(ErrorCode.NOT_A_SUB_PARTNER, "this org is not one of your sub-partners",
+                                     ON_BEHALF)
+        owner = target
+    if (not deleting and owner.kind is OrgKind.SUB_PARTNER
+            and owner.provisioning_state is SubPartnerState.SUSPENDED):
+        path = (ON_BEHALF,) if owner.id != caller.org.id else ()
+        raise DomainError.single(ErrorCode.SUB_PARTNER_SUSPENDED,
+                                 "the sub-partner is suspended: it may only delete customers and subscribers", *path)
+    return owner

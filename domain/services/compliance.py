@@ -1,0 +1,145 @@
+"""Restricted-party reviews and non-compliance follow-up (R-RPL-2, R-RPL-3): compliance_reviewer only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+
+from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.jobs import cancel, enqueue, release_waiting
+from domain.models import (
+    Compliance,
+    ContactAttempt,
+    Customer,
+    CustomerStatus,
+    PackageStatus,
+    ProvisioningError,
+    RplState,
+)
+from domain.pagination import Page, PageRequest
+from domain.principal import Role
+from domain.repositories import Repositories, Tx
+from domain.services.customers import customer_change, job_id, package_change, start_deletion
+from domain.tenancy import Caller
+
+REVIEW_WINDOW = timedelta(hours=72)
+NON_COMPLIANCE_WINDOW = timedelta(days=30)
+MAX_UNREACHED_ATTEMPTS = 3
+NON_COMPLIANT = ProvisioningError(code="NON_COMPLIANT",
+                                  message="restricted-party review rejected after an address change; "
+                                          "deprovisioning starts unless resolved within 30 days")
+
+
+class Decision(str, Enum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+def _require_reviewer(caller: Caller) -> None:
+    if not caller.principal.has(Role.COMPLIANCE_REVIEWER):
+        raise Forbidden("only a compliance_reviewer may do this")
+
+
+def timeout_job_id(customer_id: str) -> str:
+    return f"rpl-timeout:{customer_id}"
+
+
+def deadline_job_id(customer_id: str) -> str:
+    return f"compliance-deadline:{customer_id}"
+
+
+async def review_queue(repos: Repositories, caller: Caller, request: PageRequest) -> Page:
+    _require_reviewer(caller)
+    return await repos.customers.pending_review(request)
+
+
+async def _load(repos: Repositories, tx: Tx, customer_id: str) -> Customer:
+    doc = await repos.customers.find_doc(customer_id, session=tx.session)
+    if doc is None:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "no customer has this id", "customerId")
+    return Customer.from_doc(doc)
+
+
+async def fail_unprovisioned(repos: Repositories, tx: Tx, customer: Customer, error: ProvisioningError,
+                             compliance: Compliance) -> Customer:
+    """End a customer's onboarding in `error`; subscribers waiting for it fail with its reason (R-RPL-5)."""
+    packages = [p.model_copy(update={"status": PackageStatus.ERROR}) if p.status is PackageStatus.PROVISIONING
+                else p for p in customer.packages]
+    failed = customer.model_copy(update={
+        "status": CustomerStatus.ERROR, "errors": [error], "compliance": compliance, "packages": packages,
+        "version": customer.version + 1, "updated_at": tx.now, "last_status_change": tx.now})
+    await repos.customers.replace(failed, expected_version=customer.version, session=tx.session)
+    tx.record(customer_change(failed, customer.status, reason=error.message))
+    for before, after in zip(customer.packages, packages, strict=True):
+        if before.status is not after.status:
+            tx.record(package_change(failed, after, before.status))
+    await release_waiting(tx, repos.db, customer.id)
+    return failed
+
+
+async def decide(repos: Repositories, caller: Caller, customer_id: str, decision: Decision,
+                 note: str | None) -> Customer:
+    _require_reviewer(caller)
+    if note is not None and len(note) > 2000:
+        raise DomainError.single(ErrorCode.TOO_LONG, "`note` is longer than 2000 characters", "note")
+
+    async def write(tx: Tx) -> Customer:
+        customer = await _load(repos, tx, customer_id)
+        if customer.status is not CustomerStatus.PENDING_RPL_REVIEW or \
+                customer.compliance.state is not RplState.UNDER_REVIEW:
+            raise DomainError.single(ErrorCode.INVALID_STATE, "this customer has no review waiting for a decision",
+                                     "customerId")
+        await cancel(tx, repos.db, timeout_job_id(customer.id))
+        decided = customer.compliance.model_copy(update={
+            "decided_at": tx.now, "decided_by": caller.principal.subject, "note": note})
+        if decision is Decision.REJECT and customer.org_id is None:
+            return await fail_unprovisioned(
+                repos, tx, customer, ProvisioningError(code=ErrorCode.RPL_REJECTED.value,
+                                                       message="the restricted-party review was rejected"),
+                decided.model_copy(update={"state": RplState.REJECTED}))
+        if decision is Decision.APPROVE:
+            compliance = decided.model_copy(update={"state": RplState.APPROVED, "non_compliant_since": None,
+                                                    "contact_attempts": []})
+            warnings = [w for w in customer.warnings if w.code != NON_COMPLIANT.code]
+            await cancel(tx, repos.db, deadline_job_id(customer.id))
+        else:
+            # R-RPL-3: an org that already exists is flagged; it has 30 days to become compliant again.
+            since = customer.compliance.non_compliant_since or tx.now
+            compliance = decided.model_copy(update={"state": RplState.REJECTED, "non_compliant_since": since})
+            warnings = [*(w for w in customer.warnings if w.code != NON_COMPLIANT.code), NON_COMPLIANT]
+            await enqueue(tx, repos.db, deadline_job_id(customer.id), "compliance.deadline", customer.id,
+                          run_at=since + NON_COMPLIANCE_WINDOW)
+        updated = customer.model_copy(update={"compliance": compliance, "warnings": warnings,
+                                              "version": customer.version + 1, "updated_at": tx.now})
+        await repos.customers.replace(updated, expected_version=customer.version, session=tx.session)
+        # Provisioning continues from where the review stopped it.
+        await enqueue(tx, repos.db, job_id(updated, "reviewed"), "customer.settle", customer.id)
+        return updated
+
+    return await repos.atomic(write)
+
+
+async def record_contact_attempt(repos: Repositories, caller: Caller, customer_id: str, reached: bool,
+                                 note: str | None) -> Customer:
+    """R-RPL-3: after 3 attempts that did not reach the partner, deprovisioning starts."""
+    _require_reviewer(caller)
+    if note is not None and len(note) > 2000:
+        raise DomainError.single(ErrorCode.TOO_LONG, "`note` is longer than 2000 characters", "note")
+
+    async def write(tx: Tx) -> Customer:
+        customer = await _load(repos, tx, customer_id)
+        if customer.compliance.non_compliant_since is None or customer.status is CustomerStatus.DELETING:
+            raise DomainError.single(ErrorCode.INVALID_STATE, "this customer is not flagged as non-compliant",
+                                     "customerId")
+        attempts = [*customer.compliance.contact_attempts,
+                    ContactAttempt(at=tx.now, reached=reached, note=note, by=caller.principal.subject)]
+        updated = customer.model_copy(update={
+            "compliance": customer.compliance.model_copy(update={"contact_attempts": attempts}),
+            "version": customer.version + 1, "updated_at": tx.now})
+        await repos.customers.replace(updated, expected_version=customer.version, session=tx.session)
+        if sum(not a.reached for a in attempts) >= MAX_UNREACHED_ATTEMPTS:
+            return await start_deletion(repos, tx, customer.id,
+                                        reason="non-compliant: the partner could not be reached after 3 attempts")
+        return updated
+
+    return await repos.atomic(write)

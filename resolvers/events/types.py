@@ -1,0 +1,88 @@
+"""Provisioning events (R-EVT-1/2) as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain.driver import Document
+from resolvers.common import Connection, ProvisioningError
+from resolvers.context import Info
+
+if TYPE_CHECKING:
+    from resolvers.customers.types import CustomerType
+    from resolvers.subscribers.types import SubscriberType
+
+
+@strawberry.enum(name="EntityType")
+class EntityTypeType(Enum):
+    CUSTOMER = "CUSTOMER"
+    CUSTOMER_PACKAGE = "CUSTOMER_PACKAGE"
+    SUBSCRIBER = "SUBSCRIBER"
+    BILLING_REPORT = "BILLING_REPORT"
+    SUB_PARTNER = "SUB_PARTNER"
+
+
+@strawberry.input
+class EventFilter:
+    entity_types: list[EntityTypeType] | None = None
+    customer_ids: list[strawberry.ID] | None = None
+    to_statuses: list[str] | None = None
+    sub_partner_org_id: strawberry.ID | None = None
+    include_sub_partners: bool | None = False
+
+
+@strawberry.type(name="ProvisioningEvent")
+class ProvisioningEventType:
+    doc: strawberry.Private[Document]
+    cursor: str = strawberry.field(description="Opaque; pass back as `after` to resume (R-EVT-2).")
+    entity_type: EntityTypeType
+    entity_id: strawberry.ID
+    customer_id: strawberry.ID | None
+    owner_org_id: strawberry.ID
+    from_status: str | None = strawberry.field(description="null for a creation")
+    to_status: str
+    version: int = strawberry.field(description="The entity's version after this change.")
+    errors: list[ProvisioningError]
+    reason: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, doc: Document, cursor: str) -> ProvisioningEventType:
+        return cls(
+            doc=doc, cursor=cursor, entity_type=EntityTypeType(doc["entityType"]),
+            entity_id=strawberry.ID(doc["entityId"]),
+            customer_id=strawberry.ID(doc["customerId"]) if doc.get("customerId") else None,
+            owner_org_id=strawberry.ID(doc["ownerOrgId"]), from_status=doc.get("fromStatus"),
+            to_status=doc["toStatus"], version=doc["version"],
+            errors=[ProvisioningError(code=e["code"], message=e["message"]) for e in doc.get("errors") or []],
+            reason=doc.get("reason"), occurred_at=doc["occurredAt"],
+        )
+
+    @strawberry.field(description="Current state; null if gone or not visible.")
+    async def customer(self, info: Info) -> Annotated[CustomerType, strawberry.lazy("resolvers.customers.types")] | None:
+        from resolvers.customers.types import CustomerType
+
+        if not self.customer_id:
+            return None
+        doc = await info.context.loaders.visible_customer.load(self.customer_id)
+        return CustomerType.of_doc(doc) if doc else None
+
+    @strawberry.field(description="Current state; null if gone, not visible or not a subscriber event.")
+    async def subscriber(
+        self, info: Info
+    ) -> Annotated[SubscriberType, strawberry.lazy("resolvers.subscribers.types")] | None:
+        from resolvers.subscribers.types import SubscriberType
+
+        if self.entity_type is not EntityTypeType.SUBSCRIBER:
+            return None
+        doc = await info.context.loaders.visible_subscriber.load(self.entity_id)
+        return SubscriberType.of_doc(doc) if doc else None
+
+
+@strawberry.type
+class ProvisioningEventConnection(Connection[ProvisioningEventType]):
+    pass

@@ -1,0 +1,106 @@
+"""Subscriber provisioning mutations (DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import models
+from domain.errors import DomainError
+from domain.services import subscribers
+from resolvers.common import UserError, user_errors
+from resolvers.context import Info
+from resolvers.customers.mutations import PrecheckResult
+from resolvers.subscribers.types import SubscriberPackageType, SubscriberType
+
+
+@strawberry.input
+class ProvisionSubscriberInput:
+    customer_id: strawberry.ID
+    email: str
+    package: SubscriberPackageType
+    first_name: str
+    last_name: str
+    primary_phone_number: str | None = None
+    extension: str | None = None
+    location_id: strawberry.ID | None = None
+
+    def to_domain(self) -> subscribers.NewSubscriber:
+        return subscribers.NewSubscriber(
+            customer_id=str(self.customer_id), email=self.email, package=self.package.value,
+            first_name=self.first_name, last_name=self.last_name, primary_phone_number=self.primary_phone_number,
+            extension=self.extension, location_id=str(self.location_id) if self.location_id else None)
+
+
+@strawberry.input
+class UpdateSubscriberInput:
+    package: SubscriberPackageType
+    primary_phone_number: str | None = None
+    extension: str | None = None
+    location_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class SubscriberPayload:
+    subscriber: SubscriberType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+def _payload(subscriber: models.Subscriber) -> SubscriberPayload:
+    return SubscriberPayload(subscriber=SubscriberType.of_doc(subscriber.to_doc()), errors=[])
+
+
+@strawberry.type
+class SubscriberMutations:
+    @strawberry.mutation(description="Answers at once with the subscriber in `provisioning`; it waits for its "
+                                     "customer if that is still being provisioned (R-RPL-5).")
+    async def provision_subscriber(
+        self, info: Info, input: ProvisionSubscriberInput,
+        on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
+    ) -> SubscriberPayload:
+        try:
+            subscriber = await subscribers.provision_subscriber(
+                info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
+        except DomainError as e:
+            return SubscriberPayload(subscriber=None, errors=user_errors(e))
+        return _payload(subscriber)
+
+    @strawberry.mutation
+    async def update_subscriber(
+        self, info: Info, id: strawberry.ID, input: UpdateSubscriberInput,
+        on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
+    ) -> SubscriberPayload:
+        data = subscribers.SubscriberUpdate(
+            package=input.package.value, primary_phone_number=input.primary_phone_number, extension=input.extension,
+            location_id=str(input.location_id) if input.location_id else None)
+        try:
+            subscriber = await subscribers.update_subscriber(
+                info.context.repos, await info.context.caller(), id, data, on_behalf_of_sub_partner_org_id)
+        except DomainError as e:
+            return SubscriberPayload(subscriber=None, errors=user_errors(e))
+        return _payload(subscriber)
+
+    @strawberry.mutation(description="Starts removing the subscriber; `deletedId` is its id once accepted.")
+    async def delete_subscriber(
+        self, info: Info, id: strawberry.ID, on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
+    ) -> DeletePayload:
+        try:
+            subscriber = await subscribers.delete_subscriber(
+                info.context.repos, await info.context.caller(), id, on_behalf_of_sub_partner_org_id)
+        except DomainError as e:
+            return DeletePayload(deleted_id=None, errors=user_errors(e))
+        return DeletePayload(deleted_id=strawberry.ID(subscriber.id), errors=[])
+
+    @strawberry.mutation(description="Every problem of a subscriber request at once; never writes (R-PRE).")
+    async def precheck_subscriber_provisioning(
+        self, info: Info, input: ProvisionSubscriberInput,
+        on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
+    ) -> PrecheckResult:
+        problems = await subscribers.precheck_subscriber(
+            info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
+        return PrecheckResult.of(problems)
