@@ -1,6 +1,7 @@
 """Demo data: a partner with two sub-partners, templates, customers in every status, subscribers.
 
-Idempotent: ids are derived from fixed names, and nothing is written when the demo partner exists.
+Written through the real provisioning workflows, so the demo's customers and subscribers carry their
+events. Idempotent: nothing is written when the demo partner exists (its id is derived from its name).
 """
 
 from __future__ import annotations
@@ -10,28 +11,27 @@ import random
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.catalogue import CATALOGUE
+from domain.engine import Engine, Fault, FaultRule
 from domain.ids import Kind
-from domain.locales import resolve_locale
+from domain.jobs import JobQueue, Worker
 from domain.models import (
     Address,
     AuthMode,
-    Customer,
-    CustomerPackage,
     CustomerStatus,
-    Location,
     OnboardingTemplate,
     OrgKind,
-    PackageStatus,
     Partner,
-    ProvisioningError,
     SubPartnerState,
-    Subscriber,
-    SubscriberStatus,
 )
+from domain.principal import ROLE_SCOPES, Principal, Role
 from domain.repositories import Repositories
+from domain.rpl import RplEntry
+from domain.services import compliance, customers, organisations, subscribers
+from domain.tenancy import Caller
+from domain.workflows import ACCOUNTS, Workflows
 
 
 def demo_id(kind: Kind, name: str) -> str:
@@ -74,24 +74,75 @@ _TIMEZONES = {"US": "America/New_York", "CA": "America/Toronto", "GB": "Europe/L
               "MX": "America/Mexico_City", "AR": "America/Argentina/Buenos_Aires", "CO": "America/Bogota",
               "ID": "Asia/Jakarta"}
 
-# Subscriber and package states that go with each customer status.
-_SUBSCRIBER_STATE = {
-    CustomerStatus.PROVISIONING: SubscriberStatus.PROVISIONING,
-    CustomerStatus.PENDING_RPL_REVIEW: SubscriberStatus.PROVISIONING,
-    CustomerStatus.PROVISIONED: SubscriberStatus.PROVISIONED,
-    CustomerStatus.PROVISIONED_WITH_ERRORS: SubscriberStatus.PROVISIONED,
-    CustomerStatus.UPDATING: SubscriberStatus.PROVISIONED,
-    CustomerStatus.DELETING: SubscriberStatus.DELETING,
-    CustomerStatus.ERROR: SubscriberStatus.ERROR,
+# Synthetic restricted-party entries (R-RPL-4): near-copies of some demo names, so that screening stops them.
+DEMO_LIST = "Demo Restricted Parties (synthetic)"
+_RPL_NAMES = {
+    # rejected by the reviewer → error (RPL_REJECTED)
+    "Girasole Arredamenti": ("Girasole Arredamenti S.p.A.", "IT"),
+    "Nordlys Energi": ("Nordlys Energi A/S", None),
+    "Uppsala Bygg": ("Uppsala Bygg AB", "SE"),
+    "Jakarta Batik House": ("Batik House Jakarta", None),
+    # waiting for a decision → pending_rpl_review
+    "Blue Harbor Logistics": ("Blue Harbour Logistics Ltd", "US"),
+    "Iberia Tapas Group": ("Iberia Tapas Group S.L.", None),
+    "Pampas Vinos": ("Pampas Vinos S.A.", "AR"),
+    "Warsaw Web Studio": ("Warsaw Web Studio Sp. z o.o.", "PL"),
+    "Budapest Bistro": ("Budapest Bistro Kft", None),
 }
+_RPL_EXTRA = [("Volga Heavy Machinery Export", "RU"), ("Golden Crescent Trading FZE", "AE"),
+              ("Northern Lights Shipping Co", None)]
+# Free Webex accounts that must consent before they join an org (R-SUB-3).
+_FREE_ACCOUNTS = ["ana.silva.0@acme-dental.example", "ben.muller.1@acme-dental.example"]
+
+
+def demo_rpl_entries() -> list[RplEntry]:
+    entries = [RplEntry.create(DEMO_LIST, name, country=country) for name, country in _RPL_NAMES.values()]
+    return entries + [RplEntry.create(DEMO_LIST, name, country=country) for name, country in _RPL_EXTRA]
+
+
+class _SeedClock:
+    """The seed's own time: it walks forward through the demo's 120 days of history."""
+
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class _Plan:
+    index: int
+    owner: Partner
+    template: OnboardingTemplate
+    company: str
+    country: str
+    language: str
+    target: CustomerStatus
+    created: datetime
+    packages: list[str]
+    customer_id: str = ""
 
 
 async def seed_demo(repos: Repositories) -> SeedResult:
+    """Create the demo through the real workflows, so every customer and subscriber has its events.
+
+    Partners and templates are written directly (they have no workflow). Customers are provisioned,
+    reviewed, updated and deleted through the same services the API uses, with a job worker run
+    in-process; those left `provisioning`, `updating` or `deleting` still have their job queued, so a
+    gateway started afterwards visibly moves them on.
+    """
     if await repos.partners.get(DEMO_PARTNER_ID) is not None:
         return SeedResult(False, DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS)
     rng = random.Random(20261122)
     now = repos.clock.now()
     start = now - timedelta(days=120)
+    clock = _SeedClock(start)
+    seed = Repositories.over(repos.db, clock)
+    engine = Engine(0.0)
+    queue = JobQueue(repos.db, clock, owner="demo-seed")
+    workflows = Workflows(seed, queue, engine)
+    worker = Worker(queue, workflows.handlers(), give_up=workflows.give_up)
 
     parent = Partner(id=DEMO_PARTNER_ID, kind=OrgKind.PARTNER, name="Demo Telecom", subscription_id="Sub-DEMO-0001",
                      delayed_billing_enabled=True, created_at=start)
@@ -101,9 +152,10 @@ async def seed_demo(repos: Repositories) -> SeedResult:
                 provisioning_state=SubPartnerState.ACTIVE, billing_start_date=(start + timedelta(days=1)).date(),
                 delayed_billing_enabled=True, admin_email="admin@northwind.example",
                 created_at=start + timedelta(days=1)),
+        # Suspended at the end of the seed, once its customers exist (R-ORG-5).
         Partner(id=DEMO_SUB_PARTNER_IDS[1], kind=OrgKind.SUB_PARTNER, name="Contoso Connect",
                 subscription_id=parent.subscription_id, parent_id=parent.id,
-                provisioning_state=SubPartnerState.SUSPENDED, billing_start_date=(start + timedelta(days=2)).date(),
+                provisioning_state=SubPartnerState.ACTIVE, billing_start_date=(start + timedelta(days=2)).date(),
                 delayed_billing_enabled=True, admin_email="admin@contoso.example",
                 created_at=start + timedelta(days=2)),
     ]
@@ -124,87 +176,101 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         template(subs[0], "Northwind standard", "GB", "en_GB", AuthMode.WEBEX, 5),
         template(subs[1], "Contoso standard", "US", "en_US", AuthMode.WEBEX, 6),
     ]
+    await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs)])
+    await repos.templates.insert_many([t.to_doc() for t in templates])
+    await repos.rpl.load(demo_rpl_entries())
+    await repos.db.collection(ACCOUNTS).insert_many(
+        [{"_id": email, "consentAt": now + timedelta(minutes=2)} for email in _FREE_ACCOUNTS])
+
     owners = [(parent, templates[i % 2]) for i in range(20)] + [(subs[0], templates[2])] * 6 + \
              [(subs[1], templates[3])] * 4
     statuses = list(CustomerStatus)
-
-    customers: list[Customer] = []
-    locations: list[Location] = []
-    subscribers: list[Subscriber] = []
+    plans: list[_Plan] = []
     for i, ((owner, tpl), (company, country, lang)) in enumerate(zip(owners, _COMPANIES, strict=True)):
-        status = statuses[i % len(statuses)]
+        target = statuses[i % len(statuses)]
         created = start + timedelta(days=10 + i * 3, hours=rng.randrange(24), minutes=rng.randrange(60))
-        changed = created + timedelta(minutes=rng.randrange(5, 600))
+        if target is CustomerStatus.PENDING_RPL_REVIEW:
+            created = now - timedelta(hours=40 - i)  # recent enough that its 72-hour review is still open
         # Shifted each cycle so that package sets and statuses combine differently.
-        package_names = _PACKAGE_SETS[(i + i // len(statuses)) % len(_PACKAGE_SETS)]
-        packages = [_package(name, status, limit=25 if j == 0 and i % 4 == 0 else None)
-                    for j, name in enumerate(package_names)]
-        locale = resolve_locale(lang, tpl.country, tpl.language) or tpl.language
-        domain_name = _ascii(company.lower().replace(" & ", "-").replace(" ", "-"))
-        address = Address(address_line1=f"{10 + i} Demo Street", city=f"{company.split()[0]} City",
-                          zip_or_postal_code=f"{10000 + i * 17}", country=country)
-        errors = [ProvisioningError(code="RPL_REJECTED", message="restricted-party review rejected")] \
-            if status is CustomerStatus.ERROR else []
-        customer = Customer(
-            id=demo_id(Kind.CUSTOMER, company), owner_org_id=owner.id, root_org_id=owner.root_id, template_id=tpl.id,
-            external_id=f"EXT-{1000 + i}",
-            org_id=str(uuid.UUID(int=rng.getrandbits(128))) if status not in _UNPROVISIONED else None,
-            name=company, primary_email=f"it@{domain_name}.example", language=locale, address=address,
-            packages=packages, meetings_timezone=_TIMEZONES.get(country, "Europe/Berlin"), status=status,
-            errors=errors, version=1 + i % 4, created_at=created, updated_at=changed, last_status_change=changed,
-        )
-        customers.append(customer)
-        hq = None
-        if any(CATALOGUE[p].calling or p == "common_area_calling" for p in package_names):
-            hq = Location(id=demo_id(Kind.LOCATION, company), customer_id=customer.id, owner_org_id=owner.id,
-                          root_org_id=owner.root_id, name="Headquarters", address=address,
-                          timezone=_TIMEZONES.get(country, "Europe/Berlin"), language=locale, is_headquarters=True,
-                          created_at=created)
-            locations.append(hq)
-        user_packages = [p for p in package_names if CATALOGUE[p].assignable_to_users]
-        for n in range(4 + (i * 5) % 6):
-            first, last = _FIRST[(i + n) % len(_FIRST)], _LAST[(i * 3 + n) % len(_LAST)]
+        packages = _PACKAGE_SETS[(i + i // len(statuses)) % len(_PACKAGE_SETS)]
+        plans.append(_Plan(i, owner, tpl, company, country, lang, target, created, packages))
+        if target is CustomerStatus.PROVISIONED_WITH_ERRORS:
+            engine.rules.append(FaultRule(Fault.CALLING_MAINTENANCE, f"EXT-{1000 + i}"))
+
+    def caller(owner: Partner) -> Caller:
+        principal = Principal(f"admin@{owner.id}", owner.id, frozenset({Role.FULL_ADMIN}), ROLE_SCOPES[Role.FULL_ADMIN])
+        return Caller(principal, owner)
+
+    async def onboard(plan: _Plan, *, settle: bool = True) -> None:
+        clock.at = plan.created
+        customer = await customers.provision_customer(seed, caller(plan.owner), _request(plan), None)
+        plan.customer_id = customer.id
+        domain_name = _domain(plan.company)
+        user_packages = [p for p in plan.packages if CATALOGUE[p].assignable_to_users]
+        for n in range(4 + (plan.index * 5) % 6):
+            clock.at = plan.created + timedelta(minutes=10 + n)
+            first, last = _FIRST[(plan.index + n) % len(_FIRST)], _LAST[(plan.index * 3 + n) % len(_LAST)]
             package = user_packages[n % len(user_packages)]
             calling = CATALOGUE[package].calling
-            subscribers.append(Subscriber(
-                id=demo_id(Kind.SUBSCRIBER, f"{company}/{n}"), customer_id=customer.id, owner_org_id=owner.id,
-                root_org_id=owner.root_id,
-                email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
-                first_name=first, last_name=last, package=package,
+            await subscribers.provision_subscriber(seed, caller(plan.owner), subscribers.NewSubscriber(
+                customer_id=customer.id, email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
+                package=package, first_name=first, last_name=last,
                 extension=f"{100 + n}" if calling else None,
-                primary_phone_number=f"+1555{i:03d}{n:04d}" if calling and n % 2 == 0 else None,
-                location_id=hq.id if calling and hq else None, is_admin=n == 0,
-                status=_SUBSCRIBER_STATE[status],
-                errors=[ProvisioningError(code="RPL_REJECTED", message="the customer was not provisioned")]
-                if status is CustomerStatus.ERROR else [],
-                version=1, created_at=created + timedelta(minutes=10 + n),
-                last_status_change=changed + timedelta(minutes=n),
-            ))
+                primary_phone_number=f"+1555{plan.index:03d}{n:04d}" if calling and n % 2 == 0 else None), None)
+        if settle:
+            clock.at = plan.created + timedelta(minutes=20 + rng.randrange(400))
+            await worker.run_until_idle()
 
-    await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs)])
-    await repos.templates.insert_many([t.to_doc() for t in templates])
-    await repos.customers.insert_customers(customers)
-    await repos.locations.insert_many([loc.to_doc() for loc in locations])
-    await repos.subscribers.insert_many([s.to_doc() for s in subscribers])
+    later = (CustomerStatus.PROVISIONING, CustomerStatus.UPDATING, CustomerStatus.DELETING)
+    reviewer = Caller(Principal("reviewer@operator.example", None, frozenset({Role.COMPLIANCE_REVIEWER}),
+                                frozenset()), None)
+    # 1. Everything that settles, onboarded in the order of its creation; the compliance team rejects
+    #    the customers meant to end in error within a few hours of their screening.
+    for plan in sorted((p for p in plans if p.target is not CustomerStatus.PROVISIONING), key=lambda p: p.created):
+        await onboard(plan)
+        if plan.target is CustomerStatus.ERROR:
+            clock.at += timedelta(hours=3)
+            await compliance.decide(seed, reviewer, plan.customer_id, compliance.Decision.REJECT,
+                                    "synthetic list match confirmed (demo)")
+            await worker.run_until_idle()
+    # 2. Work still in flight when the demo starts: new customers, an update, a deletion.
+    clock.at = now - timedelta(minutes=30)
+    for plan in plans:
+        clock.at += timedelta(seconds=30)
+        if plan.target is CustomerStatus.UPDATING:
+            await customers.update_customer(seed, caller(plan.owner), plan.customer_id,
+                                            customers.CustomerUpdate(packages=plan.packages), None)
+        elif plan.target is CustomerStatus.DELETING:
+            await customers.delete_customer(seed, caller(plan.owner), plan.customer_id, None)
+    for plan in plans:
+        if plan.target is CustomerStatus.PROVISIONING:
+            plan.created = clock.at + timedelta(minutes=1)
+            await onboard(plan, settle=False)  # its subscribers wait for it (R-RPL-5)
+    assert all(p.target in later or p.customer_id for p in plans)
+    platform = Caller(Principal("ops@operator.example", None, frozenset({Role.PLATFORM_ADMIN}), frozenset()), None)
+    await organisations.set_sub_partner_state(seed, platform, subs[1].id, SubPartnerState.SUSPENDED)
     return SeedResult(True, parent.id, tuple(s.id for s in subs))
+
+
+def _domain(company: str) -> str:
+    return _ascii(company.lower().replace(" & ", "-").replace(" ", "-"))
+
+
+def _request(plan: _Plan) -> customers.NewCustomer:
+    i = plan.index
+    address = Address(address_line1=f"{10 + i} Demo Street", city=f"{plan.company.split()[0]} City",
+                      zip_or_postal_code=f"{10000 + i * 17}", country=plan.country)
+    timezone = _TIMEZONES.get(plan.country, "Europe/Berlin")
+    location = None
+    if customers.needs_location(plan.packages):
+        location = customers.CallingLocation(name="Headquarters", address=address, timezone=timezone,
+                                             language=plan.language)
+    limits = [(plan.packages[0], 25)] if i % 4 == 0 else None
+    return customers.NewCustomer(
+        provisioning_id=plan.template.provisioning_id, external_id=f"EXT-{1000 + i}", packages=plan.packages,
+        address=address, name=plan.company, primary_email=f"it@{_domain(plan.company)}.example", language=plan.language,
+        parameters=customers.Parameters(calling_location=location, meetings_timezone=timezone, limits=limits))
 
 
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-
-
-_UNPROVISIONED = (CustomerStatus.PROVISIONING, CustomerStatus.PENDING_RPL_REVIEW, CustomerStatus.ERROR)
-
-
-def _package(name: str, status: CustomerStatus, limit: int | None) -> CustomerPackage:
-    package_status = {
-        CustomerStatus.PROVISIONING: PackageStatus.PROVISIONING,
-        CustomerStatus.PENDING_RPL_REVIEW: PackageStatus.PROVISIONING,
-        CustomerStatus.DELETING: PackageStatus.DELETING,
-        CustomerStatus.ERROR: PackageStatus.ERROR,
-    }.get(status, PackageStatus.PROVISIONED)
-    errors = []
-    if status is CustomerStatus.PROVISIONED_WITH_ERRORS and CATALOGUE[name].calling:
-        package_status = PackageStatus.ERROR
-        errors = [ProvisioningError(code="2560", message="Calling is under maintenance; retry later")]
-    return CustomerPackage(name=name, status=package_status, limit=limit, errors=errors)

@@ -144,6 +144,10 @@ class Database:
     async def create_indexes(self, collection: str, indexes: Sequence[IndexModel]) -> None:
         await self._db[collection].create_indexes(list(indexes))
 
+    async def collection_names(self) -> list[str]:
+        names: list[str] = await self._db.list_collection_names()
+        return names
+
     async def drop(self) -> None:
         await self._client.drop_database(self.name)
 

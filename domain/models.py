@@ -92,6 +92,7 @@ class Partner(_Entity):
     billing_start_date: date | None = Field(default=None, alias="billingStartDate")
     delayed_billing_enabled: bool = Field(default=False, alias="delayedBillingEnabled")
     admin_email: str | None = Field(default=None, alias="adminEmail")
+    version: int = 1
     created_at: datetime = Field(alias="createdAt")
 
     @property

@@ -74,9 +74,12 @@ class Runtime:
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
         self._repos = repos
-        if s.workers > 0:
+
+    def start_workers(self) -> None:
+        """Start running jobs in this process (after start-up work such as seeding); not with GATEWAY_WORKERS=0."""
+        if self.worker is not None and self.settings.workers > 0:
             self.worker.start()
-            log.info("job worker started (%d at a time)", s.workers)
+            log.info("job worker started (%d jobs at a time)", self.settings.workers)
 
     async def stop(self) -> None:
         if self.worker is not None:

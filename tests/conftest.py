@@ -17,6 +17,8 @@ from starlette.applications import Starlette
 
 from domain.clock import FixedClock
 from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
+from domain.driver import Database
+from domain.indexes import ensure_indexes
 from domain.repositories import Repositories
 from gateway.app import create_app
 from gateway.auth import issue_token
@@ -134,9 +136,25 @@ class Demo:
     sub_b: str
 
 
+@pytest.fixture(scope="session")
+async def demo_template(mongo_uri: str) -> AsyncIterator[Database]:
+    """The demo, seeded once per session through the real workflows; each test gets a copy of it."""
+    db = Database(mongo_uri, f"demo_{uuid.uuid4().hex[:12]}")
+    await ensure_indexes(db)
+    await seed_demo(Repositories.over(db, FixedClock(NOW)))
+    yield db
+    await db.drop()
+    db.close()
+
+
 @pytest.fixture
-async def demo(gateway: Gateway) -> Demo:
-    await seed_demo(gateway.repos)
+async def demo(gateway: Gateway, demo_template: Database) -> Demo:
+    target = gateway.runtime.db
+    assert target is not None
+    for name in await demo_template.collection_names():
+        docs = await demo_template.find(name, {})
+        if docs:
+            await target.collection(name).insert_many(docs)
     return Demo(DEMO_PARTNER_ID, *DEMO_SUB_PARTNER_IDS)
 
 

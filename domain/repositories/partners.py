@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from pymongo import ReturnDocument
+
+from domain.driver import Session
 from domain.models import OrgKind, Partner, SubPartnerState
 from domain.pagination import Order, Page, PageRequest
 from domain.repositories.base import Repository
@@ -26,8 +29,9 @@ class PartnerRepository(Repository):
             filter["provisioningState"] = state.value
         return filter
 
-    async def set_state(self, partner_id: str, state: SubPartnerState) -> Partner | None:
-        await self.db.collection(self.collection).update_one(
-            {"_id": partner_id}, {"$set": {"provisioningState": state.value}}
-        )
-        return await self.get(partner_id)
+    async def set_state(self, partner_id: str, state: SubPartnerState, *, session: Session | None = None) -> int:
+        """Set a sub-partner's state; returns its new version."""
+        doc = await self.db.collection(self.collection).find_one_and_update(
+            {"_id": partner_id}, {"$set": {"provisioningState": state.value}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER, session=session)
+        return int(doc["version"])

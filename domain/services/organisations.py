@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.events import Change, EntityType
 from domain.ids import Kind, new_id
 from domain.models import OrgKind, Partner, SubPartnerState
 from domain.principal import Role
-from domain.repositories import Repositories
+from domain.repositories import Repositories, Tx
 from domain.tenancy import Caller
 from domain.validation import Problems
 
@@ -90,6 +91,16 @@ async def set_sub_partner_state(
         raise DomainError.single(ErrorCode.NOT_FOUND, "no partner has this id", "id")
     if org.kind is not OrgKind.SUB_PARTNER:
         raise DomainError.single(ErrorCode.NOT_A_SUB_PARTNER, "only a sub-partner has a provisioning state", "id")
-    updated = await repos.partners.set_state(partner_id, state)
+    if org.provisioning_state is state:
+        return org
+
+    async def write(tx: Tx) -> None:
+        # R-EVT-1: the state change and its event commit together.
+        version = await repos.partners.set_state(partner_id, state, session=tx.session)
+        tx.record(Change(EntityType.SUB_PARTNER, org.id, org.id, org.root_id,
+                         org.provisioning_state.value if org.provisioning_state else None, state.value, version))
+
+    await repos.atomic(write)
+    updated = await repos.partners.get(partner_id)
     assert updated is not None
     return updated
