@@ -221,7 +221,6 @@ async def seed_demo(repos: Repositories) -> SeedResult:
             clock.at = plan.created + timedelta(minutes=20 + rng.randrange(400))
             await worker.run_until_idle()
 
-    later = (CustomerStatus.PROVISIONING, CustomerStatus.UPDATING, CustomerStatus.DELETING)
     reviewer = Caller(Principal("reviewer@operator.example", None, frozenset({Role.COMPLIANCE_REVIEWER}),
                                 frozenset()), None)
     # 1. Everything that settles, onboarded in the order of its creation; the compliance team rejects
@@ -234,7 +233,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
                                     "synthetic list match confirmed (demo)")
             await worker.run_until_idle()
     # 2. Work still in flight when the demo starts: new customers, an update, a deletion.
-    clock.at = now - timedelta(minutes=30)
+    clock.at = now - timedelta(hours=2)
     for plan in plans:
         clock.at += timedelta(seconds=30)
         if plan.target is CustomerStatus.UPDATING:
@@ -242,11 +241,13 @@ async def seed_demo(repos: Repositories) -> SeedResult:
                                             customers.CustomerUpdate(packages=plan.packages), None)
         elif plan.target is CustomerStatus.DELETING:
             await customers.delete_customer(seed, caller(plan.owner), plan.customer_id, None)
-    for plan in plans:
-        if plan.target is CustomerStatus.PROVISIONING:
-            plan.created = clock.at + timedelta(minutes=1)
-            await onboard(plan, settle=False)  # its subscribers wait for it (R-RPL-5)
-    assert all(p.target in later or p.customer_id for p in plans)
+    arriving = [p for p in plans if p.target is CustomerStatus.PROVISIONING]
+    for k, plan in enumerate(arriving):
+        # Spread over the last 90 minutes; every write stays in the past, so the jobs are due at once.
+        plan.created = now - timedelta(minutes=90 - k * 60 // max(len(arriving), 1))
+        await onboard(plan, settle=False)  # its subscribers wait for it (R-RPL-5)
+    assert all(p.customer_id for p in plans)
+    clock.at = now - timedelta(minutes=1)
     platform = Caller(Principal("ops@operator.example", None, frozenset({Role.PLATFORM_ADMIN}), frozenset()), None)
     await organisations.set_sub_partner_state(seed, platform, subs[1].id, SubPartnerState.SUSPENDED)
     return SeedResult(True, parent.id, tuple(s.id for s in subs))

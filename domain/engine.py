@@ -99,7 +99,8 @@ class Engine:
     async def assign_package(self, customer_id: str, external_id: str, package: str) -> ProvisioningError | None:
         faults = await self._step(external_id, f"pkg:{customer_id}:{package}")
         spec = CATALOGUE.get(package)
-        if Fault.CALLING_MAINTENANCE in faults and spec is not None and (spec.calling or package == "common_area_calling"):
+        calling = spec is not None and (spec.calling or package == "common_area_calling")
+        if Fault.CALLING_MAINTENANCE in faults and calling:
             return CALLING_MAINTENANCE
         return None
 

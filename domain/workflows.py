@@ -177,7 +177,7 @@ class Workflows:
         """The Webex side: create the org (once), assign new packages, remove dropped ones."""
         try:
             org_id = customer.org_id or await self.engine.create_org(customer.id, customer.external_id)
-        except OrgCreationFailed as exc:
+        except OrgCreationFailed:
             async def fail(tx: Tx) -> None:
                 current = await self._current(tx, customer)
                 await fail_unprovisioned(self.repos, tx, current, exc.error, current.compliance)

@@ -1,4 +1,4 @@
-"""The `gateway` command: serve | seed | token | schema."""
+"""The `gateway` command: serve | seed | token | schema | rpl load."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import logging
 import re
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
 
 from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
 from domain.driver import DatabaseUnavailable
 from domain.principal import Role
+from domain.rpl import RplFormatError, parse_csv
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.embedded import EmbeddedDatabaseError
@@ -114,6 +116,30 @@ async def _seed(settings: Settings) -> int:
     return 0
 
 
+async def _rpl_load(settings: Settings, path: Path) -> int:
+    try:
+        entries = parse_csv(await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"gateway: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    except RplFormatError as exc:
+        print(f"gateway: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = Runtime(settings)
+    try:
+        await runtime.start()
+    except DatabaseUnavailable as exc:
+        print(f"gateway: cannot reach the database: {exc}", file=sys.stderr)
+        return 2
+    try:
+        loaded = await runtime.repos.rpl.load(entries)
+        total = await runtime.repos.rpl.count({})
+    finally:
+        await runtime.stop()
+    print(f"loaded {loaded} restricted-party entries from {path} ({total} in the list now)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gateway", description="Wholesale provisioning GraphQL gateway")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     p_token.add_argument("--sub", default="cli@gateway.local", help="the `sub` claim")
     p_token.add_argument("--ttl", type=parse_ttl, default=timedelta(hours=12), help="lifetime, e.g. 30m, 12h, 7d")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    p_rpl = commands.add_parser("rpl", help="the restricted-party list (R-RPL-4)")
+    rpl_commands = p_rpl.add_subparsers(dest="rpl_command", required=True)
+    p_load = rpl_commands.add_parser(
+        "load", help="load a CSV with a header row: source, name, optional alt_names (;-separated) and country")
+    p_load.add_argument("file", type=Path)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -147,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "seed":
             return asyncio.run(_seed(settings))
+        if args.command == "rpl":
+            return asyncio.run(_rpl_load(settings, args.file))
         return serve(settings, demo=not args.no_demo)
     except (SettingsError, EmbeddedDatabaseError) as exc:
         print(f"gateway: {exc}", file=sys.stderr)

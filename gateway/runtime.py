@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import strawberry
 from pymongo.monitoring import CommandListener
-
-import uuid
-from datetime import timedelta
 
 from domain.clock import Clock, SystemClock
 from domain.driver import Database

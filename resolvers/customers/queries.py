@@ -8,8 +8,7 @@ from domain import models
 from domain.pagination import PageRequest
 from domain.principal import Scope
 from domain.repositories.customers import CustomerCriteria
-from domain.services import reads
-from domain.services import compliance
+from domain.services import compliance, reads
 from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder, CustomerType

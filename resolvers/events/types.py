@@ -63,7 +63,9 @@ class ProvisioningEventType:
         )
 
     @strawberry.field(description="Current state; null if gone or not visible.")
-    async def customer(self, info: Info) -> Annotated[CustomerType, strawberry.lazy("resolvers.customers.types")] | None:
+    async def customer(
+        self, info: Info
+    ) -> Annotated[CustomerType, strawberry.lazy("resolvers.customers.types")] | None:
         from resolvers.customers.types import CustomerType
 
         if not self.customer_id:
