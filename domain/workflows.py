@@ -177,10 +177,12 @@ class Workflows:
         """The Webex side: create the org (once), assign new packages, remove dropped ones."""
         try:
             org_id = customer.org_id or await self.engine.create_org(customer.id, customer.external_id)
-        except OrgCreationFailed:
+        except OrgCreationFailed as exc:
+            error = exc.error
+
             async def fail(tx: Tx) -> None:
                 current = await self._current(tx, customer)
-                await fail_unprovisioned(self.repos, tx, current, exc.error, current.compliance)
+                await fail_unprovisioned(self.repos, tx, current, error, current.compliance)
                 await self.queue.finish(tx, job)
 
             await self.repos.atomic(fail)
