@@ -272,6 +272,8 @@ class Workflows:
             raise Retry("the customer is changing; checking again later", timedelta(minutes=5))
 
         async def write(tx: Tx) -> None:
+            # Finished first: starting the deletion cancels this very timer.
+            await self.queue.finish(tx, job)
             doc = await self.repos.customers.find_doc(job.entity_id, session=tx.session)
             if doc is not None:
                 current = Customer.from_doc(doc)
@@ -280,7 +282,6 @@ class Workflows:
                         tx.now >= since + NON_COMPLIANCE_WINDOW:
                     await start_deletion(self.repos, tx, current.id,
                                          reason="non-compliant for 30 days after a rejected review")
-            await self.queue.finish(tx, job)
 
         await self.repos.atomic(write)
 

@@ -165,11 +165,14 @@ async def check_new_customer(repos: Repositories, owner: Partner, data: NewCusto
     if "%" in data.name:
         problems.add(ErrorCode.NAME_HAS_PERCENT, "`name` may not contain `%`", "input", "customerInfo", "name")
     problems.email(data.primary_email, "input", "customerInfo", "primaryEmail")
+    requested = (data.language or "").strip()
     if template is not None:
-        plan.language = resolve_locale((data.language or "").strip(), template.country, template.language)
-        if not plan.language:
-            problems.add(ErrorCode.INVALID_LOCALE, "`language` must be a supported locale or language code",
-                         "input", "customerInfo", "language")
+        plan.language = resolve_locale(requested, template.country, template.language)
+    else:  # judged without a template's country: still refused if no country could make it valid
+        plan.language = resolve_locale(requested, "", "en_US") if requested else "en_US"
+    if not plan.language:
+        problems.add(ErrorCode.INVALID_LOCALE, "`language` must be a supported locale or language code",
+                     "input", "customerInfo", "language")
     params = data.parameters
     location = params.calling_location
     path = ("input", "provisioningParameters")
