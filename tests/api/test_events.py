@@ -1,0 +1,171 @@
+"""The events outbox (R-EVT-1) and its read side: `provisioningEvents` and `Customer.events`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.engine import Fault, FaultRule
+from tests.api.provisioning import (
+    DELETE,
+    PROVISION_SUBSCRIBER,
+    UPDATE,
+    customer_input,
+    partner_token,
+    provision,
+    provisioning_id,
+    subscriber_input,
+)
+from tests.conftest import Demo, Gateway
+
+EVENTS = """
+query($filter: EventFilter, $first: Int, $after: String) {
+  provisioningEvents(filter: $filter, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { cursor entityType entityId customerId ownerOrgId fromStatus toStatus version
+                          reason occurredAt errors { code } customer { id status } subscriber { id } } }
+  }
+}"""
+CUSTOMER_EVENTS = """
+query($id: ID!, $first: Int, $after: String) {
+  customer(id: $id) { events(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { entityType fromStatus toStatus version } } } }
+}"""
+SET_STATE = """
+mutation($id: ID!, $state: SubPartnerState!) { setSubPartnerState(id: $id, state: $state) {
+  partner { id provisioningState } errors { code } } }"""
+
+
+async def _customer_lifecycle(gateway: Gateway, demo: Demo) -> str:
+    """Provision, add a subscriber, update and delete one customer, settling after each step."""
+    token = partner_token(gateway, demo)
+    customer = await provision(gateway, token, customer_input(await provisioning_id(gateway, demo.partner)))
+    await gateway.execute(token, PROVISION_SUBSCRIBER, {"input": subscriber_input(customer["id"], "e@x.example")})
+    await gateway.settle()
+    await gateway.execute(token, UPDATE, {"id": customer["id"], "input": {"packages": ["webex_calling",
+                                                                                     "webex_suite"]}})
+    await gateway.settle()
+    await gateway.execute(token, DELETE, {"id": customer["id"]})
+    await gateway.settle()
+    return str(customer["id"])
+
+
+async def test_r_evt_1_every_status_change_has_exactly_one_event_in_commit_order(
+        gateway: Gateway, demo: Demo) -> None:
+    customer_id = await _customer_lifecycle(gateway, demo)
+    events = await gateway.events(customerId=customer_id)
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    by_entity: dict[tuple[str, str], list[tuple[str | None, str]]] = {}
+    for e in events:
+        by_entity.setdefault((e["entityType"], e["entityId"]), []).append((e["fromStatus"], e["toStatus"]))
+    assert by_entity[("CUSTOMER", customer_id)] == [
+        (None, "provisioning"), ("provisioning", "provisioned"), ("provisioned", "updating"),
+        ("updating", "provisioned"), ("provisioned", "deleting"), ("deleting", "deleted")]
+    assert by_entity[("CUSTOMER_PACKAGE", f"{customer_id}:webex_meetings")] == [
+        (None, "provisioning"), ("provisioning", "provisioned"), ("provisioned", "deleting"),
+        ("deleting", "deleted")]
+    assert by_entity[("CUSTOMER_PACKAGE", f"{customer_id}:webex_suite")] == [
+        (None, "provisioning"), ("provisioning", "provisioned"), ("provisioned", "deleting"),
+        ("deleting", "deleted")]
+    [subscriber] = [k for k in by_entity if k[0] == "SUBSCRIBER"]
+    assert by_entity[subscriber] == [(None, "provisioning"), ("provisioning", "provisioned"),
+                                     ("provisioned", "deleting"), ("deleting", "deleted")]
+    # Each event of an entity carries the version after its change: strictly increasing.
+    for (kind, entity), _ in by_entity.items():
+        if kind in ("CUSTOMER", "SUBSCRIBER"):
+            versions = [e["version"] for e in events if e["entityId"] == entity]
+            assert versions == sorted(set(versions)), (entity, versions)
+    # Every event names the owner, and the package events their package (what billing will need).
+    assert {e["ownerOrgId"] for e in events} == {demo.partner}
+    assert all(e["details"]["package"] == e["entityId"].split(":")[1] for e in events
+               if e["entityType"] == "CUSTOMER_PACKAGE")
+
+
+async def test_r_evt_1_a_failure_is_an_event_with_its_errors(gateway: Gateway, demo: Demo) -> None:
+    gateway.runtime.engine.rules.append(FaultRule(Fault.CALLING_MAINTENANCE, "FAULTY-"))
+    token = partner_token(gateway, demo)
+    customer = await provision(gateway, token, customer_input(await provisioning_id(gateway, demo.partner),
+                                                              "FAULTY-1"))
+    await gateway.settle()
+    events = await gateway.events(customerId=customer["id"])
+    last = [e for e in events if e["entityType"] == "CUSTOMER"][-1]
+    assert (last["fromStatus"], last["toStatus"]) == ("provisioning", "provisioned_with_errors")
+    failed = [e for e in events if e["entityId"] == f"{customer['id']}:webex_calling"][-1]
+    assert failed["toStatus"] == "error" and [x["code"] for x in failed["errors"]] == ["2560"]
+
+
+async def test_r_evt_1_a_sub_partner_state_change_is_an_event(gateway: Gateway, demo: Demo) -> None:
+    admin = gateway.token(None, "platform_admin")
+    await gateway.execute(admin, SET_STATE, {"id": demo.sub_a, "state": "suspended"})
+    await gateway.execute(admin, SET_STATE, {"id": demo.sub_a, "state": "suspended"})  # no change, no event
+    await gateway.execute(admin, SET_STATE, {"id": demo.sub_a, "state": "active"})
+    events = [(e["fromStatus"], e["toStatus"]) for e in await gateway.events(entityId=demo.sub_a)]
+    assert events == [("active", "suspended"), ("suspended", "active")]
+    seen = (await gateway.execute(gateway.token(demo.sub_a, "full_admin"), EVENTS,
+                                  {"filter": {"entityTypes": ["SUB_PARTNER"]}}))["provisioningEvents"]
+    assert [e["node"]["toStatus"] for e in seen["edges"]] == ["suspended", "active"]
+
+
+async def _all(gateway: Gateway, token: str, filter: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = (await gateway.execute(token, EVENTS, {"filter": filter, "first": 100, "after": after}
+                                      ))["provisioningEvents"]
+        nodes += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_r_org_2_a_sub_partner_sees_only_its_own_events(gateway: Gateway, demo: Demo) -> None:
+    token = gateway.token(demo.sub_a, "full_admin")
+    events = await _all(gateway, token)
+    assert events and {e["ownerOrgId"] for e in events} == {demo.sub_a}
+    # Naming its parent or sibling gives nothing (R-ORG-6: same as an unknown org).
+    for other in (demo.partner, demo.sub_b, "ptn_000000000000000000000000"):
+        page = (await gateway.execute(token, EVENTS, {"filter": {"subPartnerOrgId": other}}))["provisioningEvents"]
+        assert page["edges"] == [] and page["totalCount"] == 0
+
+
+async def test_r_org_3_a_parent_sees_sub_partner_events_only_when_it_asks(gateway: Gateway, demo: Demo) -> None:
+    token = partner_token(gateway, demo)
+    own = await _all(gateway, token)
+    assert {e["ownerOrgId"] for e in own} == {demo.partner}
+    everything = await _all(gateway, token, {"includeSubPartners": True})
+    assert {e["ownerOrgId"] for e in everything} == {demo.partner, demo.sub_a, demo.sub_b}
+    one = await _all(gateway, token, {"subPartnerOrgId": demo.sub_b})
+    assert one and {e["ownerOrgId"] for e in one} == {demo.sub_b}
+    assert len(everything) == len(own) + len(one) + len(await _all(gateway, token, {"subPartnerOrgId": demo.sub_a}))
+    # In commit order (the outbox's sequence), across the parent and its sub-partners.
+    stored = await gateway.events(rootOrgId=demo.partner)
+    assert [(e["entityId"], e["toStatus"]) for e in everything] == [(e["entityId"], e["toStatus"]) for e in stored]
+
+
+async def test_provisioning_events_filters_and_pages(gateway: Gateway, demo: Demo) -> None:
+    token = partner_token(gateway, demo)
+    customer_id = await _customer_lifecycle(gateway, demo)
+    only = await _all(gateway, token, {"customerIds": [customer_id], "entityTypes": ["CUSTOMER"],
+                                       "toStatuses": ["provisioned", "deleted"]})
+    assert [(e["fromStatus"], e["toStatus"]) for e in only] == [
+        ("provisioning", "provisioned"), ("updating", "provisioned"), ("deleting", "deleted")]
+    assert all(e["customer"] is None for e in only)  # deleted: its current state is gone
+    first = (await gateway.execute(token, EVENTS, {"first": 2}))["provisioningEvents"]
+    rest = (await gateway.execute(token, EVENTS, {"first": 2, "after": first["pageInfo"]["endCursor"]}
+                                  ))["provisioningEvents"]
+    assert first["pageInfo"]["hasNextPage"] and first["totalCount"] == rest["totalCount"]
+    assert not {e["cursor"] for e in first["edges"]} & {e["cursor"] for e in rest["edges"]}
+    errors = await gateway.errors(token, EVENTS, {"after": "not-a-cursor"})
+    assert errors[0]["extensions"]["code"] == "VALIDATION_FAILED"
+
+
+async def test_customer_events_lists_its_changes_and_resolves_current_state(gateway: Gateway, demo: Demo) -> None:
+    token = partner_token(gateway, demo)
+    customer = await provision(gateway, token, customer_input(await provisioning_id(gateway, demo.partner)))
+    await gateway.settle()
+    events = (await gateway.execute(token, CUSTOMER_EVENTS, {"id": customer["id"]}))["customer"]["events"]
+    assert events["totalCount"] == len(events["edges"]) == 6  # customer and two packages, two changes each
+    assert [e["node"]["toStatus"] for e in events["edges"] if e["node"]["entityType"] == "CUSTOMER"] == [
+        "provisioning", "provisioned"]
+    live = await _all(gateway, token, {"customerIds": [customer["id"]], "entityTypes": ["CUSTOMER"]})
+    assert all(e["customer"] == {"id": customer["id"], "status": "provisioned"} for e in live)
