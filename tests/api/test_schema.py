@@ -34,3 +34,32 @@ def test_read_side_and_organisation_mutations_honour_the_contract(shared_dir: Pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("contract: honoured")
+
+
+# Issue 3: every provisioning mutation and the types they use (billing and subscriptions come later).
+PROVISIONING_TYPES = (
+    "Customer,Subscriber,CustomerPayload,SubscriberPayload,DeletePayload,PrecheckResult,PrecheckInfo,"
+    "ComplianceCheck,RplMatch,RplState,RplDecision,ProvisionCustomerInput,UpdateCustomerInput,AddressInput,"
+    "CustomerInfoInput,CallingLocationInput,PackageLimitInput,ProvisioningParametersInput,ProvisionSubscriberInput,"
+    "UpdateSubscriberInput,EntityType,EventFilter,ProvisioningEventConnection,ProvisioningEventEdge,ErrorCode"
+)
+PROVISIONING_FIELDS = ",".join(
+    [f"Mutation.{f}" for f in (
+        "provisionCustomer", "updateCustomer", "deleteCustomer", "precheckCustomerProvisioning",
+        "provisionSubscriber", "updateSubscriber", "deleteSubscriber", "precheckSubscriberProvisioning",
+        "decideRplReview", "recordComplianceContactAttempt")]
+    + ["Query.rplReviewQueue", "Query.provisioningEvents"]
+    + [f"ProvisioningEvent.{f}" for f in (
+        "cursor", "entityType", "entityId", "customerId", "ownerOrgId", "fromStatus", "toStatus", "version",
+        "errors", "reason", "occurredAt", "customer", "subscriber")]
+)
+
+
+def test_provisioning_mutations_and_their_types_honour_the_contract(shared_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(shared_dir / "tools" / "contract_check.py"), str(ROOT / "schema.graphql"),
+         "--only", PROVISIONING_TYPES, "--fields", PROVISIONING_FIELDS],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("contract: honoured")
