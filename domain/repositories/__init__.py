@@ -59,7 +59,7 @@ class Repositories:
     events: Repository
     # Which process wrote an event (kept on the event, for operators and the multi-process tests).
     process: str = field(default_factory=process_identity)
-    # Serialises this process's event-sequence increments (see `atomic`).
+    # Serialises this process's transactions (see `atomic`).
     commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     # Called after every commit that may have created jobs (wakes this process's worker at once).
     after_commit: Callable[[], None] | None = field(default=None, repr=False)
@@ -89,7 +89,11 @@ class Repositories:
             docs = [c.to_doc(first + i, tx.now, self.process) for i, c in enumerate(tx.changes)]
             await self.db.collection(EVENTS).insert_many(docs, session=session)
 
-        result = await self.db.run_transaction(body, tail=stamp_events, tail_lock=self.commit_lock)
+        # The whole transaction runs under this process's lock, not just the counter increment: a transaction
+        # whose snapshot predates another's commit of the counter could never increment it (write conflict,
+        # retried again and again). Other processes still conflict now and then; those are retried.
+        async with self.commit_lock:
+            result = await self.db.run_transaction(body, tail=stamp_events)
         if self.after_commit is not None:
             self.after_commit()
         return result

@@ -1,0 +1,582 @@
+"""Provisioning throughput of a real gateway process: customers accepted per second and provisioned per second.
+
+For every size N (default 100 and 1000) the script starts from nothing: a fresh temporary data directory,
+`python -m gateway seed` on it, then `python -m gateway serve --no-demo` (which starts its embedded
+SecantusDB as a child). It sends N `provisionCustomer` mutations over HTTP with a bounded number in flight
+and measures
+
+* accepted/s: N accepted ÷ the wall time from the first send to the last accepted answer
+  (plus the p50/p99 latency of one mutation);
+* provisioned/s: N ÷ the wall time from the first send until the last of them is `provisioned`
+  (end to end: the job queue, restricted-party screening and the simulated Webex steps).
+
+The moment the last customer became `provisioned` is read from the customers' `lastStatusChange`
+(server clock, same machine); the status poll (every --poll-seconds) only decides when to stop waiting.
+Nothing here asserts anything about timing: it prints a table. Every process it starts runs in a session
+of its own and is stopped in a `finally` (SIGTERM to its process group, SIGKILL after a grace period).
+
+    cd /work/main && .venv/bin/python -m bench.provisioning --sizes 100,1000 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as `python bench/provisioning.py`
+    sys.path.insert(0, str(REPO))
+
+from domain.demo import DEMO_PARTNER_ID  # noqa: E402
+from gateway.auth import issue_token  # noqa: E402
+
+GATEWAY_DEFAULT_LATENCY_MS = 30
+GATEWAY_DEFAULT_WORKERS = 4
+START_DEADLINE_S = 90.0  # the gateway (and its database) must answer /readyz by then
+SEED_DEADLINE_S = 300.0
+TERM_GRACE_S = 20.0  # SIGTERM, then SIGKILL
+DEMO_SETTLE_S = 120.0  # the demo's own in-flight work gets this long to finish before the load starts
+BENCH_NAME = "Bench Customer"
+
+PROVISION = """
+mutation Provision($input: ProvisionCustomerInput!) {
+  provisionCustomer(input: $input) { customer { id status } errors { code message field } }
+}"""
+TEMPLATES = "{ onboardingTemplates(first: 50) { edges { node { provisioningId country name } } } }"
+DEMO_IN_FLIGHT = """
+{ customers(filter: {status: [provisioning, updating, deleting], includeSubPartners: true}, first: 0) { totalCount } }
+"""
+PROGRESS = f"""
+{{
+  provisioned: customers(filter: {{nameContains: "{BENCH_NAME}", status: [provisioned]}}, first: 0) {{ totalCount }}
+  open: customers(filter: {{nameContains: "{BENCH_NAME}",
+                           status: [provisioning, pending_rpl_review, updating, deleting]}}, first: 0) {{ totalCount }}
+}}"""
+BENCH_CUSTOMERS = f"""
+query Page($after: String) {{
+  customers(filter: {{nameContains: "{BENCH_NAME}"}}, first: 100, after: $after, orderBy: CREATED_ASC) {{
+    edges {{ node {{ id externalId status createdAt lastStatusChange errors {{ code message }} }} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"""
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = math.ceil(round(fraction * len(ordered), 9))  # rounded first: 0.99 * 100 is 98.99999999999999
+    return ordered[min(max(rank, 1), len(ordered)) - 1]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# --- processes ----------------------------------------------------------------------------------------------------
+
+
+def database_pids(data_dir: Path) -> list[int]:
+    """The embedded SecantusDB started for `data_dir` (its command line holds `<data_dir>/db`).
+
+    It runs in a session of its own, so a signal to the gateway's process group does not reach it; the
+    gateway stops it on a clean exit and Linux sends it SIGTERM when the gateway dies. This is the fallback.
+    """
+    needle = b"\0" + str(data_dir.resolve() / "db").encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in b"\0" + (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def stop_databases(data_dir: Path) -> list[str]:
+    """Wait for the database of `data_dir` to be gone; terminate it if it lingers. Returns what had to be done."""
+    notes = []
+    deadline = time.monotonic() + TERM_GRACE_S
+    while (pids := database_pids(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = database_pids(data_dir)
+        if not pids:
+            break
+        notes.append(f"embedded database {pids} still running after its gateway stopped: sent {sig.name}")
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10.0
+        while database_pids(data_dir) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    return notes
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> str | None:
+    """SIGTERM to the process group of `process` (started with start_new_session), SIGKILL after a grace period."""
+    if process.poll() is not None:
+        return None
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return None
+    try:
+        process.wait(timeout=TERM_GRACE_S)
+        return None
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+    return f"pid {process.pid} ignored SIGTERM for {TERM_GRACE_S:.0f} s: killed"
+
+
+def gateway_env(data_dir: Path, port: int, secret: str, args: argparse.Namespace) -> dict[str, str]:
+    """This environment without any GATEWAY_ variable (so no GATEWAY_MONGODB_URI), plus the benchmark's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(GATEWAY_DATA_DIR=str(data_dir), GATEWAY_PORT=str(port), GATEWAY_JWT_SECRET=secret,
+               GATEWAY_WORKERS=str(args.workers), GATEWAY_ENGINE_LATENCY_MS=str(args.latency_ms),
+               PYTHONUNBUFFERED="1")
+    if args.job_poll_ms is not None:
+        env["GATEWAY_JOB_POLL_MS"] = str(args.job_poll_ms)
+    return env
+
+
+def log_tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-3000:] if path.exists() else "(no output)"
+
+
+def run_seed(env: dict[str, str], log_path: Path) -> None:
+    with log_path.open("ab") as out:
+        process = subprocess.Popen([sys.executable, "-m", "gateway", "seed"], cwd=REPO, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            code = process.wait(timeout=SEED_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            stop_group(process)
+    if code != 0:
+        tail = log_tail(log_path)
+        raise RuntimeError(f"`gateway seed` failed (exit {code}):\n{tail}")
+
+
+def start_gateway(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--no-demo"], cwd=REPO, env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # its own process group: killpg reaches nothing of ours
+
+
+async def wait_ready(client: httpx.AsyncClient, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_DEADLINE_S
+    while True:
+        if process.poll() is not None:
+            tail = await asyncio.to_thread(log_tail, log_path)
+            raise RuntimeError(f"the gateway exited at start-up (code {process.returncode}):\n{tail}")
+        try:
+            if (await client.get("/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the gateway did not answer /readyz within {START_DEADLINE_S:.0f} s; see {log_path}")
+        await asyncio.sleep(0.2)
+
+
+def problems_in_log(path: Path, label: str) -> list[str]:
+    """Warnings, errors and non-200 answers in a process's output, each traceback shortened to its exception."""
+    if not path.exists():
+        return []
+    statuses: Counter[str] = Counter()
+    problems: list[str] = []
+    in_traceback = False
+    for line in path.read_text(errors="replace").splitlines():
+        if in_traceback:
+            if line[:1] in (" ", "\t", "") or line.startswith(("Traceback", "During handling", "The above")):
+                continue
+            problems[-1] += f" -> {line.strip()}"  # the exception that ends the traceback
+            in_traceback = False
+            continue
+        access = re.search(r'"(?:GET|POST) \S+ HTTP/[\d.]+" (\d{3})', line)
+        if access:
+            statuses[access.group(1)] += 1
+        elif line.startswith("Traceback"):
+            in_traceback = True
+            if not problems:
+                problems.append("traceback")
+        elif re.search(r"\b(WARNING|ERROR|CRITICAL)\b", line):
+            problems.append(line.strip())
+    notes = []
+    odd = {code: count for code, count in statuses.items() if code != "200"}
+    if odd:
+        notes.append(f"{label}: HTTP answers other than 200: {odd}")
+    if problems:
+        notes.append(f"{label}: {len(problems)} warning/error(s), first ones:")
+        notes += [f"    {line[:400]}" for line in problems[:8]]
+    return notes
+
+
+# --- measurement ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    n: int
+    accepted: int = 0
+    accept_seconds: float = float("nan")
+    latencies_ms: list[float] = field(default_factory=list)
+    refusals: Counter[str] = field(default_factory=Counter)
+    provisioned: int = 0
+    provision_seconds: float | None = None  # first send → last customer provisioned, when all N were
+    last_provisioned_seconds: float | None = None  # first send → last one provisioned, whatever the count
+    polled_seconds: float | None = None  # first send → the poll that saw nothing open any more
+    statuses: Counter[str] = field(default_factory=Counter)
+    customer_seconds: list[float] = field(default_factory=list)  # createdAt → lastStatusChange, provisioned ones
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def accepted_per_s(self) -> float:
+        return self.accepted / self.accept_seconds if self.accept_seconds > 0 else float("nan")
+
+    @property
+    def provisioned_per_s(self) -> float:
+        if self.provision_seconds:
+            return self.n / self.provision_seconds
+        if self.last_provisioned_seconds:  # not all of them: the rate of those that were
+            return self.provisioned / self.last_provisioned_seconds
+        return float("nan")
+
+
+async def graphql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `data` of an answer; raises on transport or GraphQL errors."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(f"GraphQL errors: {body['errors']}")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def customer_request(provisioning_id: str, n: int, i: int) -> dict[str, Any]:
+    """A US customer with calling and meetings, a calling location at its address; unique externalId per run."""
+    site = {"addressLine1": "1 Main Street", "city": "Springfield", "stateOrProvince": "IL",
+            "zipOrPostalCode": "62701", "country": "US"}
+    return {
+        "provisioningId": provisioning_id,
+        "externalId": f"BENCH-{n}-{i:05d}",
+        "packages": ["webex_calling", "webex_meetings"],
+        "address": site,
+        "customerInfo": {"name": f"{BENCH_NAME} {i:04d}", "primaryEmail": "it@bench-customer.example",
+                         "language": "en"},
+        "provisioningParameters": {
+            "callingLocation": {"name": "HQ", "address": site, "timezone": "America/Chicago", "language": "en_US"},
+            "meetingsTimezone": "America/Chicago",
+        },
+    }
+
+
+async def wait_demo_settled(client: httpx.AsyncClient, run: Run) -> None:
+    """The seed leaves some demo work queued; let the gateway finish it so it does not share the measurement."""
+    deadline = time.monotonic() + DEMO_SETTLE_S
+    while True:
+        left = (await graphql(client, DEMO_IN_FLIGHT))["customers"]["totalCount"]
+        if left == 0:
+            return
+        if time.monotonic() > deadline:
+            run.notes.append(f"{left} demo customer(s) still in flight when the load started")
+            return
+        await asyncio.sleep(0.5)
+
+
+async def send_all(client: httpx.AsyncClient, provisioning_id: str, run: Run, concurrency: int,
+                   t0: float) -> None:
+    """N provisionCustomer, at most `concurrency` in flight."""
+    indices = iter(range(1, run.n + 1))  # shared by the senders: each index is taken once
+    last_accept: float | None = None
+
+    async def sender() -> None:
+        nonlocal last_accept
+        for i in indices:
+            started = time.perf_counter()
+            try:
+                response = await client.post("/graphql", json={
+                    "query": PROVISION, "variables": {"input": customer_request(provisioning_id, run.n, i)}})
+                body = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                run.refusals[f"transport: {type(exc).__name__}: {exc}"[:160]] += 1
+                continue
+            ended = time.perf_counter()
+            run.latencies_ms.append((ended - started) * 1000)
+            payload = (body.get("data") or {}).get("provisionCustomer")
+            if response.status_code != 200 or body.get("errors") or payload is None:
+                run.refusals[f"HTTP {response.status_code}: {str(body.get('errors'))[:160]}"] += 1
+            elif payload["errors"] or payload["customer"] is None:
+                for error in payload["errors"]:
+                    run.refusals[f"{error['code']}: {error['message']}"[:160]] += 1
+            else:
+                run.accepted += 1
+                last_accept = ended if last_accept is None else max(last_accept, ended)
+
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    if last_accept is not None:
+        run.accept_seconds = last_accept - t0
+
+
+async def watch_progress(client: httpx.AsyncClient, run: Run, load_done: asyncio.Event, t0: float,
+                         args: argparse.Namespace) -> None:
+    """Poll until no benchmark customer is open any more, progress stalls, or the time limit passes."""
+    last_change, last_seen = time.perf_counter(), (-1, -1)
+    last_report = 0.0
+    while True:
+        await asyncio.sleep(args.poll_seconds)
+        try:
+            data = await graphql(client, PROGRESS)
+        except (httpx.HTTPError, RuntimeError) as exc:
+            run.notes.append(f"a status poll failed: {exc}"[:200])
+            continue
+        now = time.perf_counter()
+        seen = (data["provisioned"]["totalCount"], data["open"]["totalCount"])
+        if seen != last_seen:
+            last_change, last_seen = now, seen
+        if now - last_report >= 10:
+            log(f"  N={run.n}: {seen[0]} provisioned, {seen[1]} in progress after {now - t0:.1f} s")
+            last_report = now
+        if not load_done.is_set():
+            continue
+        if seen[1] == 0:
+            run.polled_seconds = now - t0
+            return
+        if now - last_change > args.stall_seconds:
+            run.notes.append(f"STALLED: {seen[1]} customer(s) still open, no change for {args.stall_seconds:.0f} s")
+            return
+        if now - t0 > args.timeout:
+            run.notes.append(f"TIMEOUT: {seen[1]} customer(s) still open after {args.timeout:.0f} s")
+            return
+
+
+async def collect_outcome(client: httpx.AsyncClient, run: Run, t0_wall: datetime) -> None:
+    """Every benchmark customer's final status; the exact moment the last one became provisioned."""
+    after: str | None = None
+    last_provisioned: datetime | None = None
+    odd_examples: list[str] = []
+    while True:
+        page = (await graphql(client, BENCH_CUSTOMERS, {"after": after}))["customers"]
+        for edge in page["edges"]:
+            node = edge["node"]
+            run.statuses[node["status"]] += 1
+            changed = datetime.fromisoformat(node["lastStatusChange"])
+            if node["status"] == "provisioned":
+                run.customer_seconds.append((changed - datetime.fromisoformat(node["createdAt"])).total_seconds())
+                last_provisioned = changed if last_provisioned is None else max(last_provisioned, changed)
+            elif len(odd_examples) < 5:
+                odd_examples.append(f"    {node['externalId']}: {node['status']} {node['errors']}")
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    run.provisioned = run.statuses["provisioned"]
+    if last_provisioned is not None:
+        run.last_provisioned_seconds = (last_provisioned - t0_wall).total_seconds()
+        if run.provisioned == run.n:
+            run.provision_seconds = run.last_provisioned_seconds
+    if run.provisioned != run.n:
+        run.notes.append(f"only {run.provisioned} of {run.n} provisioned; statuses {dict(run.statuses)}")
+        run.notes += odd_examples
+
+
+async def measure(run: Run, args: argparse.Namespace) -> None:
+    n = run.n
+    base = Path(tempfile.mkdtemp(prefix=f"bench-provisioning-{n}-"))
+    data_dir, gateway_log, seed_log = base / "data", base / "gateway.log", base / "seed.log"
+    secret = secrets.token_urlsafe(48)
+    port = free_port()
+    env = gateway_env(data_dir, port, secret, args)
+    token = issue_token(secret, subject="bench@provisioning.local", org=DEMO_PARTNER_ID, roles=["full_admin"],
+                        ttl=timedelta(hours=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        log(f"N={n}: seeding {data_dir}")
+        await asyncio.to_thread(run_seed, env, seed_log)
+        run.notes += await asyncio.to_thread(stop_databases, data_dir)  # the seed's database must be gone
+        process = start_gateway(env, gateway_log)
+        base_url = f"http://127.0.0.1:{port}"
+        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120.0, limits=limits) as load, \
+                httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0) as control:
+            await wait_ready(control, process, gateway_log)
+            log(f"N={n}: gateway ready on port {port} (pid {process.pid}); waiting for the demo's queued work")
+            await wait_demo_settled(control, run)
+            templates = [e["node"] for e in (await graphql(control, TEMPLATES))["onboardingTemplates"]["edges"]]
+            template = next((t for t in templates if t["country"] == "US"), None)
+            if template is None:
+                raise RuntimeError(f"no US template visible to the demo partner: {templates}")
+            log(f"N={n}: sending {n} provisionCustomer (concurrency {args.concurrency}, "
+                f"template {template['name']!r})")
+            run.notes.append("load average before the first send (1/5/15 min): "
+                             + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+            load_done = asyncio.Event()
+            t0_wall, t0 = datetime.now(UTC), time.perf_counter()
+            watcher = asyncio.create_task(watch_progress(control, run, load_done, t0, args))
+            try:
+                await send_all(load, template["provisioningId"], run, args.concurrency, t0)
+                load_done.set()
+                log(f"N={n}: {run.accepted} accepted in {run.accept_seconds:.2f} s; waiting for provisioning")
+                await watcher
+            finally:
+                watcher.cancel()
+            await collect_outcome(control, run, t0_wall)
+        if run.refusals:
+            run.notes.append(f"{n - run.accepted} mutation(s) not accepted:")
+            run.notes += [f"    {count} x {reason}" for reason, count in run.refusals.most_common(5)]
+        if run.polled_seconds is not None and run.provision_seconds is not None \
+                and run.provision_seconds > run.polled_seconds + 0.01:
+            run.notes.append(f"clock oddity: last provisioned at {run.provision_seconds:.2f} s by the server's clock, "
+                             f"after the poll at {run.polled_seconds:.2f} s saw none open")
+    finally:
+        if process is not None:
+            if (note := await asyncio.to_thread(stop_group, process)) is not None:
+                run.notes.append(f"gateway {note}")
+            elif process.returncode not in (0, -signal.SIGTERM):
+                run.notes.append(f"the gateway exited with code {process.returncode}")
+        run.notes += await asyncio.to_thread(stop_databases, data_dir)
+        run.notes += problems_in_log(gateway_log, "gateway output")
+        run.notes += problems_in_log(data_dir / "secantusd.log", "database log")
+        if args.keep:
+            run.notes.append(f"kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+
+def report(runs: list[Run], args: argparse.Namespace) -> None:
+    poll = f"{args.job_poll_ms} ms" if args.job_poll_ms is not None else "gateway default"
+    print()
+    print(f"cores (os.cpu_count): {os.cpu_count()}  Python {platform.python_version()}  "
+          f"workers: {args.workers}  engine latency: {args.latency_ms} ms/step  "
+          f"client concurrency: {args.concurrency}  job poll: {poll}")
+    columns = ["N", "accepted/s", "mut p50 ms", "mut p99 ms", "provisioned/s", "all provisioned s",
+               "prov/s ÷ acc/s"]
+    widths = [max(len(c), 6) for c in columns]
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
+    for run in runs:
+        ratio = run.provisioned_per_s / run.accepted_per_s if run.accepted_per_s > 0 else float("nan")
+        done = f"{run.provision_seconds:.2f}" if run.provision_seconds is not None else "not all"
+        cells = [str(run.n), f"{run.accepted_per_s:.1f}", f"{percentile(run.latencies_ms, 0.5):.1f}",
+                 f"{percentile(run.latencies_ms, 0.99):.1f}",
+                 f"{run.provisioned_per_s:.1f}" + ("" if run.provision_seconds is not None else "*"), done,
+                 f"{ratio:.3f}"]
+        print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
+    print()
+    for run in runs:
+        lines = [f"accepted {run.accepted}/{run.n} in {run.accept_seconds:.2f} s; "
+                 f"provisioned {run.provisioned}/{run.n}"]
+        if run.customer_seconds:
+            lines.append(f"one customer, accepted → provisioned: p50 {percentile(run.customer_seconds, 0.5):.2f} s, "
+                         f"p99 {percentile(run.customer_seconds, 0.99):.2f} s")
+        if run.polled_seconds is not None:
+            lines.append(f"status poll saw nothing open at {run.polled_seconds:.2f} s")
+        print(f"N={run.n}: " + "; ".join(lines))
+        for note in run.notes:
+            print(f"  ! {note}" if not note.startswith("    ") else f"  {note}")
+    if any(r.provision_seconds is None for r in runs):
+        print("* not every customer was provisioned: the rate of those that were, up to the last of them")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def sizes(text: str) -> list[int]:
+    try:
+        values = [positive_int(part) for part in text.split(",") if part.strip()]
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError("a comma-separated list of positive integers, e.g. 100,1000") from None
+    if not values:
+        raise argparse.ArgumentTypeError("at least one size")
+    return values
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.provisioning", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=sizes, default=[100, 1000], help="customers per run (default 100,1000)")
+    parser.add_argument("--concurrency", type=positive_int, default=16, help="mutations in flight (default 16)")
+    parser.add_argument("--latency-ms", type=int, default=GATEWAY_DEFAULT_LATENCY_MS,
+                        help=f"GATEWAY_ENGINE_LATENCY_MS (default {GATEWAY_DEFAULT_LATENCY_MS})")
+    parser.add_argument("--workers", type=int, default=GATEWAY_DEFAULT_WORKERS,
+                        help=f"GATEWAY_WORKERS (default {GATEWAY_DEFAULT_WORKERS})")
+    parser.add_argument("--job-poll-ms", type=int, help="GATEWAY_JOB_POLL_MS (default: the gateway's)")
+    parser.add_argument("--poll-seconds", type=float, default=0.5, help="status poll interval (default 0.5)")
+    parser.add_argument("--stall-seconds", type=float, default=120.0,
+                        help="give up when nothing changes for this long (default 120)")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="give up after this long per size (default 3600)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directories (logs, data)")
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1: with 0 nothing is ever provisioned")
+    return args
+
+
+async def amain(args: argparse.Namespace) -> list[Run]:
+    runs = []
+    for n in args.sizes:
+        run = Run(n)
+        runs.append(run)
+        try:
+            await measure(run, args)
+        except (RuntimeError, OSError, httpx.HTTPError, KeyError, TypeError) as exc:
+            # Reported with the others; the processes are already stopped (measure's finally).
+            run.notes.insert(0, f"FAILED: {type(exc).__name__}: {exc}")
+            log(f"N={n}: failed: {exc}")
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    runs = asyncio.run(amain(args))
+    report(runs, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
