@@ -6,8 +6,10 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.engine import parse_fault_rules
 
 ENV_PREFIX = "GATEWAY_"
 
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
     engine_latency_ms: int = Field(default=30, ge=0, le=60_000, description="per Webex-side step")
     engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.engine)")
 
+    @field_validator("engine_faults")
+    @classmethod
+    def _known_faults(cls, value: str) -> str:
+        parse_fault_rules(value)  # raises ValueError naming the unknown fault
+        return value
+
     @model_validator(mode="after")
     def _production_needs_explicit_values(self) -> Settings:
         if self.env == "prod":
@@ -41,9 +49,6 @@ class Settings(BaseSettings):
                 raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters when GATEWAY_ENV=prod")
             if not self.mongodb_uri:
                 raise ValueError("GATEWAY_MONGODB_URI must be set when GATEWAY_ENV=prod")
-        from domain.engine import parse_fault_rules
-
-        parse_fault_rules(self.engine_faults)
         if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("GATEWAY_MONGODB_URI must start with mongodb:// or mongodb+srv://")
         return self
