@@ -9,7 +9,7 @@ whole system is guarded by a unique index as well.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.catalogue import CATALOGUE
@@ -257,7 +257,9 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
             raise _duplicate(exc, "input") from None
         await enqueue(tx, repos.db, f"subscriber:{updated.id}:update:v{updated.version}", "subscriber.settle",
                       updated.id, payload={"previousPackage": current.package})
-        tx.record(subscriber_change(updated, current.status))
+        change = subscriber_change(updated, current.status)
+        # R-SUB-4: a package change ends one billing interval and starts another; the event says both.
+        tx.record(replace(change, details={**change.details, "previousPackage": current.package}))
         return updated
 
     return await repos.atomic(write)

@@ -169,3 +169,40 @@ async def test_customer_events_lists_its_changes_and_resolves_current_state(gate
         "provisioning", "provisioned"]
     live = await _all(gateway, token, {"customerIds": [customer["id"]], "entityTypes": ["CUSTOMER"]})
     assert all(e["customer"] == {"id": customer["id"], "status": "provisioned"} for e in live)
+
+
+async def test_r_sub_4_subscriber_events_mark_where_each_package_assignment_starts_and_ends(
+        gateway: Gateway, demo: Demo) -> None:
+    """The billing ledger (DOMAIN.md §8) is built from these: provisioned → starts, change → ends one and starts
+    the next, deleting → ends."""
+    from datetime import timedelta
+
+    from tests.api.provisioning import DELETE_SUBSCRIBER, UPDATE_SUBSCRIBER
+
+    token = partner_token(gateway, demo)
+    data = customer_input(await provisioning_id(gateway, demo.partner))
+    data["packages"] = ["webex_calling", "webex_suite"]
+    customer = await provision(gateway, token, data)
+    await gateway.settle()
+    sub = (await gateway.execute(token, PROVISION_SUBSCRIBER, {"input": subscriber_input(
+        customer["id"], "r.sub4@x.example")}))["provisionSubscriber"]["subscriber"]
+    await gateway.settle()
+    gateway.clock.advance(timedelta(hours=12))
+    await gateway.execute(token, UPDATE_SUBSCRIBER, {"id": sub["id"], "input": {
+        "package": "webex_suite", "extension": "2001"}})
+    await gateway.settle()
+    gateway.clock.advance(timedelta(hours=6))
+    await gateway.execute(token, DELETE_SUBSCRIBER, {"id": sub["id"]})
+    await gateway.settle()
+    trail = [(e["fromStatus"], e["toStatus"], e["details"].get("previousPackage"), e["details"]["package"],
+              e["occurredAt"]) for e in await gateway.events(entityId=sub["id"])]
+    start = trail[1][4]
+    assert [t[:4] for t in trail] == [
+        (None, "provisioning", None, "webex_calling"),
+        ("provisioning", "provisioned", None, "webex_calling"),
+        ("provisioned", "updating", "webex_calling", "webex_suite"),
+        ("updating", "provisioned", None, "webex_suite"),
+        ("provisioned", "deleting", None, "webex_suite"),
+        ("deleting", "deleted", None, "webex_suite"),
+    ]
+    assert trail[2][4] - start == timedelta(hours=12) and trail[4][4] - start == timedelta(hours=18)
