@@ -15,7 +15,7 @@ def test_fault_rules_parse_with_an_optional_external_id_prefix() -> None:
 
 
 def test_an_unknown_fault_is_a_settings_error_naming_the_variable() -> None:
-    with pytest.raises(SettingsError, match="GATEWAY_ENGINE_FAULTS.*power_outage"):
+    with pytest.raises(SettingsError, match=r"GATEWAY_ENGINE_FAULTS.*power_outage"):
         load_settings(engine_faults="power_outage")
 
 
