@@ -41,7 +41,10 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             await runtime.db.ping()
         except DatabaseUnavailable as exc:
             return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        workers = runtime.settings.workers
+        if workers and (runtime.worker is None or not runtime.worker.running):
+            return JSONResponse({"status": "unavailable", "reason": "the job worker is not running"}, status_code=503)
+        return JSONResponse({"status": "ready", "workers": workers})
 
     graphql = GatewayGraphQL(runtime, graphql_ide="graphiql")
     return Starlette(

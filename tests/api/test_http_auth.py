@@ -54,7 +54,7 @@ async def test_get_query_with_a_token_answers(gateway: Gateway, demo: Demo) -> N
 
 async def test_health_endpoints_need_no_token(gateway: Gateway) -> None:
     assert (await gateway.http.get("/healthz")).json() == {"status": "ok"}
-    assert (await gateway.http.get("/readyz")).json() == {"status": "ready"}
+    assert (await gateway.http.get("/readyz")).json() == {"status": "ready", "workers": 0}
 
 
 async def test_gql_client_talks_to_the_gateway(gateway: Gateway, demo: Demo) -> None:
