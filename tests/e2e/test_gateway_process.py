@@ -431,6 +431,27 @@ async def test_acknowledged_write_survives_kill_9_of_gateway_and_database(
     await stop_cleanly(second)
 
 
+async def test_the_demo_moves_on_by_itself_once_served(processes: Processes, tmp_path: Path) -> None:
+    """`serve` runs the job worker: the demo's in-flight customers settle, its pending reviews wait for a human."""
+    gateway = await processes.serve(tmp_path)
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=10.0) as http:
+        ready = (await http.get("/readyz")).json()
+    assert ready == {"status": "ready", "workers": 4}
+    token = gateway.tokens()["partner admin (Demo Telecom)"]
+    query = """{ customers(first: 100, filter: {includeSubPartners: true}) { edges { node { status } } } }"""
+    in_flight = {"provisioning", "updating", "deleting"}
+    deadline = asyncio.get_running_loop().time() + START_DEADLINE_S
+    while True:
+        statuses = [e["node"]["status"] for e in (await gateway.execute(token, query))["customers"]["edges"]]
+        if not in_flight & set(statuses):
+            break
+        assert asyncio.get_running_loop().time() < deadline, f"the demo's work did not settle: {statuses}"
+        await asyncio.sleep(POLL_S)
+    assert statuses.count("pending_rpl_review") == 5
+    assert len(statuses) == 26  # the four customers being deleted are gone
+    await stop_cleanly(gateway)
+
+
 async def test_a_second_gateway_on_a_data_dir_in_use_fails_fast(demo_gateway: Gateway, processes: Processes) -> None:
     gateway = demo_gateway
     token = gateway.tokens()["partner admin (Demo Telecom)"]
