@@ -32,6 +32,14 @@ Collection = Any
 Session = Any
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure worth retrying later: a write conflict, an aborted transaction, or the server out of reach."""
+    if isinstance(exc, ConnectionFailure):
+        return True
+    return isinstance(exc, PyMongoError) and (
+        exc.has_error_label("TransientTransactionError") or getattr(exc, "code", None) == 112)
+
+
 class Database:
     """A connected database: one client per process, opened at start-up and closed at shutdown."""
 

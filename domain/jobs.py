@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.clock import Clock
-from domain.driver import Database, Document
+from domain.driver import Database, Document, is_transient
 from domain.repositories import Tx
 
 log = logging.getLogger("gateway.jobs")
@@ -95,11 +95,24 @@ class JobQueue:
             condition: dict[str, Any] = {"_id": doc["_id"], "status": READY, "runAt": {"$lte": now}}
         else:
             condition = {"_id": doc["_id"], "status": RUNNING, "leaseUntil": doc["leaseUntil"]}
-        result = await self._jobs.update_one(condition, {
-            "$set": {"status": RUNNING, "leaseOwner": self.owner, "leaseUntil": now + self.lease},
-            "$inc": {"attempts": 1},
-        })
-        if result.modified_count != 1:
+        update = {"$set": {"status": RUNNING, "leaseOwner": self.owner, "leaseUntil": now + self.lease},
+                  "$inc": {"attempts": 1}}
+
+        async def take(session: Any) -> int:
+            result = await self._jobs.update_one(condition, update, session=session)
+            n: int = result.modified_count
+            return n
+
+        # In a transaction, a conflict with another writer fails at once instead of waiting: a transaction
+        # left open by a killed process (its lease long expired) must not block this worker; the job is
+        # simply tried again at the next poll, and the server cleans such a transaction up meanwhile.
+        try:
+            if await self.db.run_transaction(take, max_attempts=3) != 1:
+                return None
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.info("job %s: claim conflicted with another writer; trying again later", doc["_id"])
             return None
         return Job.from_doc({**doc, "attempts": doc.get("attempts", 0) + 1})
 
@@ -201,7 +214,8 @@ class Worker:
             raise
         except Exception as exc:  # a supervised task: a failing job must never take the worker down
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
-            if job.attempts >= self.max_attempts and self.give_up is not None:
+            # A database hiccup (conflict, failover) is no reason to give a customer up.
+            if job.attempts >= self.max_attempts and self.give_up is not None and not is_transient(exc):
                 try:
                     await self.give_up(job, f"{type(exc).__name__}: {exc}")
                     return

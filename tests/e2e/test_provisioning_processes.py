@@ -120,8 +120,10 @@ class Cluster:
             if not missing and not unsettled and not jobs:
                 return customers
             if loop.time() > deadline:
+                left = [f"{j['_id']} {j['status']} lease {j.get('leaseOwner')} until {j.get('leaseUntil')}"
+                        for j in jobs[:5]]
                 pytest.fail(f"not settled within {SETTLE_DEADLINE_S:.0f} s: {len(missing)} accepted customers missing, "
-                            f"unsettled {dict(unsettled)}, {len(jobs)} jobs left, e.g. {jobs[:3]}")
+                            f"unsettled {dict(unsettled)}, {len(jobs)} jobs left, e.g.:\n" + "\n".join(left))
             await asyncio.sleep(POLL_S)
 
 
