@@ -280,8 +280,15 @@ async def test_platform_admin_suspends_a_sub_partner(gateway: Gateway, demo: Dem
     assert len(changed) == 1
     old, new = changed[0]
     assert old["_id"] == demo.sub_a
-    assert {k for k in old if old[k] != new.get(k)} | {k for k in new if k not in old} == {"provisioningState"}
-    assert {k: v for k, v in after.items() if k != "partners"} == {k: v for k, v in before.items() if k != "partners"}
+    assert {k for k in old if old[k] != new.get(k)} | {k for k in new if k not in old} == {
+        "provisioningState", "version"}
+    # The change and its event (R-EVT-1) are the only writes.
+    untouched = ("partners", "events", "counters")
+    assert {k: v for k, v in after.items() if k not in untouched} == \
+        {k: v for k, v in before.items() if k not in untouched}
+    [event] = [e for e in after["events"] if e not in before["events"]]
+    assert (event["entityType"], event["entityId"], event["fromStatus"], event["toStatus"]) == (
+        "SUB_PARTNER", demo.sub_a, "active", "suspended")
     seen = await gateway.execute(gateway.token(demo.partner), "{ subPartners(provisioningState: suspended) "
                                  "{ totalCount edges { node { id } } } }")
     assert {e["node"]["id"] for e in seen["subPartners"]["edges"]} == {demo.sub_a, demo.sub_b}
