@@ -152,6 +152,13 @@ class Database:
     async def create_indexes(self, collection: str, indexes: Sequence[IndexModel]) -> None:
         await self._db[collection].create_indexes(list(indexes))
 
+    async def watch_inserts(self, collection: str) -> AsyncIterator[Document]:
+        """Every document inserted into `collection` from now on, in commit order (a change stream)."""
+        pipeline = [{"$match": {"operationType": "insert"}}]
+        async with self._db[collection].watch(pipeline) as stream:
+            async for change in stream:
+                yield change["fullDocument"]
+
     async def collection_names(self) -> list[str]:
         names: list[str] = await self._db.list_collection_names()
         return names

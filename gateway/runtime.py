@@ -14,6 +14,7 @@ from pymongo.monitoring import CommandListener
 from domain.clock import Clock, SystemClock
 from domain.driver import Database
 from domain.engine import Engine, parse_fault_rules
+from domain.event_feed import EventHub
 from domain.indexes import ensure_indexes
 from domain.jobs import JobQueue, Worker
 from domain.repositories import Repositories
@@ -37,6 +38,7 @@ class Runtime:
     _repos: Repositories | None = field(default=None, init=False)
     engine: Engine = field(init=False)
     worker: Worker | None = field(default=None, init=False)
+    hub: EventHub | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.schema = build_schema(mask_errors=self.settings.env == "prod")
@@ -72,6 +74,8 @@ class Runtime:
         self.worker = Worker(queue, workflows.handlers(), give_up=workflows.give_up,
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
+        # The change stream opens with the first subscriber (one per process, shared by all of them).
+        self.hub = EventHub(self.db)
         self._repos = repos
 
     def start_workers(self) -> None:
@@ -84,6 +88,9 @@ class Runtime:
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None
+        if self.hub is not None:
+            await self.hub.stop()
+            self.hub = None
         if self.db is not None:
             self.db.close()
             self.db = None

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from domain.event_feed import EventHub
 from domain.principal import Principal
 from domain.repositories import Repositories
 from domain.tenancy import Caller
@@ -20,11 +21,18 @@ class Context:
     principal: Principal | None
     request: Any = None
     response: Any = None
+    hub: EventHub | None = None
+    # graphql-transport-ws: the connection_init payload ({"authorization": "Bearer ..."}).
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
     _caller: Caller | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Built per request, never shared: a loader's cache must not leak one caller's data to another.
+        self.loaders = Loaders(self.repos, self.caller)
+
+    def fresh_loaders(self) -> None:
+        """A long-lived context (a websocket) takes new loaders for each event, so nothing stale is served."""
         self.loaders = Loaders(self.repos, self.caller)
 
     async def caller(self) -> Caller:

@@ -11,6 +11,7 @@ from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.types import CustomerType
 from resolvers.errors import ErrorCodes, MaskedErrorCodes
 from resolvers.events.queries import EventQueries
+from resolvers.events.subscription import EventHeadQueries, EventSubscription
 from resolvers.node import NodeQueries
 from resolvers.organisations.mutations import OrganisationMutations
 from resolvers.organisations.queries import OrganisationQueries
@@ -23,7 +24,7 @@ from resolvers.templates.queries import TemplateQueries
 from resolvers.templates.types import OnboardingTemplateType
 
 Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries,
-                              EventQueries))
+                              EventQueries, EventHeadQueries))
 Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, SubscriberMutations, OrganisationMutations))
 
 # Every Node implementation, so `node(id)` can return any of them.
@@ -34,6 +35,7 @@ def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=EventSubscription,
         types=NODE_TYPES,
         extensions=[MaskedErrorCodes if mask_errors else ErrorCodes],
     )

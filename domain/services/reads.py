@@ -122,6 +122,16 @@ async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, o
     return Listing(page, lambda: repos.events.count(base))
 
 
+async def event_filter(repos: Repositories, caller: Caller, criteria: EventCriteria,
+                       ownership: Ownership) -> dict[str, Any] | None:
+    """The Mongo filter of the events a caller may see and asked for; None when that is nothing."""
+    require_scope(caller, Scope.CUSTOMERS_READ)
+    owner = await _owner_filter(repos, caller, ownership)
+    if owner is NOTHING:
+        return None
+    return {"$and": [owner, criteria.to_filter()]}
+
+
 async def customer_events(repos: Repositories, customer_id: str, request: PageRequest) -> Listing:
     """The events of one customer the caller already sees."""
     base = {"customerId": customer_id}
