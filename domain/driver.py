@@ -104,15 +104,13 @@ class Database:
         work: Callable[[Session], Awaitable[T]],
         *,
         tail: Callable[[Session], Awaitable[None]] | None = None,
-        tail_lock: asyncio.Lock | None = None,
         max_attempts: int = 100,
     ) -> T:
         """Run `work(session)` in a transaction and commit it, retrying the whole of it on transient conflicts.
 
-        `tail`, when given, runs last, under `tail_lock`, and the commit happens before the lock is
-        released: a short critical section for writes every transaction shares (a sequence counter),
-        so that transactions of this process do not conflict with each other on them. Any exception
-        that is not a transient database conflict aborts the transaction and propagates.
+        `tail`, when given, runs last, just before the commit (writes every transaction shares, such as
+        a sequence counter, are best kept short). Any exception that is not a transient database
+        conflict aborts the transaction and propagates.
         """
         for attempt in range(1, max_attempts + 1):
             try:
@@ -120,12 +118,9 @@ class Database:
                     session.start_transaction()
                     try:
                         result = await work(session)
-                        if tail is None:
-                            await self._commit(session)
-                        else:
-                            async with tail_lock or asyncio.Lock():
-                                await tail(session)
-                                await self._commit(session)
+                        if tail is not None:
+                            await tail(session)
+                        await self._commit(session)
                     except BaseException:
                         if session.in_transaction:
                             with contextlib.suppress(PyMongoError):

@@ -1,8 +1,9 @@
 """A durable job queue in MongoDB, and the worker that runs it.
 
 A job is a document in `jobs`: `ready` (due at `runAt`), `running` (leased by one worker until
-`leaseUntil`) or `waiting` (parked until another entity settles, e.g. a subscriber waiting for its
-customer, R-RPL-5). Jobs are created inside the same transaction as the change that needs them.
+`leaseUntil`) or `waiting` (created parked until another entity settles, e.g. a subscriber waiting for
+its customer, R-RPL-5, and made ready by `release_waiting` in that entity's settling transaction).
+Jobs are created inside the same transaction as the change that needs them.
 
 Exactly-once effects: a worker claims a job with a conditional update that only one worker can win,
 and every transaction a handler commits re-checks the lease inside it (`hold` / `finish`). A worker
@@ -139,21 +140,11 @@ class JobQueue:
             fields["payload"] = dict(payload)
         await self._jobs.update_one({"_id": job.id, "status": RUNNING, "leaseOwner": self.owner}, {"$set": fields})
 
-    async def park(self, job: Job, wait_for: str) -> None:
-        """Put a job aside until `release_waiting(wait_for)`; it keeps its attempts count."""
-        await self._jobs.update_one(
-            {"_id": job.id, "status": RUNNING, "leaseOwner": self.owner},
-            {"$set": {"status": WAITING, "waitFor": wait_for, "leaseOwner": None, "leaseUntil": None}})
-
     async def release_leases(self) -> None:
         """On a clean shutdown: hand this worker's running jobs back at once instead of waiting for expiry."""
         await self._jobs.update_many({"status": RUNNING, "leaseOwner": self.owner},
                                      {"$set": {"status": READY, "leaseOwner": None, "leaseUntil": None,
                                                "runAt": self.clock.now()}})
-
-    async def depth(self) -> dict[str, int]:
-        rows = await self.db.aggregate(JOBS, [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
-        return {r["_id"]: r["n"] for r in rows}
 
 
 class Retry(Exception):
@@ -162,14 +153,6 @@ class Retry(Exception):
     def __init__(self, reason: str, delay: timedelta | None = None) -> None:
         super().__init__(reason)
         self.delay = delay
-
-
-class Park(Exception):
-    """A handler asks to park the job until `wait_for` settles."""
-
-    def __init__(self, wait_for: str) -> None:
-        super().__init__(wait_for)
-        self.wait_for = wait_for
 
 
 Handler = Callable[[Job], Awaitable[None]]
@@ -189,7 +172,6 @@ class Worker:
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _running: set[asyncio.Task[None]] = field(default_factory=set, init=False)
-    completed: int = field(default=0, init=False)
 
     def wake(self) -> None:
         self._wake.set()
@@ -203,11 +185,8 @@ class Worker:
             if handler is None:
                 raise RuntimeError(f"no handler for job kind {job.kind!r}")
             await handler(job)
-            self.completed += 1
         except LeaseLost:
             log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
-        except Park as park:
-            await self.queue.park(job, park.wait_for)
         except Retry as retry:
             await self.queue.reschedule(job, retry.delay or self.backoff(job.attempts), str(retry))
         except asyncio.CancelledError:

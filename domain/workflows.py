@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from domain.driver import Document
 from domain.engine import Engine, OrgCreationFailed, TemporaryFailure
 from domain.events import DELETED, Change, EntityType, package_entity_id
-from domain.jobs import GiveUp, Handler, Job, JobQueue, Retry, enqueue, release_waiting
+from domain.jobs import GiveUp, Handler, Job, JobQueue, Retry, cancel, enqueue, release_waiting
 from domain.models import (
     Compliance,
     Customer,
@@ -160,7 +160,7 @@ class Workflows:
             # No match: clear, and a flag from an earlier rejection is lifted (R-RPL-3).
             warnings = [w for w in current.warnings if w.code != "NON_COMPLIANT"]
             if current.compliance.non_compliant_since is not None:
-                await self._cancel(tx, deadline_job_id(current.id))
+                await cancel(tx, self.repos.db, deadline_job_id(current.id))
             updated = current.model_copy(update={
                 "compliance": Compliance(state=RplState.CLEAR, screened_at=tx.now), "warnings": warnings,
                 "version": current.version + 1, "updated_at": tx.now})
@@ -169,9 +169,6 @@ class Workflows:
             return updated
 
         return await self.repos.atomic(write)
-
-    async def _cancel(self, tx: Tx, job_id: str) -> None:
-        await self.repos.db.collection("jobs").delete_one({"_id": job_id}, session=tx.session)
 
     async def _provision(self, job: Job, customer: Customer) -> None:
         """The Webex side: create the org (once), assign new packages, remove dropped ones."""
