@@ -12,16 +12,18 @@ ON_BEHALF = "onBehalfOfSubPartnerOrgId"
 
 
 async def acting_owner(
-    repos: Repositories, caller: Caller, on_behalf_of: str | None, scope: Scope, *, deleting: bool = False
+    repos: Repositories, caller: Caller, on_behalf_of: str | None, scope: Scope, *, allow_suspended: bool = False,
+    full_admin: bool = False,
 ) -> Partner:
     """The org that will own the result: the caller's own, or one of its sub-partners (R-ORG-4).
 
     Acting for a sub-partner needs full_admin; naming anything but one's own sub-partner is refused
     the same way whether or not the org exists (R-ORG-6). A suspended sub-partner may only delete
-    (R-ORG-5), whether it acts itself or its parent acts for it.
+    (R-ORG-5: deletions pass `allow_suspended`), whether it acts itself or its parent acts for it.
+    `full_admin` asks for that role even when acting for oneself.
     """
-    if caller.org is None:
-        raise Forbidden("provisioning needs a partner or sub-partner admin")
+    if caller.org is None or (full_admin and not caller.principal.is_full_admin):
+        raise Forbidden("this operation needs the full_admin role of a partner or sub-partner")
     if not caller.principal.can(scope):
         raise Forbidden(f"this needs the {scope.value} scope")
     owner = caller.org
@@ -33,7 +35,7 @@ async def acting_owner(
             raise DomainError.single(ErrorCode.NOT_A_SUB_PARTNER, "this org is not one of your sub-partners",
                                      ON_BEHALF)
         owner = target
-    if (not deleting and owner.kind is OrgKind.SUB_PARTNER
+    if (not allow_suspended and owner.kind is OrgKind.SUB_PARTNER
             and owner.provisioning_state is SubPartnerState.SUSPENDED):
         path = (ON_BEHALF,) if owner.id != caller.org.id else ()
         raise DomainError.single(ErrorCode.SUB_PARTNER_SUSPENDED,

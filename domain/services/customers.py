@@ -401,7 +401,7 @@ async def _save_headquarters(repos: Repositories, tx: Tx, customer: Customer, lo
 
 
 async def delete_customer(repos: Repositories, caller: Caller, customer_id: str, on_behalf_of: str | None) -> Customer:
-    owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE, deleting=True)
+    owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE, allow_suspended=True)
     current = await owned_customer(repos, owner, customer_id)
     require_move(CUSTOMER, current.status, CustomerStatus.DELETING, "customer")
     return await repos.atomic(lambda tx: start_deletion(repos, tx, current.id, reason="deleted by the partner"))

@@ -113,11 +113,9 @@ EVENT_ORDER = Order("events", (("seq", 1), ("_id", 1)))
 async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, ownership: Ownership,
                  request: PageRequest) -> Listing:
     """Provisioning events in commit order (R-EVT-1/2), narrowed like the customer lists (R-ORG-2/3)."""
-    require_scope(caller, Scope.CUSTOMERS_READ)
-    owner = await _owner_filter(repos, caller, ownership)
-    if owner is NOTHING:
+    base = await event_filter(repos, caller, criteria, ownership)
+    if base is None:
         return empty(request)
-    base = {"$and": [owner, criteria.to_filter()]}
     page = await repos.events.page(base, EVENT_ORDER, request)
     return Listing(page, lambda: repos.events.count(base))
 

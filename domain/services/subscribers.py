@@ -267,7 +267,7 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
 
 async def delete_subscriber(repos: Repositories, caller: Caller, subscriber_id: str,
                             on_behalf_of: str | None) -> Subscriber:
-    owner = await acting_owner(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE, deleting=True)
+    owner = await acting_owner(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE, allow_suspended=True)
     current = await _owned_subscriber(repos, owner, subscriber_id)
     require_move(SUBSCRIBER, current.status, SubscriberStatus.DELETING, "subscriber")
 

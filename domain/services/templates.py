@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.errors import ErrorCode
 from domain.ids import Kind, new_id
 from domain.locales import resolve_locale
-from domain.models import AuthMode, OnboardingTemplate, Partner
+from domain.models import AuthMode, OnboardingTemplate
+from domain.principal import Scope
 from domain.repositories import Repositories
+from domain.services.acting import acting_owner
 from domain.tenancy import Caller
 from domain.validation import Problems
 
@@ -25,24 +27,6 @@ class NewTemplate:
     brand_name: str | None = None
     restrict_admin_invite_emails_on_attach: bool = False
     disable_webex_calling_1to1: bool = False
-
-
-async def acting_org(repos: Repositories, caller: Caller, on_behalf_of: str | None) -> Partner:
-    """The org a write is done for: the caller's own, or one of its sub-partners (R-ORG-4).
-
-    Needs full_admin. Naming anything but the caller's own sub-partner is refused the same way
-    whether or not the org exists (R-ORG-6).
-    """
-    if caller.org is None or not caller.principal.is_full_admin:
-        raise Forbidden("this operation needs the full_admin role of a partner or sub-partner")
-    if on_behalf_of is None or on_behalf_of == caller.org.id:
-        return caller.org
-    target = await repos.partners.get(on_behalf_of)
-    if target is None or not caller.owns_sub_partner(target):
-        raise DomainError.single(
-            ErrorCode.NOT_A_SUB_PARTNER, "this org is not one of your sub-partners", "onBehalfOfSubPartnerOrgId"
-        )
-    return target
 
 
 def _validate(data: NewTemplate) -> tuple[Problems, str | None]:
@@ -70,7 +54,10 @@ def _validate(data: NewTemplate) -> tuple[Problems, str | None]:
 async def create_template(
     repos: Repositories, caller: Caller, data: NewTemplate, on_behalf_of: str | None
 ) -> OnboardingTemplate:
-    owner = await acting_org(repos, caller, on_behalf_of)
+    # Templates are not provisioning: a suspended sub-partner keeps managing them (R-ORG-5 names customers
+    # and subscribers only).
+    owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE, allow_suspended=True,
+                               full_admin=True)
     problems, language = _validate(data)
     problems.raise_if_any()
     assert language is not None

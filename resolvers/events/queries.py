@@ -29,14 +29,6 @@ class EventQueries:
         self, info: Info, filter: EventFilter | None = None, first: int | None = 50, after: str | None = None,
     ) -> ProvisioningEventConnection:
         caller = await info.context.caller()
-        criteria = reads.EventCriteria(
-            entity_types=[t.value for t in filter.entity_types] if filter and filter.entity_types is not None
-            else None,
-            customer_ids=[str(c) for c in filter.customer_ids] if filter and filter.customer_ids is not None
-            else None,
-            to_statuses=list(filter.to_statuses) if filter and filter.to_statuses is not None else None,
-        )
-        ownership = reads.Ownership(sub_partner_org_id=filter.sub_partner_org_id if filter else None,
-                                    include_sub_partners=bool(filter and filter.include_sub_partners))
+        criteria, ownership = EventFilter.to_domain(filter)
         listing = await reads.events(info.context.repos, caller, criteria, ownership, PageRequest.of(first, after))
         return event_connection(listing)

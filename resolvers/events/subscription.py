@@ -14,17 +14,6 @@ from resolvers.context import Info
 from resolvers.events.types import EventFilter, ProvisioningEventType
 
 
-def _criteria(filter: EventFilter | None) -> tuple[reads.EventCriteria, reads.Ownership]:
-    criteria = reads.EventCriteria(
-        entity_types=[t.value for t in filter.entity_types] if filter and filter.entity_types is not None else None,
-        customer_ids=[str(c) for c in filter.customer_ids] if filter and filter.customer_ids is not None else None,
-        to_statuses=list(filter.to_statuses) if filter and filter.to_statuses is not None else None,
-    )
-    ownership = reads.Ownership(sub_partner_org_id=filter.sub_partner_org_id if filter else None,
-                                include_sub_partners=bool(filter and filter.include_sub_partners))
-    return criteria, ownership
-
-
 def head_cursor(seq: int) -> str:
     return encode_cursor(reads.EVENT_ORDER, {"seq": seq, "_id": f"evt_{seq:012d}"})
 
@@ -47,10 +36,10 @@ class EventSubscription:
     ) -> AsyncGenerator[ProvisioningEventType, None]:
         context = info.context
         caller = await context.caller()
-        criteria, ownership = _criteria(filter)
-        after_seq = int(decode_cursor(reads.EVENT_ORDER, after)[0]) if after is not None else None
-        if after_seq is not None and after_seq < 0:
-            raise InvalidArgument("`after` is not a cursor of this list", "after")
+        criteria, ownership = EventFilter.to_domain(filter)
+        after_seq = decode_cursor(reads.EVENT_ORDER, after)[0] if after is not None else None
+        if after_seq is not None and (type(after_seq) is not int or after_seq < 0):
+            raise InvalidArgument("`after` is not a cursor this API issued", "after")
         visible = await reads.event_filter(context.repos, caller, criteria, ownership)
         assert context.hub is not None
         if visible is None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.driver import Document
+from domain.services import reads
 from resolvers.common import Connection, ProvisioningError
 from resolvers.context import Info
 
@@ -33,6 +34,20 @@ class EventFilter:
     to_statuses: list[str] | None = None
     sub_partner_org_id: strawberry.ID | None = None
     include_sub_partners: bool | None = False
+
+    @staticmethod
+    def to_domain(filter: EventFilter | None) -> tuple[reads.EventCriteria, reads.Ownership]:
+        """The attribute criteria and the owner part of an event filter (absent: everything visible)."""
+        if filter is None:
+            return reads.EventCriteria(), reads.Ownership()
+        criteria = reads.EventCriteria(
+            entity_types=[t.value for t in filter.entity_types] if filter.entity_types is not None else None,
+            customer_ids=[str(c) for c in filter.customer_ids] if filter.customer_ids is not None else None,
+            to_statuses=list(filter.to_statuses) if filter.to_statuses is not None else None,
+        )
+        ownership = reads.Ownership(sub_partner_org_id=filter.sub_partner_org_id,
+                                    include_sub_partners=bool(filter.include_sub_partners))
+        return criteria, ownership
 
 
 @strawberry.type(name="ProvisioningEvent")
