@@ -28,3 +28,6 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    def set(self, at: datetime) -> None:
+        self._now = at

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.catalogue import CATALOGUE
+from domain.clock import FixedClock
 from domain.engine import Engine, Fault, FaultRule
 from domain.ids import Kind
 from domain.jobs import JobQueue, Worker
@@ -100,16 +101,6 @@ def demo_rpl_entries() -> list[RplEntry]:
     return entries + [RplEntry.create(DEMO_LIST, name, country=country) for name, country in _RPL_EXTRA]
 
 
-class _SeedClock:
-    """The seed's own time: it walks forward through the demo's 120 days of history."""
-
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-
 @dataclass
 class _Plan:
     index: int
@@ -137,7 +128,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
     rng = random.Random(20261122)
     now = repos.clock.now()
     start = now - timedelta(days=120)
-    clock = _SeedClock(start)
+    clock = FixedClock(start)  # the seed walks forward through the demo's 120 days of history
     seed = Repositories.over(repos.db, clock)
     engine = Engine(0.0)
     queue = JobQueue(repos.db, clock, owner="demo-seed")
@@ -202,13 +193,13 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         return Caller(principal, owner)
 
     async def onboard(plan: _Plan, *, settle: bool = True) -> None:
-        clock.at = plan.created
+        clock.set(plan.created)
         customer = await customers.provision_customer(seed, caller(plan.owner), _request(plan), None)
         plan.customer_id = customer.id
         domain_name = _domain(plan.company)
         user_packages = [p for p in plan.packages if CATALOGUE[p].assignable_to_users]
         for n in range(4 + (plan.index * 5) % 6):
-            clock.at = plan.created + timedelta(minutes=10 + n)
+            clock.set(plan.created + timedelta(minutes=10 + n))
             first, last = _FIRST[(plan.index + n) % len(_FIRST)], _LAST[(plan.index * 3 + n) % len(_LAST)]
             package = user_packages[n % len(user_packages)]
             calling = CATALOGUE[package].calling
@@ -218,7 +209,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
                 extension=f"{100 + n}" if calling else None,
                 primary_phone_number=f"+1555{plan.index:03d}{n:04d}" if calling and n % 2 == 0 else None), None)
         if settle:
-            clock.at = plan.created + timedelta(minutes=20 + rng.randrange(400))
+            clock.set(plan.created + timedelta(minutes=20 + rng.randrange(400)))
             await worker.run_until_idle()
 
     reviewer = Caller(Principal("reviewer@operator.example", None, frozenset({Role.COMPLIANCE_REVIEWER}),
@@ -228,14 +219,14 @@ async def seed_demo(repos: Repositories) -> SeedResult:
     for plan in sorted((p for p in plans if p.target is not CustomerStatus.PROVISIONING), key=lambda p: p.created):
         await onboard(plan)
         if plan.target is CustomerStatus.ERROR:
-            clock.at += timedelta(hours=3)
+            clock.advance(timedelta(hours=3))
             await compliance.decide(seed, reviewer, plan.customer_id, compliance.Decision.REJECT,
                                     "synthetic list match confirmed (demo)")
             await worker.run_until_idle()
     # 2. Work still in flight when the demo starts: new customers, an update, a deletion.
-    clock.at = now - timedelta(hours=2)
+    clock.set(now - timedelta(hours=2))
     for plan in plans:
-        clock.at += timedelta(seconds=30)
+        clock.advance(timedelta(seconds=30))
         if plan.target is CustomerStatus.UPDATING:
             await customers.update_customer(seed, caller(plan.owner), plan.customer_id,
                                             customers.CustomerUpdate(packages=plan.packages), None)
@@ -247,7 +238,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         plan.created = now - timedelta(minutes=90 - k * 60 // max(len(arriving), 1))
         await onboard(plan, settle=False)  # its subscribers wait for it (R-RPL-5)
     assert all(p.customer_id for p in plans)
-    clock.at = now - timedelta(minutes=1)
+    clock.set(now - timedelta(minutes=1))
     platform = Caller(Principal("ops@operator.example", None, frozenset({Role.PLATFORM_ADMIN}), frozenset()), None)
     await organisations.set_sub_partner_state(seed, platform, subs[1].id, SubPartnerState.SUSPENDED)
     return SeedResult(True, parent.id, tuple(s.id for s in subs))

@@ -226,11 +226,11 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
     problems = Problems()
     p = ("input",)
     phone, extension = _blank_to_none(data.primary_phone_number), _blank_to_none(data.extension)
-    location_id = data.location_id if data.location_id is not None else (
-        current.location_id if CATALOGUE[data.package].calling else None)
     problems.extend(calling_problems(data.package, phone, extension, data.location_id, *p))
     problems.extend(admin_change_problems(current.is_admin, current.package, data.package, *p, "package"))
-    location_id = await _location_problems(repos, customer, data.package, location_id, problems, *p)
+    # Not named: the subscriber keeps its location (none for a package without calling).
+    location_id = await _location_problems(repos, customer, data.package, data.location_id or current.location_id,
+                                           problems, *p)
     changes_package = data.package != current.package
     problems.extend(await _conflicts(repos, customer, data.package, phone, extension, current.id, *p,
                                      package_changes=changes_package))

@@ -133,7 +133,7 @@ class RplDecision(Enum):
 
 
 def _payload(customer: models.Customer) -> CustomerPayload:
-    return CustomerPayload(customer=CustomerType.of_doc(customer.to_doc()), errors=[])
+    return CustomerPayload(customer=CustomerType.of(customer), errors=[])
 
 
 def _refused(error: DomainError) -> CustomerPayload:

@@ -169,7 +169,10 @@ class CustomerType(Node):
 
     @classmethod
     def of_doc(cls, doc: Document) -> CustomerType:
-        c = models.Customer.from_doc(doc)
+        return cls.of(models.Customer.from_doc(doc))
+
+    @classmethod
+    def of(cls, c: models.Customer) -> CustomerType:
         return cls(
             model=c, id=strawberry.ID(c.id), external_id=c.external_id,
             org_id=strawberry.ID(c.org_id) if c.org_id else None, name=c.name, primary_email=c.primary_email,

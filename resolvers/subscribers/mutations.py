@@ -52,7 +52,7 @@ class DeletePayload:
 
 
 def _payload(subscriber: models.Subscriber) -> SubscriberPayload:
-    return SubscriberPayload(subscriber=SubscriberType.of_doc(subscriber.to_doc()), errors=[])
+    return SubscriberPayload(subscriber=SubscriberType.of(subscriber), errors=[])
 
 
 @strawberry.type

@@ -76,7 +76,10 @@ class SubscriberType(Node):
 
     @classmethod
     def of_doc(cls, doc: Document) -> SubscriberType:
-        s = models.Subscriber.from_doc(doc)
+        return cls.of(models.Subscriber.from_doc(doc))
+
+    @classmethod
+    def of(cls, s: models.Subscriber) -> SubscriberType:
         return cls(
             model=s, id=strawberry.ID(s.id), email=s.email, first_name=s.first_name, last_name=s.last_name,
             package=SubscriberPackageType(s.package), primary_phone_number=s.primary_phone_number,
