@@ -321,6 +321,20 @@ async def test_r_cus_2_external_id_of_another_customer_of_the_same_owner_is_dupl
     assert _problems(errors) == [("DUPLICATE_EXTERNAL_ID", ["input", "externalId"])]
 
 
+async def test_r_cus_2_provisioning_id_org_id_and_customer_info_cannot_change(gateway: Gateway, demo: Demo) -> None:
+    token = partner_token(gateway, demo)
+    pid = await provisioning_id(gateway, demo.partner)
+    customer = await provision(gateway, token, customer_input(pid, "NEW-1"))
+    await gateway.settle()
+    before = await gateway.snapshot()
+    for field, value in (("provisioningId", pid), ("orgId", "org-1"),
+                         ("customerInfo", {"name": "Renamed", "primaryEmail": "x@y.example"})):
+        errors = await gateway.errors(token, UPDATE, {"id": customer["id"], "input": {
+            "packages": CALLING_AND_MEETINGS, field: value}})
+        assert field in errors[0]["message"], errors  # refused by the schema, before anything runs
+    assert await gateway.snapshot() == before
+
+
 async def test_r_cus_2_external_id_used_by_another_owner_is_accepted(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
     customer = await _provisioned(gateway, token, customer_input(await provisioning_id(gateway, demo.partner)))

@@ -321,3 +321,14 @@ async def test_r_rpl_4_gateway_rpl_load_reads_a_screening_list_csv(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 2 and "name" in err.decode()
+
+
+async def test_r_rpl_2_an_overlong_note_is_refused_and_the_review_stays_open(gateway: Gateway, demo: Demo) -> None:
+    await _listed(gateway, "Initech")
+    customer = await _customer(gateway, demo, "Initech")
+    await gateway.settle()
+    errors = await refused(gateway, reviewer_token(gateway), DECIDE, {
+        "id": customer["id"], "decision": "REJECT", "note": "x" * 2001})
+    assert [(e["code"], e["field"]) for e in errors] == [("TOO_LONG", ["note"])]
+    assert (await current(gateway, partner_token(gateway, demo), str(customer["id"])))["status"] == \
+        "pending_rpl_review"
