@@ -7,18 +7,16 @@ queue (`gateway.settle()`) and the clock itself.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
-from gql import Client, GraphQLRequest
+from gql import GraphQLRequest
 from gql.transport.exceptions import TransportConnectionFailed
-from gql.transport.websockets import WebsocketsTransport
 from websockets.exceptions import ConnectionClosed
 
 from domain.rpl import RplEntry
+from tests.api.live import serving, ws_client
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
 from tests.conftest import Demo, Gateway
 
@@ -34,32 +32,15 @@ DEADLINE_S = 30.0  # a failure bound, not a timing assertion
 
 @pytest.fixture
 async def ws_url(gateway: Gateway) -> AsyncIterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(gateway.app, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    deadline = asyncio.get_running_loop().time() + DEADLINE_S
-    while not server.started:  # uvicorn offers no event to wait on
-        assert asyncio.get_running_loop().time() < deadline and not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.02)
-    yield f"ws://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await asyncio.wait_for(task, 30)
-
-
-def _client(url: str, token: str) -> Client:
-    transport = WebsocketsTransport(url=url, subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-                                    init_payload={"authorization": f"Bearer {token}"})
-    return Client(transport=transport)
+    async with serving(gateway.app) as url:
+        yield url
 
 
 async def _collect(url: str, token: str, n: int, variables: dict[str, Any], started: asyncio.Event,
                    about: set[str] | None = None) -> list[dict[str, Any]]:
     """The first `n` events received (only those about the ids in `about`, once it is filled in, if given)."""
     received: list[dict[str, Any]] = []
-    async with _client(url, token) as session:
+    async with ws_client(url, token) as session:
         stream = session.subscribe(GraphQLRequest(SUBSCRIBE, variable_values=variables))
         started.set()
         async for result in stream:
@@ -135,7 +116,7 @@ async def test_r_org_2_a_sub_partner_subscription_receives_only_its_own_events(
 
 async def test_a_bad_token_in_connection_init_is_refused_with_4403(gateway: Gateway, ws_url: str) -> None:
     with pytest.raises(TransportConnectionFailed) as refused:
-        async with _client(ws_url, "not-a-token") as session:
+        async with ws_client(ws_url, "not-a-token") as session:
             async for _ in session.subscribe(GraphQLRequest(SUBSCRIBE)):
                 break
     closed = refused.value.__cause__ or refused.value.__context__
