@@ -147,10 +147,17 @@ class Database:
     async def create_indexes(self, collection: str, indexes: Sequence[IndexModel]) -> None:
         await self._db[collection].create_indexes(list(indexes))
 
-    async def watch_inserts(self, collection: str) -> AsyncIterator[Document]:
-        """Every document inserted into `collection` from now on, in commit order (a change stream)."""
+    async def watch_inserts(self, collection: str, opened: Callable[[], None] | None = None
+                            ) -> AsyncIterator[Document]:
+        """Every document inserted into `collection` from now on, in commit order (a change stream).
+
+        `opened` is called once the stream is open on the server, i.e. from the moment nothing inserted can be
+        missed any more (the stream opens on the first iteration, not when this generator is created).
+        """
         pipeline = [{"$match": {"operationType": "insert"}}]
         async with self._db[collection].watch(pipeline) as stream:
+            if opened is not None:
+                opened()
             async for change in stream:
                 yield change["fullDocument"]
 

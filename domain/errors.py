@@ -79,3 +79,7 @@ class InvalidArgument(Exception):
     def __init__(self, message: str, argument: str) -> None:
         super().__init__(message)
         self.argument = argument
+
+
+class CursorExpired(InvalidArgument):
+    """A cursor older than the events' retention window: re-query, then resume from the current head (R-EVT-2)."""

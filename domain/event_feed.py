@@ -4,8 +4,20 @@ A subscriber registers a predicate (its scope and filter, applied before anythin
 and a bounded queue. Resuming after a cursor is scan-then-live: the subscriber is registered first,
 then every later visible event is read from the outbox by `seq`, then the live queue takes over;
 events seen in both are dropped by `seq`, so there is no gap and no duplicate at the seam.
-A subscriber that falls more than `queue_size` events behind is ended (slow-consumer policy): it
-gets `SlowConsumer` with the last cursor it received and resumes from there.
+
+Live events reach every local subscriber that may see them as one shared `Delivery`, so work that
+depends only on the event and on what is asked of it (running the selection, encoding it) is done
+once per process, not once per subscriber.
+
+Policies:
+- slow consumer: a subscriber whose queue holds `queue_size` undelivered events is ended with
+  `SlowConsumer` carrying the last `seq` it received; it resumes from there (memory stays bounded);
+- the change stream fails (database restart, failover): it is reopened with backoff, and every
+  subscriber then replays from the outbox what it may have missed, and goes on live without an
+  error. If the database stays out of reach longer than `resume_window` seconds, subscribers end
+  with `FeedUnavailable` carrying their last `seq`;
+- a cursor whose following events were removed by retention is refused before subscribing
+  (`reads.event_position`: CURSOR_EXPIRED).
 """
 
 from __future__ import annotations
@@ -13,37 +25,81 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from domain.driver import Database, Document
+from domain.clock import Clock
+from domain.driver import Database, Document, is_transient
 from domain.events import EVENTS
+from domain.jobs import Job, JobQueue, enqueue
+from domain.repositories import EventRepository, Repositories
 
 log = logging.getLogger("gateway.events")
 
 Predicate = Callable[[Document], bool]
 DEFAULT_QUEUE_SIZE = 1000
+DEFAULT_RESUME_WINDOW_S = 60.0
+REPLAY_PAGE = 500
 
 
-class SlowConsumer(Exception):
-    """The subscriber fell too far behind; it should resume from its last cursor."""
+@dataclass(eq=False)
+class Delivery:
+    """One committed event as a subscriber receives it; live ones are the same object for every local subscriber."""
+
+    doc: Document
+    shared: dict[Hashable, Any] = field(default_factory=dict)  # per-event work the presentation layer does once
+
+    @property
+    def seq(self) -> int:
+        return int(self.doc["seq"])
+
+
+class FeedInterrupted(Exception):
+    """The feed ended before the subscriber left; it resumes after `last_seq`, the last event it received."""
+
+    code = "FEED_INTERRUPTED"
+
+    def __init__(self, message: str, last_seq: int) -> None:
+        super().__init__(message)
+        self.last_seq = last_seq
+
+
+class SlowConsumer(FeedInterrupted):
+    code = "SLOW_CONSUMER"
+
+
+class FeedUnavailable(FeedInterrupted):
+    code = "EVENTS_UNAVAILABLE"
 
 
 @dataclass(eq=False)
 class _Subscriber:
     accepts: Predicate
-    queue: asyncio.Queue[Document]
+    queue: asyncio.Queue[Delivery | None]  # None only wakes the subscriber up to look at its flags
     overflowed: bool = False
+    resync: bool = False  # the stream was reopened: replay from the outbox what may have been missed
+    unavailable: bool = False
+
+    def wake(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue is being read: the flags are seen anyway
+            self.queue.put_nowait(None)
 
 
 @dataclass
 class EventHub:
-    db: Database
+    events: EventRepository
     queue_size: int = DEFAULT_QUEUE_SIZE
+    resume_window: float = DEFAULT_RESUME_WINDOW_S
     _subscribers: set[_Subscriber] = field(default_factory=set, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _opened: int = field(default=0, init=False)
+
+    @property
+    def db(self) -> Database:
+        return self.events.db
 
     @property
     def subscribers(self) -> int:
@@ -59,65 +115,114 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            self._ready.clear()
+
+    def _on_open(self) -> None:
+        self._opened += 1
+        if self._opened > 1:  # reopened: what was committed while the stream was down is only in the outbox
+            log.info("event change stream reopened; %d subscribers replay what they missed", self.subscribers)
+            for subscriber in self._subscribers:
+                subscriber.resync = True
+                subscriber.wake()
+        self._ready.set()
 
     async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
+        down_since: float | None = None
+        delay = 0.5
         while True:
             try:
-                stream = self.db.watch_inserts(EVENTS)
-                self._ready.set()
-                async for doc in stream:
-                    self._dispatch(doc)
+                async for doc in self.db.watch_inserts(EVENTS, opened=self._on_open):
+                    down_since, delay = None, 0.5
+                    self._dispatch(Delivery(doc))
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the database went away: subscribers resume from the outbox when it is back
-                log.exception("event change stream failed; reopening it")
+            except Exception as exc:  # the database went away; subscribers catch up from the outbox when it is back
                 self._ready.clear()
-                for subscriber in list(self._subscribers):
-                    subscriber.overflowed = True
-                    with contextlib.suppress(asyncio.QueueFull):
-                        subscriber.queue.put_nowait({})
-                await asyncio.sleep(1)
+                now = loop.time()
+                down_since = now if down_since is None else down_since
+                log.warning("event change stream failed (%s: %s); reopening it", type(exc).__name__, exc)
+                if now - down_since > self.resume_window:
+                    for subscriber in self._subscribers:
+                        subscriber.unavailable = True
+                        subscriber.wake()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
-    def _dispatch(self, doc: Document) -> None:
-        for subscriber in list(self._subscribers):
-            if subscriber.overflowed or not subscriber.accepts(doc):
+    def _dispatch(self, delivery: Delivery) -> None:
+        for subscriber in self._subscribers:
+            if subscriber.overflowed or not subscriber.accepts(delivery.doc):
                 continue
             try:
-                subscriber.queue.put_nowait(doc)
+                subscriber.queue.put_nowait(delivery)
             except asyncio.QueueFull:
                 subscriber.overflowed = True
 
     async def head(self) -> int:
-        docs = await self.db.find(EVENTS, {}, sort=[("seq", -1)], limit=1, projection={"seq": 1})
-        return int(docs[0]["seq"]) if docs else 0
+        return await self.events.head()
+
+    async def _until_ready(self, last: int) -> None:
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.resume_window)
+        except TimeoutError:
+            raise FeedUnavailable("the event stream is unavailable; resume from the cursor later", last) from None
+
+    async def _replay(self, filter: Mapping[str, Any], last: int) -> AsyncIterator[Document]:
+        """Everything matching `filter` after `last` from the outbox, retrying while the database is away."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.resume_window
+        while True:
+            try:
+                docs = await self.events.after(filter, last, REPLAY_PAGE)
+            except Exception as exc:
+                if not is_transient(exc) or loop.time() > deadline:
+                    if is_transient(exc):
+                        raise FeedUnavailable("the event store is unavailable; resume from the cursor later",
+                                              last) from exc
+                    raise
+                await asyncio.sleep(0.5)
+                continue
+            for doc in docs:
+                last = doc["seq"]
+                yield doc
+            if len(docs) < REPLAY_PAGE:
+                return
 
     async def subscribe(self, accepts: Predicate, replay_filter: Mapping[str, Any],
-                        after: int | None) -> AsyncIterator[Document]:
+                        after: int | None) -> AsyncIterator[Delivery]:
         """Every visible event after `after` (or from now), exactly once, in commit order, then live."""
         self.start()
-        await asyncio.wait_for(self._ready.wait(), 30)
+        await self._until_ready(after or 0)
         # The starting point is fixed before registering, and everything after it is read from the outbox once
         # registered: an event committed in between is in the replay, the queue, or both (deduplicated).
         last = after if after is not None else await self.head()
         subscriber = _Subscriber(accepts, asyncio.Queue(self.queue_size))
         self._subscribers.add(subscriber)
         try:
-            while True:  # replay in pages from the outbox
-                docs = await self.db.find(EVENTS, {"$and": [dict(replay_filter), {"seq": {"$gt": last}}]},
-                                          sort=[("seq", 1)], limit=500)
-                for doc in docs:
-                    last = doc["seq"]
-                    yield doc
-                if len(docs) < 500:
-                    break
+            replay = True
             while True:
-                doc = await subscriber.queue.get()
+                if replay:
+                    replay = False
+                    async for doc in self._replay(replay_filter, last):
+                        last = doc["seq"]
+                        yield Delivery(doc)
+                item = await subscriber.queue.get()
+                if subscriber.unavailable:
+                    raise FeedUnavailable("the event stream is unavailable; resume from the cursor later", last)
                 if subscriber.overflowed:
-                    raise SlowConsumer(f"fell behind after seq {last}")
-                if doc["seq"] <= last:
-                    continue  # already replayed
-                last = doc["seq"]
-                yield doc
+                    raise SlowConsumer(f"fell more than {self.queue_size} events behind; resume from the cursor",
+                                       last)
+                if subscriber.resync:
+                    subscriber.resync = False
+                    await self._until_ready(last)
+                    while not subscriber.queue.empty():  # all of it is in the outbox too: free it now
+                        subscriber.queue.get_nowait()
+                    replay = True
+                    continue
+                if item is None or item.seq <= last:
+                    continue  # a wake-up, or already replayed
+                last = item.seq
+                yield item
         finally:
             self._subscribers.discard(subscriber)
 
@@ -137,3 +242,40 @@ def compile_filter(filter: Mapping[str, Any]) -> Predicate:
         else:
             checks.append(lambda doc, k=key, v=condition: doc.get(k) == v)  # type: ignore[misc]
     return lambda doc: all(c(doc) for c in checks)
+
+
+# ---------------------------------------------------------------------------------------------- retention
+
+PURGE_JOB = "events.purge"
+PURGE_EVERY = timedelta(hours=1)
+DEFAULT_RETENTION = timedelta(days=7)
+
+
+@dataclass
+class EventRetention:
+    """Events older than `retention` are removed by a recurring job (one for all processes: its id is fixed)."""
+
+    repos: Repositories
+    queue: JobQueue
+    retention: timedelta = DEFAULT_RETENTION
+
+    @property
+    def clock(self) -> Clock:
+        return self.repos.clock
+
+    def cutoff(self) -> datetime:
+        return self.clock.now() - self.retention
+
+    async def schedule(self) -> None:
+        """Make sure the purge job exists (idempotent; every process calls this at start-up)."""
+        await self.repos.atomic(lambda tx: enqueue(tx, self.repos.db, PURGE_JOB, PURGE_JOB, "events"))
+
+    async def purge(self) -> int:
+        removed = await self.repos.events.purge(self.cutoff())
+        if removed:
+            log.info("retention: removed %d events older than %s", removed, self.cutoff().isoformat())
+        return removed
+
+    async def run(self, job: Job) -> None:
+        await self.purge()
+        await self.queue.reschedule(job, PURGE_EVERY)

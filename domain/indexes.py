@@ -46,6 +46,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("customerId", ASC), ("seq", ASC)]),
         IndexModel([("ownerOrgId", ASC), ("seq", ASC)]),
         IndexModel([("rootOrgId", ASC), ("seq", ASC)]),
+        IndexModel([("occurredAt", ASC)]),  # retention purge
     ],
     "jobs": [
         IndexModel([("status", ASC), ("runAt", ASC)]),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 
@@ -40,10 +41,13 @@ class Principal:
     org_id: str | None
     roles: frozenset[Role]
     scopes: frozenset[Scope]
+    # When the token stops being valid (a websocket opened with it is closed then); None: not from a token.
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @classmethod
     def from_claims(
-        cls, subject: str, org_id: str | None, roles: list[str], scopes: list[str] | None
+        cls, subject: str, org_id: str | None, roles: list[str], scopes: list[str] | None,
+        expires_at: datetime | None = None,
     ) -> Principal:
         """Build a principal; raises ValueError for an unknown role or scope, or a role/org mismatch."""
         parsed_roles = frozenset(Role(r) for r in roles)
@@ -58,7 +62,7 @@ class Principal:
             parsed_scopes = derived
         else:
             parsed_scopes = frozenset(Scope(s) for s in scopes)
-        return cls(subject, org_id or None, parsed_roles, parsed_scopes)
+        return cls(subject, org_id or None, parsed_roles, parsed_scopes, expires_at)
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -26,7 +26,7 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
         try:
             if on_startup is not None:
                 await on_startup(runtime)
-            runtime.start_workers()
+            await runtime.start_workers()
             yield
         finally:
             await runtime.stop()

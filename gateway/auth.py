@@ -41,7 +41,8 @@ def verify_token(secret: str, token: str) -> Principal:
     if org is not None and not isinstance(org, str):
         raise InvalidToken("the `org` claim must be a string")
     try:
-        return Principal.from_claims(str(claims["sub"]), org, roles, scopes)
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        return Principal.from_claims(str(claims["sub"]), org, roles, scopes, expires_at)
     except ValueError as exc:
         raise InvalidToken(f"the token's claims are not valid: {exc}") from exc
 

@@ -14,7 +14,7 @@ from pymongo.monitoring import CommandListener
 from domain.clock import Clock, SystemClock
 from domain.driver import Database
 from domain.engine import Engine, parse_fault_rules
-from domain.event_feed import EventHub
+from domain.event_feed import PURGE_JOB, EventHub, EventRetention
 from domain.indexes import ensure_indexes
 from domain.jobs import JobQueue, Worker
 from domain.repositories import Repositories
@@ -39,6 +39,7 @@ class Runtime:
     engine: Engine = field(init=False)
     worker: Worker | None = field(default=None, init=False)
     hub: EventHub | None = field(default=None, init=False)
+    retention: EventRetention | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.schema = build_schema(mask_errors=self.settings.env == "prod")
@@ -71,16 +72,23 @@ class Runtime:
         queue = JobQueue(self.db, self.clock, owner=f"{repos.process}:{uuid.uuid4().hex[:8]}",
                          lease=timedelta(seconds=s.job_lease_seconds))
         workflows = Workflows(repos, queue, self.engine)
-        self.worker = Worker(queue, workflows.handlers(), give_up=workflows.give_up,
+        self.retention = EventRetention(repos, queue, timedelta(days=s.events_retention_days))
+        handlers = {**workflows.handlers(), PURGE_JOB: self.retention.run}
+        self.worker = Worker(queue, handlers, give_up=workflows.give_up,
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
         # The change stream opens with the first subscriber (one per process, shared by all of them).
-        self.hub = EventHub(self.db)
+        self.hub = EventHub(repos.events, queue_size=s.events_queue_size, resume_window=s.events_resume_seconds)
         self._repos = repos
 
-    def start_workers(self) -> None:
-        """Start running jobs in this process (after start-up work such as seeding); not with GATEWAY_WORKERS=0."""
+    async def start_workers(self) -> None:
+        """Start running jobs in this process (after start-up work such as seeding); not with GATEWAY_WORKERS=0.
+
+        Also makes sure the recurring retention purge of old events is scheduled (once for all processes).
+        """
         if self.worker is not None and self.settings.workers > 0:
+            assert self.retention is not None
+            await self.retention.schedule()
             self.worker.start()
             log.info("job worker started (%d jobs at a time)", self.settings.workers)
 
@@ -91,6 +99,7 @@ class Runtime:
         if self.hub is not None:
             await self.hub.stop()
             self.hub = None
+        self.retention = None
         if self.db is not None:
             self.db.close()
             self.db = None

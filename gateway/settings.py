@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     job_poll_ms: int = Field(default=250, ge=10, le=60_000)
     engine_latency_ms: int = Field(default=30, ge=0, le=60_000, description="per Webex-side step")
     engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.engine)")
+    # Live events (R-EVT-2/3) and websockets.
+    events_retention_days: float = Field(default=7.0, gt=0, le=3650, description="older events are purged")
+    events_queue_size: int = Field(default=1000, ge=1, le=1_000_000,
+                                   description="undelivered events a subscriber may have before it is ended")
+    events_resume_seconds: float = Field(default=60.0, gt=0, le=3600,
+                                         description="how long subscriptions wait for a database that went away")
+    ws_init_timeout_seconds: float = Field(default=10.0, gt=0, le=10, description="for connection_init")
+    ws_keepalive_seconds: float = Field(default=15.0, gt=0, le=300, description="server pings on idle sockets")
+    ws_max_subscriptions: int = Field(default=25, ge=1, le=1000, description="per connection")
 
     @field_validator("engine_faults")
     @classmethod

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from domain.errors import Forbidden, InvalidArgument
+from domain.errors import CursorExpired, Forbidden, InvalidArgument
+from domain.event_feed import FeedInterrupted
+from domain.services import reads
 
 log = logging.getLogger("gateway.graphql")
 
@@ -25,6 +27,10 @@ def _code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
         return "FORBIDDEN", {}
     if isinstance(original, Unauthenticated):
         return "UNAUTHENTICATED", {}
+    if isinstance(original, CursorExpired):
+        return "CURSOR_EXPIRED", {"field": [original.argument]}
+    if isinstance(original, FeedInterrupted):  # the subscription ended: the client resumes after `cursor`
+        return original.code, {"cursor": reads.event_cursor(original.last_seq)}
     if isinstance(original, InvalidArgument):
         return "VALIDATION_FAILED", {"field": [original.argument]}
     if isinstance(original, GraphQLError):
@@ -39,12 +45,22 @@ class ErrorCodes(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._add_codes(self.execution_context.result)
+
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        """Each result of a subscription (and of an operation sent over a websocket), before it is sent."""
+        self._add_codes(result)
+        yield
+
+    def _add_codes(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if not errors:
             return
         fixed: list[GraphQLError] = []
         for error in errors:
+            if "code" in (error.extensions or {}):  # already done (a streamed result is seen twice)
+                fixed.append(error)
+                continue
             code, extra = _code_of(error)
             message = error.message
             if code == "INTERNAL":
@@ -54,7 +70,7 @@ class ErrorCodes(SchemaExtension):
             fixed.append(GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
                                       path=error.path, original_error=error.original_error,
                                       extensions={**(error.extensions or {}), **extra, "code": code}))
-        result.errors = fixed  # type: ignore[union-attr]
+        result.errors = fixed  # type: ignore[attr-defined]
 
 
 class MaskedErrorCodes(ErrorCodes):

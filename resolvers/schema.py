@@ -11,6 +11,7 @@ from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.types import CustomerType
 from resolvers.errors import ErrorCodes, MaskedErrorCodes
 from resolvers.events.queries import EventQueries
+from resolvers.events.sharing import SharingExecutionContext
 from resolvers.events.subscription import EventHeadQueries, EventSubscription
 from resolvers.node import NodeQueries
 from resolvers.organisations.mutations import OrganisationMutations
@@ -38,6 +39,7 @@ def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
         subscription=EventSubscription,
         types=NODE_TYPES,
         extensions=[MaskedErrorCodes if mask_errors else ErrorCodes],
+        execution_context_class=SharingExecutionContext,
     )
 
 

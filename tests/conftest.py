@@ -113,10 +113,14 @@ class Gateway:
 
 
 @pytest.fixture
-async def gateway(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Gateway]:
+async def gateway(mongo_uri: str, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Gateway]:
     # No background worker and no Webex-side latency: tests move the queue with `gateway.settle()`.
-    settings = load_settings(mongodb_uri=mongo_uri, database=f"t_{uuid.uuid4().hex[:12]}", jwt_secret=JWT_SECRET,
-                             data_dir=tmp_path, workers=0, engine_latency_ms=0)
+    # A test may change other settings with `@pytest.mark.settings(name=value, ...)`.
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker else {}
+    settings = load_settings(**{"mongodb_uri": mongo_uri, "database": f"t_{uuid.uuid4().hex[:12]}",
+                                "jwt_secret": JWT_SECRET, "data_dir": tmp_path, "workers": 0,
+                                "engine_latency_ms": 0, **overrides})
     clock = FixedClock(NOW)
     commands = CommandCounter()
     runtime = Runtime(settings, clock=clock, listeners=[commands])

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pymongo import ReturnDocument
 
 from domain.clock import Clock
-from domain.driver import Database, Session
+from domain.driver import Database, Document, Session
 from domain.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, Change
 from domain.repositories.base import Repository
 from domain.repositories.customers import CustomerRepository
@@ -27,7 +27,35 @@ T = TypeVar("T")
 
 
 class EventRepository(Repository):
+    """The outbox (R-EVT-1): read in `seq` order, which is commit order across processes."""
+
     collection = EVENTS
+
+    async def head(self) -> int:
+        """The `seq` of the newest committed event (0 before the first); survives the purge of old events."""
+        counter = await self.db.collection(COUNTERS).find_one({"_id": EVENT_COUNTER_ID})
+        return int(counter["seq"]) if counter else 0
+
+    async def after(self, filter: Mapping[str, Any], seq: int, limit: int) -> list[Document]:
+        """Up to `limit` events matching `filter` committed after `seq`, oldest first."""
+        return await self.db.find(self.collection, {"$and": [dict(filter), {"seq": {"$gt": seq}}]},
+                                  sort=[("seq", 1)], limit=limit)
+
+    async def expired(self, seq: int) -> bool:
+        """Whether a reader positioned after `seq` has lost events to retention (R-EVT-2's CURSOR_EXPIRED).
+
+        Seqs are contiguous and the purge removes the oldest first, so the reader's own event (or, at the very
+        start, the first event) being gone while it once existed means the events right after it may be gone too.
+        """
+        probe = max(seq, 1)
+        if await self.db.collection(self.collection).find_one({"seq": probe}, projection={"_id": 1}):
+            return False
+        return probe <= await self.head()
+
+    async def purge(self, before: datetime) -> int:
+        """Retention: remove the events that occurred before `before`; returns how many."""
+        result = await self.db.collection(self.collection).delete_many({"occurredAt": {"$lt": before}})
+        return int(result.deleted_count)
 
 
 def process_identity() -> str:
@@ -56,7 +84,7 @@ class Repositories:
     locations: LocationRepository
     subscribers: SubscriberRepository
     rpl: RplRepository
-    events: Repository
+    events: EventRepository
     # Which process wrote an event (kept on the event, for operators and the multi-process tests).
     process: str = field(default_factory=process_identity)
     # Serialises this process's transactions (see `atomic`).

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.driver import Document
-from domain.errors import Forbidden
+from domain.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.models import Partner, SubPartnerState
-from domain.pagination import Order, Page, PageRequest, make_page
+from domain.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
 from domain.principal import Role, Scope
 from domain.repositories import Repositories
 from domain.repositories.customers import CUSTOMER_ORDERS, CustomerCriteria
@@ -110,10 +110,29 @@ class EventCriteria:
 EVENT_ORDER = Order("events", (("seq", 1), ("_id", 1)))
 
 
+def event_cursor(seq: int) -> str:
+    """The cursor of the event with this `seq` (0: before the first event)."""
+    return encode_cursor(EVENT_ORDER, {"seq": seq, "_id": f"evt_{seq:012d}"})
+
+
+async def event_position(repos: Repositories, after: str | None) -> int | None:
+    """The `seq` an events cursor points after; CursorExpired once retention removed what follows it (R-EVT-2)."""
+    if after is None:
+        return None
+    seq = decode_cursor(EVENT_ORDER, after)[0]
+    if type(seq) is not int or seq < 0:
+        raise InvalidArgument("`after` is not a cursor this API issued", "after")
+    if await repos.events.expired(seq):
+        raise CursorExpired("events after this cursor were removed by retention; "
+                            "query the current state, then continue after `eventsHead`", "after")
+    return seq
+
+
 async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, ownership: Ownership,
                  request: PageRequest) -> Listing:
     """Provisioning events in commit order (R-EVT-1/2), narrowed like the customer lists (R-ORG-2/3)."""
     base = await event_filter(repos, caller, criteria, ownership)
+    await event_position(repos, request.after)
     if base is None:
         return empty(request)
     page = await repos.events.page(base, EVENT_ORDER, request)

@@ -12,6 +12,7 @@ from domain.driver import Document
 from domain.services import reads
 from resolvers.common import Connection, ProvisioningError
 from resolvers.context import Info
+from resolvers.events.sharing import Share
 
 if TYPE_CHECKING:
     from resolvers.customers.types import CustomerType
@@ -64,10 +65,13 @@ class ProvisioningEventType:
     errors: list[ProvisioningError]
     reason: str | None
     occurred_at: datetime
+    # A live event shared by several subscribers: where the result of running the selection is kept.
+    share: strawberry.Private[Share | None] = None
 
     @classmethod
-    def of(cls, doc: Document, cursor: str) -> ProvisioningEventType:
+    def of(cls, doc: Document, cursor: str, share: Share | None = None) -> ProvisioningEventType:
         return cls(
+            share=share,
             doc=doc, cursor=cursor, entity_type=EntityTypeType(doc["entityType"]),
             entity_id=strawberry.ID(doc["entityId"]),
             customer_id=strawberry.ID(doc["customerId"]) if doc.get("customerId") else None,

@@ -1,0 +1,122 @@
+"""Run a subscription's selection once per event for every subscriber that asked the same thing.
+
+Live events reach all local subscribers as one shared `Delivery` (domain.event_feed). Subscribers
+whose selection (with the variables it uses) and whose scope are the same get the same result, so
+the first of them to handle an event executes the selection and the others take its result, and
+the websocket handlers encode that result to JSON once (`encoded`). A subscriber whose selection
+or scope differs gets its own execution: sharing never crosses what a caller may see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import FragmentSpreadNode, GraphQLResolveInfo, Node, VariableNode, print_ast
+from graphql.language import Visitor, visit
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from domain.principal import Principal
+
+
+@dataclass
+class SharingStats:
+    executed: int = 0  # selections run for a live event
+    reused: int = 0  # times another subscriber's result was taken instead
+    encoded: int = 0  # JSON encodings of a shared result
+    reencoded: int = 0  # times an encoding was taken instead
+
+
+STATS = SharingStats()
+
+
+class _Uses(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.variables: set[str] = set()
+        self.fragments: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.variables.add(node.name.value)
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
+        self.fragments.add(node.name.value)
+
+
+def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, Any],
+                  principal: Principal) -> Hashable:
+    """What an event's result depends on besides the event: the selection, the variables it uses, the scope."""
+    nodes: list[Node] = [n.selection_set for n in info.field_nodes if n.selection_set is not None]
+    uses = _Uses()
+    seen: set[str] = set()
+    while nodes:
+        node = nodes.pop()
+        visit(node, uses)
+        for name in sorted(uses.fragments - seen):
+            seen.add(name)
+            if name in info.fragments:
+                nodes.append(info.fragments[name])
+    printed = "\n".join(print_ast(n.selection_set) for n in info.field_nodes if n.selection_set is not None)
+    printed += "\n".join(print_ast(info.fragments[name]) for name in sorted(seen) if name in info.fragments)
+    variables = tuple((name, json.dumps(variable_values.get(name), sort_keys=True, default=str))
+                      for name in sorted(uses.variables))
+    return printed, variables, principal.org_id, principal.roles, principal.scopes
+
+
+@dataclass(frozen=True)
+class Share:
+    """Carried by the object a subscription yields: where results of this event are kept, and under which key."""
+
+    results: dict[Hashable, Any]
+    key: Hashable
+
+
+async def _shared(future: asyncio.Future[Any]) -> Any:
+    return await asyncio.shield(future)  # one subscriber leaving must not cancel the others' result
+
+
+class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, taking an event's result from an earlier subscriber with the same key."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        share: Share | None = getattr(self.root_value, "share", None)
+        if share is None:
+            return super().execute_operation(serially)
+        existing = share.results.get(share.key)
+        if existing is not None:
+            STATS.reused += 1
+            return _shared(existing) if isinstance(existing, asyncio.Future) else existing
+        STATS.executed += 1
+        result = super().execute_operation(serially)
+        if not self.is_awaitable(result):
+            share.results[share.key] = result
+            return result
+        future = share.results[share.key] = asyncio.ensure_future(result)
+        return _shared(future)
+
+
+class _Encodings:
+    """A small cache of JSON encodings of shared result data, looked up by identity."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[object, str]] = OrderedDict()
+
+    def encode(self, data: object) -> str:
+        entry = self._items.get(id(data))
+        if entry is not None and entry[0] is data:
+            STATS.reencoded += 1
+            return entry[1]
+        STATS.encoded += 1
+        text = json.dumps(data, separators=(",", ":"), default=str)
+        self._items[id(data)] = (data, text)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return text
+
+
+ENCODINGS = _Encodings()
