@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -189,7 +189,7 @@ class EventHub:
                 return
 
     async def subscribe(self, accepts: Predicate, replay_filter: Mapping[str, Any],
-                        after: int | None) -> AsyncIterator[Delivery]:
+                        after: int | None) -> AsyncGenerator[Delivery, None]:
         """Every visible event after `after` (or from now), exactly once, in commit order, then live."""
         self.start()
         await self._until_ready(after or 0)

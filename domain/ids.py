@@ -13,6 +13,7 @@ class Kind(str, Enum):
     CUSTOMER = "cus"
     LOCATION = "loc"
     SUBSCRIBER = "sub"
+    BILLING_REPORT = "rpt"
 
 
 def new_id(kind: Kind) -> str:

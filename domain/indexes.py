@@ -48,6 +48,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("rootOrgId", ASC), ("seq", ASC)]),
         IndexModel([("occurredAt", ASC)]),  # retention purge
     ],
+    "billing_reports": [
+        IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+    ],
+    "billing_rows": [
+        IndexModel([("reportId", ASC), ("n", ASC)], unique=True),
+    ],
     "jobs": [
         IndexModel([("status", ASC), ("runAt", ASC)]),
         IndexModel([("status", ASC), ("leaseUntil", ASC)]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ class Context:
     hub: EventHub | None = None
     # graphql-transport-ws: the connection_init payload ({"authorization": "Bearer ..."}).
     connection_params: dict[str, Any] | None = None
+    # Signs a billing report's CSV link (R-BIL-5); set by the gateway, which serves the link.
+    download_url: Callable[[str], str] | None = None
     loaders: Loaders = field(init=False)
     _caller: Caller | None = field(default=None, init=False)
 

@@ -53,6 +53,7 @@ class Loaders:
         self.visible_subscriber = DataLoader(self._visible("subscribers"))
         self.visible_location = DataLoader(self._visible("locations"))
         self.visible_template = DataLoader(self._visible("templates"))
+        self.visible_billing_report = DataLoader(self._visible("billing_reports"))
 
     async def _partners(self, ids: list[str]) -> list[Partner | None]:
         docs = await self._repos.partners.by_ids(ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.ids import Kind, kind_of
+from resolvers.billing.types import BillingReportNode
 from resolvers.common import Node
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType
@@ -35,5 +36,8 @@ class NodeQueries:
             case Kind.SUBSCRIBER:
                 doc = await loaders.visible_subscriber.load(id)
                 return SubscriberType.of_doc(doc) if doc else None
+            case Kind.BILLING_REPORT:
+                doc = await loaders.visible_billing_report.load(id)
+                return BillingReportNode.of_doc(doc) if doc else None
             case None:
                 return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from resolvers.billing.types import BillingReportNode
 from resolvers.customers.locations import LocationType
 from resolvers.customers.mutations import CustomerMutations
 from resolvers.customers.queries import CustomerQueries
@@ -29,7 +30,7 @@ Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries,
 Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, SubscriberMutations, OrganisationMutations))
 
 # Every Node implementation, so `node(id)` can return any of them.
-NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType]
+NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType, BillingReportNode]
 
 
 def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:

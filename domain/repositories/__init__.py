@@ -16,6 +16,7 @@ from domain.clock import Clock
 from domain.driver import Database, Document, Session
 from domain.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, Change
 from domain.repositories.base import Repository
+from domain.repositories.billing import BillingReportRepository, BillingRowRepository
 from domain.repositories.customers import CustomerRepository
 from domain.repositories.locations import LocationRepository
 from domain.repositories.partners import PartnerRepository
@@ -85,6 +86,8 @@ class Repositories:
     subscribers: SubscriberRepository
     rpl: RplRepository
     events: EventRepository
+    billing_reports: BillingReportRepository
+    billing_rows: BillingRowRepository
     # Which process wrote an event (kept on the event, for operators and the multi-process tests).
     process: str = field(default_factory=process_identity)
     # Serialises this process's transactions (see `atomic`).
@@ -138,4 +141,6 @@ class Repositories:
             subscribers=SubscriberRepository(db),
             rpl=RplRepository(db),
             events=EventRepository(db),
+            billing_reports=BillingReportRepository(db),
+            billing_rows=BillingRowRepository(db),
         )

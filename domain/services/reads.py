@@ -12,6 +12,7 @@ from domain.models import Partner, SubPartnerState
 from domain.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
 from domain.principal import Role, Scope
 from domain.repositories import Repositories
+from domain.repositories.billing import ROW_ORDER
 from domain.repositories.customers import CUSTOMER_ORDERS, CustomerCriteria
 from domain.repositories.partners import PARTNER_ORDER
 from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
@@ -196,15 +197,22 @@ async def partners_by_ids(repos: Repositories, caller: Caller, ids: Sequence[str
 async def visible_by_ids(
     repos: Repositories, caller: Caller, collection: str, ids: Sequence[str]
 ) -> list[Document | None]:
-    """Customers, subscribers, locations or templates by id, as this caller may see them (R-ORG-6)."""
+    """Customers, subscribers, locations, templates or billing reports by id, as this caller may see them (R-ORG-6)."""
     scope = direct_scope(caller)
     if scope is NOTHING:
         return [None] * len(ids)
     required = {"customers": Scope.CUSTOMERS_READ, "subscribers": Scope.SUBSCRIBERS_READ,
-                "locations": Scope.CUSTOMERS_READ}.get(collection)
+                "locations": Scope.CUSTOMERS_READ, "billing_reports": Scope.BILLING_REPORTS_READ}.get(collection)
     if required is not None and not caller.principal.can(required):
         return [None] * len(ids)
     repo = {"customers": repos.customers, "subscribers": repos.subscribers, "locations": repos.locations,
-            "templates": repos.templates}[collection]
+            "templates": repos.templates, "billing_reports": repos.billing_reports}[collection]
     docs = await repo.by_ids(ids, scope)
     return [docs.get(i) for i in ids]
+
+
+async def billing_rows(repos: Repositories, report_id: str, request: PageRequest) -> Listing:
+    """The rows of a report the caller already sees, in report order."""
+    base = {"reportId": report_id}
+    page = await repos.billing_rows.page(base, ROW_ORDER, request)
+    return Listing(page, lambda: repos.billing_rows.count(base))

@@ -15,6 +15,7 @@ from resolvers.context import Info
 from resolvers.events.sharing import Share
 
 if TYPE_CHECKING:
+    from resolvers.billing.types import BillingReportNode
     from resolvers.customers.types import CustomerType
     from resolvers.subscribers.types import SubscriberType
 
@@ -102,6 +103,18 @@ class ProvisioningEventType:
             return None
         doc = await info.context.loaders.visible_subscriber.load(self.entity_id)
         return SubscriberType.of_doc(doc) if doc else None
+
+
+    @strawberry.field(description="Current state; null if gone, not visible or not a billing report event.")
+    async def billing_report(
+        self, info: Info
+    ) -> Annotated[BillingReportNode, strawberry.lazy("resolvers.billing.types")] | None:
+        from resolvers.billing.types import BillingReportNode
+
+        if self.entity_type is not EntityTypeType.BILLING_REPORT:
+            return None
+        doc = await info.context.loaders.visible_billing_report.load(self.entity_id)
+        return BillingReportNode.of_doc(doc) if doc else None
 
 
 @strawberry.type

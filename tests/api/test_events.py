@@ -206,3 +206,37 @@ async def test_r_sub_4_subscriber_events_mark_where_each_package_assignment_star
         ("deleting", "deleted", None, "webex_suite"),
     ]
     assert trail[2][4] - start == timedelta(hours=12) and trail[4][4] - start == timedelta(hours=18)
+
+
+async def test_r_evt_1_a_billing_report_event_resolves_the_report_as_the_caller_may_see_it(
+        gateway: Gateway, demo: Demo) -> None:
+    # Report generation is the billing issue's; here a report and its event are stored as that work will store
+    # them, to show the event's `billingReport` field resolves the current report within the caller's scope.
+    from domain.events import Change, EntityType
+    from domain.ids import Kind, new_id
+
+    report_id = new_id(Kind.BILLING_REPORT)
+    report: dict[str, Any] = {
+              "_id": report_id, "ownerOrgId": demo.partner, "rootOrgId": demo.partner, "subPartnerOrgId": None,
+              "billingStartDate": "2026-10-01", "billingEndDate": "2026-10-31", "type": "PARTNER",
+              "status": "IN_PROGRESS", "createdAt": gateway.clock.now(), "createdBy": "tester@example.com",
+              "errors": [], "version": 1}
+
+    async def store(tx: Any) -> None:
+        await gateway.repos.billing_reports.insert(report, session=tx.session)
+        tx.record(Change(EntityType.BILLING_REPORT, report_id, demo.partner, demo.partner, None, "IN_PROGRESS", 1))
+
+    await gateway.repos.atomic(store)
+    query = """{ provisioningEvents(filter: {entityTypes: [BILLING_REPORT]}) { edges { node {
+        entityId toStatus customer { id } billingReport { id status type billingStartDate version
+                                                           subPartner { id } rows { totalCount } } } } } }"""
+    [edge] = (await gateway.execute(gateway.token(demo.partner, "full_admin"), query))["provisioningEvents"]["edges"]
+    assert edge["node"] == {"entityId": report_id, "toStatus": "IN_PROGRESS", "customer": None, "billingReport": {
+        "id": report_id, "status": "IN_PROGRESS", "type": "PARTNER", "billingStartDate": "2026-10-01",
+        "version": 1, "subPartner": None, "rows": {"totalCount": 0}}}
+    sub = gateway.token(demo.sub_a, "full_admin")
+    assert (await gateway.execute(sub, query))["provisioningEvents"]["edges"] == []
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await gateway.execute(sub, node, {"id": report_id}))["node"] is None
+    assert (await gateway.execute(gateway.token(demo.partner, "full_admin"), node, {"id": report_id}))["node"] == {
+        "id": report_id}

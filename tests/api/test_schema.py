@@ -63,3 +63,15 @@ def test_provisioning_mutations_and_their_types_honour_the_contract(shared_dir: 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("contract: honoured")
+
+
+# Issue 4: live status feeds.
+def test_live_feed_types_honour_the_contract(shared_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(shared_dir / "tools" / "contract_check.py"), str(ROOT / "schema.graphql"),
+         "--only", "Subscription,ProvisioningEvent,EventFilter,BillingReport,BillingRow,BillingRowConnection",
+         "--fields", "Query.eventsHead"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("contract: honoured")

@@ -7,15 +7,20 @@ queue (`gateway.settle()`) and the clock itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from gql import GraphQLRequest
-from gql.transport.exceptions import TransportConnectionFailed
+from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
 from websockets.exceptions import ConnectionClosed
 
+from domain.event_feed import PURGE_EVERY, PURGE_JOB
 from domain.rpl import RplEntry
+from resolvers.events.sharing import STATS
 from tests.api.live import serving, ws_client
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
 from tests.conftest import Demo, Gateway
@@ -122,3 +127,197 @@ async def test_a_bad_token_in_connection_init_is_refused_with_4403(gateway: Gate
     closed = refused.value.__cause__ or refused.value.__context__
     assert isinstance(closed, ConnectionClosed), repr(refused.value)
     assert closed.rcvd is not None and closed.rcvd.code == 4403
+
+
+async def _wait_for_subscribers(gateway: Gateway, n: int) -> None:
+    hub = gateway.runtime.hub
+    assert hub is not None
+    async with asyncio.timeout(DEADLINE_S):
+        while hub.subscribers < n:  # noqa: ASYNC110 - the hub offers nothing to wait on
+            await asyncio.sleep(0.02)
+
+
+class Follower:
+    """A gql client following a subscription in the background; `received` grows as events arrive."""
+
+    def __init__(self, url: str, token: str, variables: dict[str, Any], query: str = SUBSCRIBE) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.error: Exception | None = None
+        self._arrived = asyncio.Event()
+        self._task = asyncio.create_task(self._run(url, token, variables, query))
+
+    async def _run(self, url: str, token: str, variables: dict[str, Any], query: str) -> None:
+        try:
+            async with ws_client(url, token) as session:
+                async for result in session.subscribe(GraphQLRequest(query, variable_values=variables)):
+                    self.received.append(result["provisioningEvents"])
+                    self._arrived.set()
+        except Exception as exc:  # kept for the test to look at
+            self.error = exc
+            self._arrived.set()
+
+    async def until(self, done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+        async with asyncio.timeout(DEADLINE_S):
+            while not done(self.received):
+                assert self.error is None, repr(self.error)
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.received
+
+    async def about(self, ids: set[str], n: int) -> list[dict[str, Any]]:
+        """Wait for `n` events about `ids` (other demo work may move too); returns those."""
+        await self.until(lambda got: len([e for e in got if e["entityId"] in ids]) >= n)
+        return [e for e in self.received if e["entityId"] in ids]
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def test_r_org_2_a_parent_and_two_sub_partners_each_receive_exactly_their_own_events(
+        gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    platform = gateway.token(None, "platform_admin")
+    await gateway.execute(platform, 'mutation($id: ID!) { setSubPartnerState(id: $id, state: active) '
+                                    '{ errors { code } } }', {"id": demo.sub_b})
+    parent = partner_token(gateway, demo)
+    head = (await gateway.execute(parent, HEAD))["eventsHead"]
+    customers_only = {"entityTypes": ["CUSTOMER"]}
+    followers = {
+        "parent": Follower(ws_url, parent, {"filter": customers_only, "after": head}),
+        "parent+subs": Follower(ws_url, parent, {"filter": {**customers_only, "includeSubPartners": True},
+                                                 "after": head}),
+        "sub_a": Follower(ws_url, gateway.token(demo.sub_a, "full_admin"), {"filter": customers_only,
+                                                                             "after": head}),
+        "sub_b": Follower(ws_url, gateway.token(demo.sub_b, "read_only_admin"), {"after": head}),
+    }
+    try:
+        await _wait_for_subscribers(gateway, len(followers))
+        owners = {"parent": demo.partner, "sub_a": demo.sub_a, "sub_b": demo.sub_b}
+        made: dict[str, str] = {}
+        for i in range(2):
+            for name, owner in owners.items():
+                customer = await provision(gateway, parent,
+                                           customer_input(await provisioning_id(gateway, owner), f"SCOPE-{name}-{i}"),
+                                           on_behalf=None if owner == demo.partner else owner)
+                made[customer["id"]] = owner
+        await gateway.settle()  # each customer: provisioning, then provisioned
+        ours = set(made)
+        seen = {name: await f.about({i for i in ours if made[i] == owners.get(name, made[i])},
+                                    4 if name != "parent+subs" else 12)
+                for name, f in followers.items()}
+        for name, owner in owners.items():
+            assert {e["ownerOrgId"] for e in followers[name].received} == {owner}, name
+            assert sorted({e["entityId"] for e in seen[name]}) == sorted(i for i in ours if made[i] == owner)
+        assert {e["ownerOrgId"] for e in seen["parent+subs"]} == set(owners.values())
+        # Nothing beyond: the last provisioned event was committed after every other one of ours.
+        assert [len([e for e in f.received if e["entityId"] in ours]) for f in followers.values()] == [4, 12, 4, 4]
+    finally:
+        for f in followers.values():
+            await f.close()
+
+
+async def test_r_evt_2_a_client_that_reconnects_with_its_last_cursor_gets_the_ten_changes_it_missed(
+        gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    token = partner_token(gateway, demo)
+    provisioning = await provisioning_id(gateway, demo.partner)
+    head = (await gateway.execute(token, HEAD))["eventsHead"]
+    first = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head})
+    try:
+        await _wait_for_subscribers(gateway, 1)
+        before = await provision(gateway, token, customer_input(provisioning, "BEFORE"))
+        [seen] = await first.about({before["id"]}, 1)
+    finally:
+        await first.close()
+    await _wait_for_subscribers(gateway, 0)
+    missed = [await provision(gateway, token, customer_input(provisioning, f"MISSED-{i}")) for i in range(10)]
+    second = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": seen["cursor"]})
+    try:
+        await _wait_for_subscribers(gateway, 1)
+        live = await provision(gateway, token, customer_input(provisioning, "LIVE"))
+        ids = {c["id"] for c in missed} | {live["id"]}
+        await second.about(ids, 11)
+        stored = [e for e in await gateway.events(entityType="CUSTOMER") if e["seq"] > 0]
+        expected = [e["entityId"] for e in stored if e["entityId"] in ids | {before["id"]}]
+        after_seen = expected[expected.index(before["id"]) + 1:]
+        got = [e["entityId"] for e in second.received]
+        assert got[:11] == after_seen == [c["id"] for c in missed] + [live["id"]]
+        assert before["id"] not in got
+        assert len({e["cursor"] for e in second.received}) == len(second.received)
+    finally:
+        await second.close()
+
+
+async def test_r_evt_2_subscribers_asking_the_same_thing_share_one_execution_and_one_encoding(
+        gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    token = partner_token(gateway, demo)
+    head = (await gateway.execute(token, HEAD))["eventsHead"]
+    other_selection = SUBSCRIBE.replace("customer { id status }", "customer { id name }")
+    with_subs = {"entityTypes": ["CUSTOMER"], "includeSubPartners": True}
+    twins = [Follower(ws_url, token, {"filter": with_subs, "after": head}) for _ in range(3)]
+    different = Follower(ws_url, token, {"filter": with_subs, "after": head}, other_selection)
+    sub_partner = Follower(ws_url, gateway.token(demo.sub_a, "full_admin"),
+                           {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head})
+    everyone = [*twins, different, sub_partner]
+    try:
+        await _wait_for_subscribers(gateway, len(everyone))
+        before = dataclasses.replace(STATS)
+        customer = await provision(gateway, partner_token(gateway, demo),
+                                   customer_input(await provisioning_id(gateway, demo.sub_a), "SHARED"),
+                                   on_behalf=demo.sub_a)
+        results = [(await f.about({customer["id"]}, 1))[0] for f in everyone]
+        assert results[0] == results[1] == results[2]
+        assert results[3]["customer"] == {"id": customer["id"], "name": customer["name"]}
+        assert results[4] == results[0]  # same selection and data, but a different scope: run on its own
+        # The event was run three times (twins, other selection, other scope), twice taken from the twins' run.
+        assert (STATS.executed - before.executed, STATS.reused - before.reused) == (3, 2)
+        assert STATS.reencoded - before.reencoded == 2
+    finally:
+        for f in everyone:
+            await f.close()
+
+
+async def test_r_evt_2_a_cursor_older_than_retention_gets_cursor_expired(
+        gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    token = partner_token(gateway, demo)
+    provisioning = await provisioning_id(gateway, demo.partner)
+    old_head = (await gateway.execute(token, HEAD))["eventsHead"]
+    await provision(gateway, token, customer_input(provisioning, "OLD"))
+    gateway.clock.advance(timedelta(days=8))
+    await provision(gateway, token, customer_input(provisioning, "RECENT-1"))
+    recent_head = (await gateway.execute(token, HEAD))["eventsHead"]
+    recent = await provision(gateway, token, customer_input(provisioning, "RECENT-2"))
+    assert gateway.runtime.retention is not None
+    assert await gateway.runtime.retention.purge() > 0
+
+    listing = ("query($after: String) { provisioningEvents(filter: {entityTypes: [CUSTOMER]}, after: $after) "
+               "{ edges { node { entityId } } } }")
+    [error] = await gateway.errors(token, listing, {"after": old_head})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CURSOR_EXPIRED", ["after"])
+    with pytest.raises(TransportQueryError) as refused:
+        async with ws_client(ws_url, token) as session:
+            async for _ in session.subscribe(GraphQLRequest(SUBSCRIBE, variable_values={"after": old_head})):
+                break
+    assert refused.value.errors is not None
+    assert refused.value.errors[0]["extensions"]["code"] == "CURSOR_EXPIRED"
+    # A cursor inside the window still works, for the query and the subscription.
+    edges = (await gateway.execute(token, listing, {"after": recent_head}))["provisioningEvents"]["edges"]
+    assert [e["node"]["entityId"] for e in edges] == [recent["id"]]
+    follower = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": recent_head})
+    try:
+        assert [e["entityId"] for e in await follower.about({recent["id"]}, 1)] == [recent["id"]]
+    finally:
+        await follower.close()
+
+
+@pytest.mark.settings(workers=1)
+async def test_r_evt_2_the_retention_purge_is_a_recurring_job_scheduled_when_workers_start(gateway: Gateway) -> None:
+    db = gateway.runtime.db
+    assert db is not None
+    async with asyncio.timeout(DEADLINE_S):
+        while True:  # the worker runs it at once, then it waits for its next hour
+            [job] = await db.find("jobs", {"_id": PURGE_JOB})
+            if job["status"] == "ready" and job["runAt"] > gateway.clock.now():
+                break
+            await asyncio.sleep(0.05)
+    assert job["runAt"] - gateway.clock.now() == PURGE_EVERY

@@ -1,0 +1,115 @@
+"""Billing reports and their rows as the API shows them (DOMAIN.md §8)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain.driver import Document
+from domain.pagination import PageRequest
+from domain.services import reads
+from resolvers.common import Connection, Node, ProvisioningError, listing_connection
+from resolvers.context import Info
+
+if TYPE_CHECKING:
+    from resolvers.organisations.types import PartnerType
+
+
+@strawberry.enum(name="BillingReportType")
+class ReportKind(Enum):
+    PARTNER = "PARTNER"
+    CUSTOMER = "CUSTOMER"
+    USER = "USER"
+
+
+@strawberry.enum(name="BillingReportStatus")
+class ReportStatus(Enum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+@strawberry.type(name="BillingRow")
+class BillingRowType:
+    partner_name: str
+    partner_org_id: strawberry.ID
+    subscription_id: str
+    service_name: str
+    sku: str
+    description: str
+    consumption_start_date: date
+    consumption_end_date: date
+    quantity: float
+    customer_org_id: strawberry.ID | None
+    customer_external_id: str | None
+    location_id: strawberry.ID | None
+    subscriber_id: strawberry.ID | None
+    user_id: strawberry.ID | None
+
+    @classmethod
+    def of_doc(cls, doc: Document) -> BillingRowType:
+        return cls(
+            partner_name=doc["partnerName"], partner_org_id=strawberry.ID(doc["partnerOrgId"]),
+            subscription_id=doc["subscriptionId"], service_name=doc["serviceName"], sku=doc["sku"],
+            description=doc["description"],
+            consumption_start_date=date.fromisoformat(doc["consumptionStartDate"]),
+            consumption_end_date=date.fromisoformat(doc["consumptionEndDate"]), quantity=float(doc["quantity"]),
+            customer_org_id=doc.get("customerOrgId"), customer_external_id=doc.get("customerExternalId"),
+            location_id=doc.get("locationId"), subscriber_id=doc.get("subscriberId"), user_id=doc.get("userId"),
+        )
+
+
+@strawberry.type
+class BillingRowConnection(Connection[BillingRowType]):
+    pass
+
+
+@strawberry.type(name="BillingReport")
+class BillingReportNode(Node):
+    doc: strawberry.Private[Document]
+    id: strawberry.ID
+    billing_start_date: date
+    billing_end_date: date
+    type: ReportKind
+    status: ReportStatus
+    created_at: datetime
+    created_by: str
+    errors: list[ProvisioningError]
+    version: int
+
+    @classmethod
+    def of_doc(cls, doc: Document) -> BillingReportNode:
+        return cls(
+            doc=doc, id=strawberry.ID(doc["_id"]), billing_start_date=date.fromisoformat(doc["billingStartDate"]),
+            billing_end_date=date.fromisoformat(doc["billingEndDate"]), type=ReportKind(doc["type"]),
+            status=ReportStatus(doc["status"]), created_at=doc["createdAt"], created_by=doc["createdBy"],
+            errors=[ProvisioningError(code=e["code"], message=e["message"]) for e in doc.get("errors") or []],
+            version=doc["version"],
+        )
+
+    @strawberry.field(description="The sub-partner the report is limited to; null for the partner's own.")
+    async def sub_partner(
+        self, info: Info
+    ) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")] | None:
+        from resolvers.organisations.types import PartnerType
+
+        org_id = self.doc.get("subPartnerOrgId")
+        if not org_id:
+            return None
+        partner = await info.context.loaders.visible_partner.load(org_id)
+        return PartnerType.of(partner) if partner else None
+
+    @strawberry.field(description="Signed CSV link, valid 30 minutes from this read (R-BIL-5); "
+                                  "null unless COMPLETED.")
+    async def download_url(self, info: Info) -> str | None:
+        if self.status is not ReportStatus.COMPLETED:
+            return None
+        return info.context.download_url(self.id) if info.context.download_url else None
+
+    @strawberry.field(description="The report's rows (R-BIL-4), in report order.")
+    async def rows(self, info: Info, first: int | None = 100, after: str | None = None) -> BillingRowConnection:
+        listing = await reads.billing_rows(info.context.repos, self.id, PageRequest.of(first, after))
+        return listing_connection(BillingRowConnection, listing, BillingRowType.of_doc)
