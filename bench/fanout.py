@@ -21,6 +21,8 @@ time; for each, every client's receive time is recorded. Figures:
   negative: nothing is clamped. send→recv: receive time - the moment the request was sent. Pooled over rounds.
 * memory per socket: the server process's VmRSS after all N are subscribed (and the warm-up delivered) minus
   before the first of them connected, ÷ N. Only the server's own pid: ours' database is another process.
+* spread: per round, the last client's receive - the first client's (the fan-out alone, without the commit
+  path); the median over rounds. Each round is also printed: request time and first/median/last client.
 * server CPU per round: utime+stime of the server process (/proc, 10 ms ticks) over the rounds ÷ rounds.
 
 Clients and servers share the machine's cores, so client-side work shows up in the latencies. Nothing here
@@ -64,7 +66,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
 REPO = Path(__file__).resolve().parents[1]
@@ -383,7 +385,7 @@ class Fleet:
                         await ws.send(PONG)
                     else:
                         self.messages[f"{kind}: {str(message.get('payload'))[:200]}"] += 1
-        except (OSError, TimeoutError, ConnectionClosed, RuntimeError, ValueError) as exc:
+        except (OSError, TimeoutError, WebSocketException, RuntimeError, ValueError) as exc:
             if not ready.done():
                 ready.set_exception(exc)
                 return
@@ -449,11 +451,17 @@ class Side:
     commit_ms: list[float] = field(default_factory=list)  # receive - response arrived
     send_ms: list[float] = field(default_factory=list)  # receive - request sent
     request_ms: list[float] = field(default_factory=list)  # response arrived - request sent
-    last_ms: list[float] = field(default_factory=list)  # per round: the last client's commit→recv
+    rounds: list[tuple[float, float, float, float]] = field(default_factory=list)  # per round, ms: request,
+    # and commit→recv of the first client, the median one and the last one
     missing: int = 0  # deliveries not seen within --round-timeout
     pings: int = 0
     limits: str = "?"
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def spread_ms(self) -> float:
+        """Median over rounds of last client - first client: the fan-out itself, without the commit path."""
+        return percentile([last - first for _, first, _, last in self.rounds], 0.5)
 
     @property
     def kb_per_socket(self) -> float:
@@ -531,7 +539,8 @@ async def drive(side: Side, pid: int, ws_url: str, token: str, commit: Commit, a
             side.commit_ms += [(at - answered) * 1000 for at in arrivals]
             side.send_ms += [(at - sent) * 1000 for at in arrivals]
             if arrivals:
-                side.last_ms.append((max(arrivals) - answered) * 1000)
+                side.rounds.append(((answered - sent) * 1000, (min(arrivals) - answered) * 1000,
+                                    (percentile(arrivals, 0.5) - answered) * 1000, (max(arrivals) - answered) * 1000))
             await asyncio.sleep(args.pause)
         cpu_end = cpu_seconds(pid)
         if cpu_start is not None and cpu_end is not None:
@@ -698,6 +707,8 @@ def header(args: argparse.Namespace, nofile: tuple[int, int], loop: str) -> None
           "÷ N;")
     print("  one client went through a whole delivery before the 'before' reading. CPU ms/round = server utime+stime "
           "(10 ms ticks).")
+    print("req = request sent → response; spread = median over rounds of (last client's receive - first client's): "
+          "the fan-out alone.")
 
 
 def side_row(side: Side) -> list[str]:
@@ -706,7 +717,7 @@ def side_row(side: Side) -> list[str]:
             fmt(max(side.commit_ms) if side.commit_ms else None),
             fmt(percentile(side.send_ms, 0.5)), fmt(percentile(side.send_ms, 0.99)),
             fmt(max(side.send_ms) if side.send_ms else None),
-            fmt(percentile(side.request_ms, 0.5)), str(side.missing),
+            fmt(percentile(side.request_ms, 0.5)), fmt(side.spread_ms), str(side.missing),
             mib(side.rss_before_kb), mib(side.rss_after_kb), mib(side.rss_end_kb),
             fmt(side.kb_per_socket), fmt(side.cpu_per_round_ms, 0), fmt(side.open_seconds), str(side.warmups)]
 
@@ -714,7 +725,8 @@ def side_row(side: Side) -> list[str]:
 def report(results: list[tuple[Side, Side]], args: argparse.Namespace, nofile: tuple[int, int], loop: str) -> None:
     header(args, nofile, loop)
     columns = ["server", "live", "c→r p50", "c→r p99", "c→r max", "s→r p50", "s→r p99", "s→r max", "req p50",
-               "missing", "RSS0 MiB", "RSS1 MiB", "RSSend MiB", "KB/socket", "CPU ms/round", "open s", "warm-ups"]
+               "spread", "missing", "RSS0 MiB", "RSS1 MiB", "RSSend MiB", "KB/socket", "CPU ms/round", "open s",
+               "warm-ups"]
     for ours, naive in results:
         print()
         print(f"N={ours.n}: latencies in ms over {args.rounds} rounds x live clients; open files limit of the "
@@ -723,14 +735,16 @@ def report(results: list[tuple[Side, Side]], args: argparse.Namespace, nofile: t
         ratios = ["ours ÷ naive", "", ratio(percentile(ours.commit_ms, 0.5), percentile(naive.commit_ms, 0.5)),
                   ratio(percentile(ours.commit_ms, 0.99), percentile(naive.commit_ms, 0.99)), "",
                   ratio(percentile(ours.send_ms, 0.5), percentile(naive.send_ms, 0.5)),
-                  ratio(percentile(ours.send_ms, 0.99), percentile(naive.send_ms, 0.99)), "", "", "", "", "", "",
+                  ratio(percentile(ours.send_ms, 0.99), percentile(naive.send_ms, 0.99)), "", "",
+                  ratio(ours.spread_ms, naive.spread_ms), "", "", "", "",
                   ratio(ours.kb_per_socket, naive.kb_per_socket), ratio(ours.cpu_per_round_ms, naive.cpu_per_round_ms),
                   "", ""]
         table(columns, [*rows, ratios])
         for side in (ours, naive):
-            if side.last_ms:
-                print(f"  {side.label}: last client of a round, commit→recv ms: "
-                      + " ".join(fmt(v) for v in side.last_ms) + f"; server pings answered: {side.pings}")
+            if side.rounds:
+                print(f"  {side.label}: rounds, ms (request | commit→recv first/p50/last client): "
+                      + ", ".join(f"{fmt(r)} | {fmt(a)}/{fmt(m)}/{fmt(z)}" for r, a, m, z in side.rounds))
+                print(f"  {side.label}: server pings answered by the clients: {side.pings}")
             for note in side.notes:
                 print(f"  ! {side.label}: {note}" if not note.startswith("    ") else f"  {note}")
 
@@ -744,11 +758,12 @@ def report(results: list[tuple[Side, Side]], args: argparse.Namespace, nofile: t
         s99, t99 = percentile(ours.send_ms, 0.99), percentile(naive.send_ms, 0.99)
         rows.append([str(ours.n), fmt(o50), fmt(n50), ratio(o50, n50), fmt(o99), fmt(n99), ratio(o99, n99),
                      fmt(s50), fmt(t50), ratio(s50, t50), fmt(s99), fmt(t99), ratio(s99, t99),
+                     fmt(ours.spread_ms), fmt(naive.spread_ms), ratio(ours.spread_ms, naive.spread_ms),
                      fmt(ours.kb_per_socket), fmt(naive.kb_per_socket), ratio(ours.kb_per_socket, naive.kb_per_socket),
                      fmt(ours.cpu_per_round_ms, 0), fmt(naive.cpu_per_round_ms, 0),
                      ratio(ours.cpu_per_round_ms, naive.cpu_per_round_ms)])
     table(["N", "c→r p50 ours", "naive", "ratio", "c→r p99 ours", "naive", "ratio",
-           "s→r p50 ours", "naive", "ratio", "s→r p99 ours", "naive", "ratio",
+           "s→r p50 ours", "naive", "ratio", "s→r p99 ours", "naive", "ratio", "spread ours", "naive", "ratio",
            "KB/sock ours", "naive", "ratio", "CPU ms/rnd ours", "naive", "ratio"], rows)
 
 

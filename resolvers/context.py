@@ -27,16 +27,23 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Signs a billing report's CSV link (R-BIL-5); set by the gateway, which serves the link.
     download_url: Callable[[str], str] | None = None
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(default=None, init=False)
     _caller: Caller | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        # Built per request, never shared: a loader's cache must not leak one caller's data to another.
-        self.loaders = Loaders(self.repos, self.caller)
+    @property
+    def loaders(self) -> Loaders:
+        # Built per request (on first use), never shared: a loader's cache must not leak one caller's data.
+        if self._loaders is None:
+            self._loaders = Loaders(self.repos, self.caller)
+        return self._loaders
 
     def fresh_loaders(self) -> None:
-        """A long-lived context (a websocket) takes new loaders for each event, so nothing stale is served."""
-        self.loaders = Loaders(self.repos, self.caller)
+        """A long-lived context (a websocket) takes new loaders for each event, so nothing stale is served.
+
+        Lazily: a subscriber whose result is shared with others (resolvers.events.sharing) never builds any,
+        which keeps thousands of subscribers from creating thousands of short-lived loaders per event.
+        """
+        self._loaders = None
 
     async def caller(self) -> Caller:
         if self.principal is None:
