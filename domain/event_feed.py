@@ -28,13 +28,15 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from domain.clock import Clock
+from domain.background import BackgroundTask
 from domain.driver import Database, Document, is_transient
 from domain.events import EVENTS
 from domain.jobs import Job, JobQueue, enqueue
 from domain.repositories import EventRepository, Repositories
+from domain.services.reads import event_cursor
 
 log = logging.getLogger("gateway.events")
 
@@ -54,6 +56,11 @@ class Delivery:
     @property
     def seq(self) -> int:
         return int(self.doc["seq"])
+
+    @cached_property
+    def cursor(self) -> str:
+        """The opaque resume position after this event (encoded once, whoever receives it)."""
+        return event_cursor(self.seq)
 
 
 class FeedInterrupted(Exception):
@@ -93,9 +100,12 @@ class EventHub:
     queue_size: int = DEFAULT_QUEUE_SIZE
     resume_window: float = DEFAULT_RESUME_WINDOW_S
     _subscribers: set[_Subscriber] = field(default_factory=set, init=False)
-    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _follower: BackgroundTask = field(init=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _opened: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._follower = BackgroundTask(self._follow, "event-hub")
 
     @property
     def db(self) -> Database:
@@ -106,16 +116,11 @@ class EventHub:
         return len(self._subscribers)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._follow(), name="event-hub")
+        self._follower.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-            self._ready.clear()
+        await self._follower.stop()
+        self._ready.clear()
 
     def _on_open(self) -> None:
         self._opened += 1
@@ -259,12 +264,8 @@ class EventRetention:
     queue: JobQueue
     retention: timedelta = DEFAULT_RETENTION
 
-    @property
-    def clock(self) -> Clock:
-        return self.repos.clock
-
     def cutoff(self) -> datetime:
-        return self.clock.now() - self.retention
+        return self.repos.clock.now() - self.retention
 
     async def schedule(self) -> None:
         """Make sure the purge job exists (idempotent; every process calls this at start-up)."""

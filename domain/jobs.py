@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.background import BackgroundTask
 from domain.clock import Clock
 from domain.driver import Database, Document, is_transient
 from domain.repositories import Tx
@@ -170,8 +171,11 @@ class Worker:
     poll_interval: float = 0.25
     max_attempts: int = 8
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _loop_task: BackgroundTask = field(init=False)
     _running: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self._loop_task = BackgroundTask(self._loop, "job-worker")
 
     def wake(self) -> None:
         self._wake.set()
@@ -240,18 +244,13 @@ class Worker:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop_task.running
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="job-worker")
+        self._loop_task.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop_task.stop()
         for task in list(self._running):
             task.cancel()
         if self._running:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -28,10 +27,6 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             if on_startup is not None:
                 await on_startup(runtime)
             await runtime.start_workers()
-            # What start-up built (schema, modules, demo data) lives as long as the process: keep it out of the
-            # garbage collector's full passes, which otherwise grow with it (and pause every socket).
-            gc.collect()
-            gc.freeze()
             yield
         finally:
             await runtime.stop()

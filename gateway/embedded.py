@@ -61,13 +61,17 @@ def free_port() -> int:
 
 
 class EmbeddedDatabase:
-    """One SecantusDB process on a free loopback port, with its storage in `data_dir`."""
+    """One SecantusDB process on a free loopback port, with its storage in `data_dir`.
+
+    Started again after a stop (or a kill), it keeps its port, so clients holding its URI reconnect.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
         self.storage = self.data_dir / "db"
         self.log_path = self.data_dir / "secantusd.log"
         self.port = 0
+        self.starts = 0
         self._process: asyncio.subprocess.Process | None = None
 
     @property
@@ -81,7 +85,8 @@ class EmbeddedDatabase:
     async def start(self) -> str:
         program = find_server_program()
         self.storage.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = self.port or free_port()
+        self.starts += 1
         with self.log_path.open("ab") as log_file:
             self._process = await asyncio.create_subprocess_exec(
                 program, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.storage),
@@ -133,5 +138,12 @@ class EmbeddedDatabase:
             await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
         except TimeoutError:
             log.warning("embedded database did not stop within %.0f s; killing it", STOP_TIMEOUT_S)
+            process.kill()
+            await process.wait()
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crash would (fault tests); `start` brings it back on the same port and storage."""
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
             process.kill()
             await process.wait()

@@ -19,7 +19,7 @@ class Unauthenticated(Exception):
     """The token was valid but names nothing we know (e.g. a deleted org)."""
 
 
-def _code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
+def code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
     original = error.original_error
     if original is None:
         return "GRAPHQL_VALIDATION_FAILED", {}
@@ -61,7 +61,7 @@ class ErrorCodes(SchemaExtension):
             if "code" in (error.extensions or {}):  # already done (a streamed result is seen twice)
                 fixed.append(error)
                 continue
-            code, extra = _code_of(error)
+            code, extra = code_of(error)
             message = error.message
             if code == "INTERNAL":
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)

@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from domain.event_feed import compile_filter
-from domain.pagination import encode_cursor
 from domain.services import reads
 from resolvers.context import Info
 from resolvers.events.sharing import Share, selection_key
@@ -42,5 +41,4 @@ class EventSubscription:
         key = selection_key(info._raw_info, info.variable_values, caller.principal)
         async for delivery in context.hub.subscribe(compile_filter(visible), visible, after_seq):
             context.fresh_loaders()
-            yield ProvisioningEventType.of(delivery.doc, encode_cursor(reads.EVENT_ORDER, delivery.doc),
-                                           Share(delivery.shared, key))
+            yield ProvisioningEventType.of(delivery.doc, delivery.cursor, Share(delivery.shared, key))

@@ -16,6 +16,8 @@ from gql import Client
 from gql.transport.websockets import WebsocketsTransport
 from starlette.types import ASGIApp
 
+from domain.event_feed import EventHub
+
 START_DEADLINE_S = 30.0  # a failure bound, not a timing assertion
 
 
@@ -50,3 +52,11 @@ def ws_client(url: str, token: str, *, legacy: bool = False) -> Client:
     transport = WebsocketsTransport(url=url, subprotocols=[protocol],
                                     init_payload={"authorization": f"Bearer {token}"})
     return Client(transport=transport)
+
+
+async def subscribers_reach(hub: EventHub | None, n: int) -> None:
+    """Wait until exactly `n` subscriptions are registered with the process's event hub."""
+    assert hub is not None
+    async with asyncio.timeout(START_DEADLINE_S):
+        while hub.subscribers != n:  # noqa: ASYNC110 - the hub offers nothing to wait on
+            await asyncio.sleep(0.02)

@@ -13,7 +13,8 @@ import pytest
 from graphql import GraphQLError
 
 from domain.event_feed import Delivery, EventHub, FeedUnavailable, SlowConsumer
-from resolvers.errors import _code_of
+from resolvers.errors import code_of
+from tests.api.live import subscribers_reach
 from tests.api.provisioning import customer_input, partner_token, provision, provisioning_id
 from tests.conftest import Demo, Gateway
 
@@ -33,9 +34,7 @@ async def test_r_evt_2_a_slow_consumer_is_ended_with_its_last_position_and_resum
     try:
         feed = hub.subscribe(accepts, CUSTOMERS, None)
         first_item = asyncio.ensure_future(anext(feed))
-        async with asyncio.timeout(DEADLINE_S):
-            while hub.subscribers < 1:  # noqa: ASYNC110 - the hub offers nothing to wait on
-                await asyncio.sleep(0.02)
+        await subscribers_reach(hub, 1)
         made = [await provision(gateway, token, customer_input(provisioning, "SLOW-0"))]
         first: Delivery = await asyncio.wait_for(first_item, DEADLINE_S)
         assert first.doc["entityId"] == made[0]["id"]
@@ -62,9 +61,7 @@ async def test_live_events_reach_every_local_subscriber_as_one_shared_delivery(g
     try:
         feeds = [hub.subscribe(accepts, CUSTOMERS, None) for _ in range(3)]
         pending = [asyncio.ensure_future(anext(f)) for f in feeds]
-        async with asyncio.timeout(DEADLINE_S):
-            while hub.subscribers < 3:  # noqa: ASYNC110 - the hub offers nothing to wait on
-                await asyncio.sleep(0.02)
+        await subscribers_reach(hub, 3)
         await provision(gateway, partner_token(gateway, demo),
                         customer_input(await provisioning_id(gateway, demo.partner), "SHARED"))
         got = [await asyncio.wait_for(p, DEADLINE_S) for p in pending]
@@ -83,6 +80,6 @@ def test_an_interrupted_feed_tells_the_client_its_code_and_the_cursor_to_resume_
     from domain.services.reads import EVENT_ORDER
 
     error = GraphQLError("ended", original_error=interruption("ended", 41))
-    found, extra = _code_of(error)
+    found, extra = code_of(error)
     assert found == code
     assert decode_cursor(EVENT_ORDER, str(extra["cursor"])) == [41, "evt_000000000041"]

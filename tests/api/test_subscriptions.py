@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from domain.event_feed import PURGE_EVERY, PURGE_JOB
 from domain.rpl import RplEntry
 from resolvers.events.sharing import STATS
-from tests.api.live import serving, ws_client
+from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
 from tests.conftest import Demo, Gateway
 
@@ -129,14 +129,6 @@ async def test_a_bad_token_in_connection_init_is_refused_with_4403(gateway: Gate
     assert closed.rcvd is not None and closed.rcvd.code == 4403
 
 
-async def _wait_for_subscribers(gateway: Gateway, n: int) -> None:
-    hub = gateway.runtime.hub
-    assert hub is not None
-    async with asyncio.timeout(DEADLINE_S):
-        while hub.subscribers < n:  # noqa: ASYNC110 - the hub offers nothing to wait on
-            await asyncio.sleep(0.02)
-
-
 class Follower:
     """A gql client following a subscription in the background; `received` grows as events arrive."""
 
@@ -192,7 +184,7 @@ async def test_r_org_2_a_parent_and_two_sub_partners_each_receive_exactly_their_
         "sub_b": Follower(ws_url, gateway.token(demo.sub_b, "read_only_admin"), {"after": head}),
     }
     try:
-        await _wait_for_subscribers(gateway, len(followers))
+        await subscribers_reach(gateway.runtime.hub, len(followers))
         owners = {"parent": demo.partner, "sub_a": demo.sub_a, "sub_b": demo.sub_b}
         made: dict[str, str] = {}
         for i in range(2):
@@ -224,16 +216,16 @@ async def test_r_evt_2_a_client_that_reconnects_with_its_last_cursor_gets_the_te
     head = (await gateway.execute(token, HEAD))["eventsHead"]
     first = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head})
     try:
-        await _wait_for_subscribers(gateway, 1)
+        await subscribers_reach(gateway.runtime.hub, 1)
         before = await provision(gateway, token, customer_input(provisioning, "BEFORE"))
         [seen] = await first.about({before["id"]}, 1)
     finally:
         await first.close()
-    await _wait_for_subscribers(gateway, 0)
+    await subscribers_reach(gateway.runtime.hub, 0)
     missed = [await provision(gateway, token, customer_input(provisioning, f"MISSED-{i}")) for i in range(10)]
     second = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": seen["cursor"]})
     try:
-        await _wait_for_subscribers(gateway, 1)
+        await subscribers_reach(gateway.runtime.hub, 1)
         live = await provision(gateway, token, customer_input(provisioning, "LIVE"))
         ids = {c["id"] for c in missed} | {live["id"]}
         await second.about(ids, 11)
@@ -260,7 +252,7 @@ async def test_r_evt_2_subscribers_asking_the_same_thing_share_one_execution_and
                            {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head})
     everyone = [*twins, different, sub_partner]
     try:
-        await _wait_for_subscribers(gateway, len(everyone))
+        await subscribers_reach(gateway.runtime.hub, len(everyone))
         before = dataclasses.replace(STATS)
         customer = await provision(gateway, partner_token(gateway, demo),
                                    customer_input(await provisioning_id(gateway, demo.sub_a), "SHARED"),

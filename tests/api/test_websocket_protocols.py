@@ -19,7 +19,7 @@ from gql import GraphQLRequest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.api.live import serving, ws_client
+from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import customer_input, partner_token, provision, provisioning_id
 from tests.conftest import Demo, Gateway
 
@@ -59,14 +59,6 @@ def start(protocol: str, op_id: str, query: str) -> str:
     return json.dumps({"id": op_id, "type": kind, "payload": {"query": query}})
 
 
-async def wait_for_subscribers(gateway: Gateway, n: int) -> None:
-    hub = gateway.runtime.hub
-    assert hub is not None
-    async with asyncio.timeout(DEADLINE_S):
-        while hub.subscribers < n:  # noqa: ASYNC110 - the hub offers nothing to wait on
-            await asyncio.sleep(0.02)
-
-
 async def test_the_legacy_graphql_ws_protocol_delivers_events_to_the_gql_client(
         gateway: Gateway, demo: Demo, url: str) -> None:
     token = partner_token(gateway, demo)
@@ -81,7 +73,7 @@ async def test_the_legacy_graphql_ws_protocol_delivers_events_to_the_gql_client(
 
     watcher = asyncio.create_task(follow())
     try:
-        await wait_for_subscribers(gateway, 1)
+        await subscribers_reach(gateway.runtime.hub, 1)
         customer = await provision(gateway, token, customer_input(await provisioning_id(gateway, demo.partner)))
         async with asyncio.timeout(DEADLINE_S):
             while {"entityId": customer["id"], "toStatus": "provisioning"} not in received:
@@ -147,7 +139,7 @@ async def test_subscriptions_beyond_the_cap_are_refused_and_the_others_go_on(
         assert (refusal["id"], refusal["type"]) == ("3", "error")
         errors = refusal["payload"] if isinstance(refusal["payload"], list) else [refusal["payload"]]
         assert errors[0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
-        await wait_for_subscribers(gateway, 2)
+        await subscribers_reach(gateway.runtime.hub, 2)
         customer = await provision(gateway, token, customer_input(await provisioning_id(gateway, demo.partner)))
         got: dict[str, dict[str, Any]] = {}
         while len(got) < 2:

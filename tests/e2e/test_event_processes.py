@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -30,12 +29,12 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from pymongo.errors import PyMongoError
 
-from domain.driver import Database, DatabaseUnavailable, Document
-from gateway.embedded import _die_with_parent, find_server_program
+from domain.driver import Database, Document
+from gateway.embedded import EmbeddedDatabase, EmbeddedDatabaseError
 from tests.api.live import ws_client
 from tests.api.provisioning import PROVISION, customer_input
-from tests.e2e.test_gateway_process import Gateway, Processes, free_port
-from tests.e2e.test_provisioning_processes import TERMINAL, Cluster, Tenant, drop, onboard
+from tests.e2e.test_gateway_process import Gateway, Processes
+from tests.e2e.test_provisioning_processes import TERMINAL, Cluster, Tenant, fresh_cluster, onboard
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +54,6 @@ CUSTOMERS = 10
 DELIVERY_DEADLINE_S = 240.0  # every expected event must have reached the subscriber by then
 PROVISION_RETRY_DEADLINE_S = 90.0  # a request must be accepted by then once the database is started again
 DATABASE_START_DEADLINE_S = 60.0
-DATABASE_STOP_DEADLINE_S = 15.0
 IDLE_DEADLINE_S = 60.0
 UNREADY_DEADLINE_S = 30.0
 IDLE_HORIZON_S = 120.0  # a job due later than this is not work in flight
@@ -211,17 +209,8 @@ async def provision(gateway: Gateway, tenant: Tenant, external_id: str) -> str:
 
 @pytest.fixture
 async def shared_cluster(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    """Gateways on a fresh database of the session's server; all stopped, then the database dropped."""
-    processes = Processes()
-    database = f"e2e_{uuid.uuid4().hex[:12]}"
-    db = Database(mongo_uri, database)
-    try:
-        yield Cluster(mongo_uri, database, db, processes, tmp_path)
-    finally:
-        try:
-            await processes.close()
-        finally:
-            await drop(db)
+    async with fresh_cluster(mongo_uri, tmp_path) as cluster:
+        yield cluster
 
 
 async def test_r_evt_3_a_change_committed_through_one_gateway_reaches_subscribers_of_another(
@@ -252,74 +241,24 @@ async def test_r_evt_3_a_change_committed_through_one_gateway_reaches_subscriber
 # --- (2) the database goes away and comes back: the subscription goes on -----------------------------------------
 
 
-class OwnDatabase:
-    """A SecantusDB process of this test's own (the command of `gateway.embedded`), killable and restartable
-    on the same port and storage."""
-
-    def __init__(self, root: Path) -> None:
-        self.storage = root / "db"
-        self.log_path = root / "secantusd.log"
-        self.port = free_port()
-        self.process: asyncio.subprocess.Process | None = None
-        self.starts = 0
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
-
-    async def start(self) -> None:
-        """Start it and wait until it answers; a start that fails at once (the port not free yet) is retried."""
-        assert self.process is None
-        self.storage.mkdir(parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + DATABASE_START_DEADLINE_S
-        probe = Database(self.uri, "admin", server_selection_timeout_ms=250)
+async def start_again(server: EmbeddedDatabase) -> None:
+    """Start the killed database on its port and storage; a start that fails at once (the port not free yet)
+    is retried."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DATABASE_START_DEADLINE_S
+    while True:
         try:
-            while True:
-                if self.process is None:
-                    self.starts += 1
-                    with self.log_path.open("ab") as log_file:
-                        self.process = await asyncio.create_subprocess_exec(
-                            find_server_program(), "--host", "127.0.0.1", "--port", str(self.port),
-                            "--storage-path", str(self.storage), "--sync-on-commit", "--log-level", "WARNING",
-                            stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                            start_new_session=True, preexec_fn=_die_with_parent)
-                try:
-                    await probe.ping()
-                    return
-                except DatabaseUnavailable:
-                    pass
-                if self.process.returncode is not None:
-                    self.process = None  # it exited: start it again
-                assert loop.time() < deadline, \
-                    f"SecantusDB did not answer on port {self.port} within {DATABASE_START_DEADLINE_S:.0f} s:\n" \
-                    + self.log_path.read_text(errors="replace")[-3000:]
-                await asyncio.sleep(0.2)
-        finally:
-            probe.close()
-
-    async def kill(self) -> None:
-        process, self.process = self.process, None
-        assert process is not None and process.returncode is None, "the database is not running"
-        process.send_signal(signal.SIGKILL)
-        assert await asyncio.wait_for(process.wait(), DATABASE_STOP_DEADLINE_S) == -signal.SIGKILL
-
-    async def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.returncode is not None:
+            await server.start()
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), DATABASE_STOP_DEADLINE_S)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        except EmbeddedDatabaseError as exc:
+            assert loop.time() < deadline, f"SecantusDB did not come back on port {server.port}: {exc}"
+            await asyncio.sleep(0.2)
 
 
 @pytest.fixture
-async def own_cluster(tmp_path: Path) -> AsyncIterator[tuple[Cluster, OwnDatabase]]:
+async def own_cluster(tmp_path: Path) -> AsyncIterator[tuple[Cluster, EmbeddedDatabase]]:
     """A gateway cluster on a SecantusDB process of the test's own (never the session's server)."""
-    server = OwnDatabase(tmp_path / "secantus")
+    server = EmbeddedDatabase(tmp_path / "secantus")
     processes = Processes()
     db: Database | None = None
     try:
@@ -390,7 +329,7 @@ async def provision_until_accepted(gateway: Gateway, tenant: Tenant, db: Databas
             await asyncio.sleep(1.0)
 
 
-async def test_r_evt_3_subscriptions_survive_a_database_restart(own_cluster: tuple[Cluster, OwnDatabase]) -> None:
+async def test_r_evt_3_subscriptions_survive_a_database_restart(own_cluster: tuple[Cluster, EmbeddedDatabase]) -> None:
     cluster, server = own_cluster
     gateway = await cluster.gateway(**WORKERS)
     tenant = await onboard(gateway)
@@ -405,7 +344,7 @@ async def test_r_evt_3_subscriptions_survive_a_database_restart(own_cluster: tup
         await server.kill()
         await wait_until_unready(gateway)  # the scenario holds: the gateway itself finds its database gone
         await asyncio.sleep(OUTAGE_S)
-        await server.start()
+        await start_again(server)
 
         y, failures = await provision_until_accepted(gateway, tenant, cluster.db, "E2E-OUTAGE-Y")
         await wait_for_feeds(lambda: feed.reached([y]), [follower], "customer Y provisioned, as subscribed")

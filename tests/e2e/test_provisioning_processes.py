@@ -15,6 +15,7 @@ import socket
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
@@ -132,8 +133,9 @@ class Cluster:
             await asyncio.sleep(POLL_S)
 
 
-@pytest.fixture
-async def cluster(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+@asynccontextmanager
+async def fresh_cluster(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    """Gateways on a fresh database of the session's server; all stopped, then the database dropped."""
     processes = Processes()
     database = f"e2e_{uuid.uuid4().hex[:12]}"
     db = Database(mongo_uri, database)
@@ -144,6 +146,12 @@ async def cluster(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Cluster]:
             await processes.close()  # every gateway this test started, before its database goes
         finally:
             await drop(db)
+
+
+@pytest.fixture
+async def cluster(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with fresh_cluster(mongo_uri, tmp_path) as fresh:
+        yield fresh
 
 
 async def drop(db: Database) -> None:
