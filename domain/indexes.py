@@ -48,7 +48,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("rootOrgId", ASC), ("seq", ASC)]),
         IndexModel([("occurredAt", ASC)]),  # retention purge
     ],
+    "usage": [
+        IndexModel([("rootOrgId", ASC), ("start", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("start", ASC)]),
+        IndexModel([("subscriberId", ASC), ("end", ASC)]),
+        IndexModel([("customerId", ASC), ("end", ASC)]),
+    ],
     "billing_reports": [
+        IndexModel([("activeKey", ASC)], unique=True, sparse=True),  # R-BIL-3: one live report per key
+        IndexModel([("ownerOrgId", ASC), ("billingStartDate", ASC), ("_id", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("billingEndDate", ASC), ("_id", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("status", ASC), ("_id", ASC)]),
         IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
         IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
     ],

@@ -39,6 +39,7 @@ from domain.services.compliance import (
 )
 from domain.services.customers import customer_change, deleted_change, package_change, start_deletion
 from domain.services.subscribers import UNSETTLED, subscriber_change
+from domain.usage import record_assignment, record_customer_removal, record_removal
 
 log = logging.getLogger("gateway.workflows")
 
@@ -233,6 +234,7 @@ class Workflows:
                 tx.record(subscriber_change(sub, sub.status, to=DELETED, version=sub.version + 1,
                                             reason="the customer was deleted"))
             await self.repos.subscribers.delete({"customerId": current.id}, session=tx.session)
+            await record_customer_removal(self.repos, tx, current.id)
             await self.repos.locations.delete({"customerId": current.id}, session=tx.session)
             await self.repos.customers.delete({"_id": current.id, "version": current.version}, session=tx.session)
             for package in current.packages:
@@ -337,12 +339,15 @@ class Workflows:
                 return
             if to is None:
                 await self.repos.subscribers.delete({"_id": subscriber.id}, session=tx.session)
+                await record_removal(self.repos, tx, subscriber.id)
                 tx.record(subscriber_change(subscriber, subscriber.status, to=DELETED, version=subscriber.version + 1))
             else:
                 updated = subscriber.model_copy(update={"status": to, "errors": errors or [],
                                                         "version": subscriber.version + 1,
                                                         "last_status_change": tx.now})
                 await self.repos.subscribers.replace(updated.to_doc(), session=tx.session)
+                if to is SubscriberStatus.PROVISIONED:
+                    await record_assignment(self.repos, tx, updated)  # R-BIL-1: usage accrues from now
                 tx.record(subscriber_change(updated, subscriber.status))
                 if to is SubscriberStatus.PENDING_USER_MIGRATION and consent_at is not None:
                     await enqueue(tx, self.repos.db, f"subscriber:{subscriber.id}:migration", "subscriber.migration",

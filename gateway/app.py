@@ -12,6 +12,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from domain.driver import DatabaseUnavailable
+from gateway.downloads import PATH as DOWNLOAD_PATH
+from gateway.downloads import BillingDownloads
 from gateway.graphql_view import GatewayGraphQL
 from gateway.middleware import AuthenticationMiddleware
 from gateway.runtime import Runtime
@@ -46,11 +48,13 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             return JSONResponse({"status": "unavailable", "reason": "the job worker is not running"}, status_code=503)
         return JSONResponse({"status": "ready", "workers": workers})
 
-    graphql = GatewayGraphQL(runtime, graphql_ide="graphiql")
+    downloads = BillingDownloads(runtime)
+    graphql = GatewayGraphQL(runtime, downloads, graphql_ide="graphiql")
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route(DOWNLOAD_PATH, downloads, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

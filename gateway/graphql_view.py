@@ -19,6 +19,7 @@ import contextlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -33,6 +34,7 @@ from strawberry.types.unset import UnsetType
 
 from domain.principal import Principal
 from gateway.auth import InvalidToken, bearer_token, verify_token
+from gateway.downloads import BillingDownloads
 from gateway.middleware import PRINCIPAL_KEY
 from gateway.runtime import Runtime
 from resolvers.context import Context
@@ -180,18 +182,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+    def __init__(self, runtime: Runtime, downloads: BillingDownloads, **kwargs: Any) -> None:
         s = runtime.settings
         super().__init__(runtime.schema, connection_init_wait_timeout=timedelta(seconds=s.ws_init_timeout_seconds),
                          max_subscriptions_per_connection=s.ws_max_subscriptions, **kwargs)
         self.runtime = runtime
+        self.downloads = downloads
         self.keepalive = s.ws_keepalive_seconds
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         # None only for the GraphiQL page, which the middleware lets through and which executes nothing.
         principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
         return Context(repos=self.runtime.repos, principal=principal, request=request, response=response,
-                       hub=self.runtime.hub)
+                       hub=self.runtime.hub, download_url=partial(self.downloads.url, request))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The token comes in `connection_init` ({"authorization": "Bearer <jwt>"}), for both protocols."""

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(default=10.0, gt=0, le=10, description="for connection_init")
     ws_keepalive_seconds: float = Field(default=15.0, gt=0, le=300, description="server pings on idle sockets")
     ws_max_subscriptions: int = Field(default=25, ge=1, le=1000, description="per connection")
+    # Billing (R-BIL-5).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$",
+                                   description="base of the CSV download links; unset: the request's own URL")
 
     @field_validator("engine_faults")
     @classmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from resolvers.billing.mutations import BillingMutations
+from resolvers.billing.queries import BillingQueries
 from resolvers.billing.types import BillingReportNode
 from resolvers.customers.locations import LocationType
 from resolvers.customers.mutations import CustomerMutations
@@ -26,8 +28,9 @@ from resolvers.templates.queries import TemplateQueries
 from resolvers.templates.types import OnboardingTemplateType
 
 Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries,
-                              EventQueries, EventHeadQueries))
-Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, SubscriberMutations, OrganisationMutations))
+                              EventQueries, EventHeadQueries, BillingQueries))
+Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, SubscriberMutations, OrganisationMutations,
+                                    BillingMutations))
 
 # Every Node implementation, so `node(id)` can return any of them.
 NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType, BillingReportNode]

@@ -108,7 +108,8 @@ class Gateway:
         """Every document of every collection: to assert that a refused request wrote nothing."""
         db = self.runtime.db
         assert db is not None
-        names = ["partners", "templates", "customers", "locations", "subscribers", "events", "jobs", "counters"]
+        names = ["partners", "templates", "customers", "locations", "subscribers", "events", "jobs", "counters",
+                 "usage", "billing_reports", "billing_rows"]
         return {n: await db.find(n, {}, sort=[("_id", 1)]) for n in names}
 
 

@@ -16,7 +16,7 @@ from domain.clock import Clock
 from domain.driver import Database, Document, Session
 from domain.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, Change
 from domain.repositories.base import Repository
-from domain.repositories.billing import BillingReportRepository, BillingRowRepository
+from domain.repositories.billing import BillingReportRepository, BillingRowRepository, UsageRepository
 from domain.repositories.customers import CustomerRepository
 from domain.repositories.locations import LocationRepository
 from domain.repositories.partners import PartnerRepository
@@ -88,6 +88,7 @@ class Repositories:
     events: EventRepository
     billing_reports: BillingReportRepository
     billing_rows: BillingRowRepository
+    usage: UsageRepository
     # Which process wrote an event (kept on the event, for operators and the multi-process tests).
     process: str = field(default_factory=process_identity)
     # Serialises this process's transactions (see `atomic`).
@@ -143,4 +144,5 @@ class Repositories:
             events=EventRepository(db),
             billing_reports=BillingReportRepository(db),
             billing_rows=BillingRowRepository(db),
+            usage=UsageRepository(db),
         )

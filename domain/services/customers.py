@@ -36,6 +36,7 @@ from domain.repositories import Repositories, Tx
 from domain.services.acting import acting_owner
 from domain.status import CUSTOMER, require_move
 from domain.tenancy import Caller
+from domain.usage import restamp_customer
 from domain.validation import Problems
 
 # How far ahead a delayed billing start may lie (R-BILLSTART).
@@ -372,6 +373,7 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
                                      "input", "externalId") from None
         if params.calling_location is not None:
             await _save_headquarters(repos, tx, updated, params.calling_location, location_language, locations)
+        await restamp_customer(repos, tx, updated)  # billing start and external id as reports show them
         await enqueue(tx, repos.db, job_id(updated, "update"), "customer.settle", updated.id,
                       payload={"screen": rescreen})
         tx.record(customer_change(updated, fresh.status))

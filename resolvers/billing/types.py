@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain import billing
 from domain.driver import Document
 from domain.pagination import PageRequest
 from domain.services import reads
@@ -18,18 +19,10 @@ if TYPE_CHECKING:
     from resolvers.organisations.types import PartnerType
 
 
-@strawberry.enum(name="BillingReportType")
-class ReportKind(Enum):
-    PARTNER = "PARTNER"
-    CUSTOMER = "CUSTOMER"
-    USER = "USER"
-
-
-@strawberry.enum(name="BillingReportStatus")
-class ReportStatus(Enum):
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
+ReportKind = strawberry.enum(billing.ReportType, name="BillingReportType",
+                             description="PARTNER: one row per partner org and package; CUSTOMER: per customer "
+                                         "and package; USER: per subscriber and package (R-BIL-2).")
+ReportStatus = strawberry.enum(billing.ReportStatus, name="BillingReportStatus")
 
 
 @strawberry.type(name="BillingRow")
@@ -73,8 +66,8 @@ class BillingReportNode(Node):
     id: strawberry.ID
     billing_start_date: date
     billing_end_date: date
-    type: ReportKind
-    status: ReportStatus
+    type: ReportKind  # type: ignore[valid-type]
+    status: ReportStatus  # type: ignore[valid-type]
     created_at: datetime
     created_by: str
     errors: list[ProvisioningError]
@@ -109,7 +102,34 @@ class BillingReportNode(Node):
             return None
         return info.context.download_url(self.id) if info.context.download_url else None
 
+    @strawberry.field(description="How many rows the report has (0 until it is COMPLETED).")
+    def row_count(self) -> int:
+        return int(self.doc.get("rowCount") or 0)
+
     @strawberry.field(description="The report's rows (R-BIL-4), in report order.")
     async def rows(self, info: Info, first: int | None = 100, after: str | None = None) -> BillingRowConnection:
         listing = await reads.billing_rows(info.context.repos, self.id, PageRequest.of(first, after))
         return listing_connection(BillingRowConnection, listing, BillingRowType.of_doc)
+
+
+@strawberry.type
+class BillingReportConnection(Connection[BillingReportNode]):
+    pass
+
+
+@strawberry.enum
+class BillingReportOrder(Enum):
+    BILLING_START_DATE = "BILLING_START_DATE"
+    BILLING_END_DATE = "BILLING_END_DATE"
+    STATUS = "STATUS"
+    CREATED_DESC = "CREATED_DESC"
+
+
+@strawberry.input(description="Exact-match filters (R-BIL-6).")
+class BillingReportFilter:
+    billing_start_date: date | None = None
+    billing_end_date: date | None = None
+    type: ReportKind | None = None  # type: ignore[valid-type]
+    status: ReportStatus | None = None  # type: ignore[valid-type]
+    sub_partner_org_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A parent naming one of its sub-partners: the reports limited to it.")

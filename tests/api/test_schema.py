@@ -75,3 +75,13 @@ def test_live_feed_types_honour_the_contract(shared_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("contract: honoured")
+
+
+# Issue 5: billing completes the contract, so from here on the whole of it is checked.
+def test_the_whole_contract_is_honoured(shared_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(shared_dir / "tools" / "contract_check.py"), str(ROOT / "schema.graphql")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("contract: honoured")

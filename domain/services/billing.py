@@ -1,0 +1,255 @@
+"""Billing reports (DOMAIN.md §8): create, delete, list, and the background job that generates them.
+
+Creating answers at once with `IN_PROGRESS` (R-BIL-3) and queues a durable job; the job runs the
+report's pipeline (`domain.billing`), which writes the rows, and then marks the report `COMPLETED` in
+a transaction that also records the event. Every status change is an event of type BILLING_REPORT
+on the same stream as provisioning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.billing import (
+    Period,
+    ReportStatus,
+    ReportType,
+    active_key,
+    period_problems,
+    report_pipeline,
+)
+from domain.driver import Document, DuplicateKey
+from domain.errors import DomainError, ErrorCode, Forbidden
+from domain.events import DELETED, Change, EntityType
+from domain.ids import Kind, new_id
+from domain.jobs import Handler, Job, JobQueue, enqueue
+from domain.models import OrgKind, Partner, ProvisioningError
+from domain.pagination import Order, PageRequest
+from domain.principal import Scope
+from domain.repositories import Repositories, Tx
+from domain.repositories.billing import USAGE
+from domain.services.reads import Listing, empty, require_scope
+from domain.tenancy import NOTHING, Caller, direct_scope, list_scope
+from domain.validation import Problems
+
+log = logging.getLogger("gateway.billing")
+
+GENERATE = "billing.generate"
+DISCARD = "billing.discard"
+
+REPORT_ORDERS: dict[str, Order] = {
+    o.name: o for o in (
+        Order("BILLING_START_DATE", (("billingStartDate", 1), ("_id", 1))),
+        Order("BILLING_END_DATE", (("billingEndDate", 1), ("_id", 1))),
+        Order("STATUS", (("status", 1), ("_id", 1))),
+        Order("CREATED_DESC", (("createdAt", -1), ("_id", -1))),
+    )
+}
+
+
+@dataclass(frozen=True)
+class NewReport:
+    billing_start_date: date
+    billing_end_date: date
+    type: ReportType = ReportType.PARTNER
+    sub_partner_org_id: str | None = None
+
+
+def report_change(doc: Document, from_status: str | None, to_status: str | None = None, *,
+                  version: int | None = None) -> Change:
+    return Change(EntityType.BILLING_REPORT, doc["_id"], doc["ownerOrgId"], doc["rootOrgId"], from_status,
+                  to_status or doc["status"], version or doc["version"],
+                  errors=[ProvisioningError(**e) for e in doc.get("errors") or []],
+                  details={"type": doc["type"], "billingStartDate": doc["billingStartDate"],
+                           "billingEndDate": doc["billingEndDate"]})
+
+
+async def _covered_org(repos: Repositories, caller: Caller, sub_partner_org_id: str | None) -> Partner:
+    """The org whose customers a new report covers: the caller's own, or one of its sub-partners."""
+    if caller.org is None:
+        raise Forbidden("billing reports belong to a partner or sub-partner")
+    require_scope(caller, Scope.BILLING_REPORTS_WRITE)
+    if sub_partner_org_id is None or sub_partner_org_id == caller.org.id:
+        return caller.org
+    if not caller.is_parent_partner:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "no sub-partner of yours has this id", "input",
+                                 "subPartnerOrgId")
+    if not caller.may_view_sub_partners:
+        raise Forbidden("a report for a sub-partner needs the full_admin role")
+    target = await repos.partners.get(sub_partner_org_id)
+    if target is None or not caller.owns_sub_partner(target):
+        raise DomainError.single(ErrorCode.NOT_FOUND, "no sub-partner of yours has this id", "input",
+                                 "subPartnerOrgId")
+    return target
+
+
+async def create_report(repos: Repositories, caller: Caller, data: NewReport) -> Document:
+    """R-BIL-2/3: a new IN_PROGRESS report, or the equal one already in progress; REPORT_EXISTS if completed."""
+    covered = await _covered_org(repos, caller, data.sub_partner_org_id)
+    problems = Problems()
+    period_problems(data.billing_start_date, data.billing_end_date, repos.clock.now().date(), problems, "input")
+    problems.raise_if_any()
+    sub_partner_id = covered.id if covered.kind is OrgKind.SUB_PARTNER else None
+    key = active_key(covered.root_id, sub_partner_id, data.billing_start_date, data.billing_end_date, data.type)
+
+    async def write(tx: Tx) -> Document:
+        existing = await repos.billing_reports.alive(key, session=tx.session)
+        if existing is not None:
+            if existing["status"] == ReportStatus.COMPLETED.value:
+                raise DomainError.single(ErrorCode.REPORT_EXISTS, f"report {existing['_id']} covers the same period, "
+                                         "type and sub-partner; delete it to generate it again", "input")
+            return existing  # IN_PROGRESS: the caller gets the one that is being generated
+        doc: Document = {
+            "_id": new_id(Kind.BILLING_REPORT), "ownerOrgId": covered.id, "rootOrgId": covered.root_id,
+            "subPartnerOrgId": sub_partner_id, "billingStartDate": data.billing_start_date.isoformat(),
+            "billingEndDate": data.billing_end_date.isoformat(), "type": data.type.value,
+            "status": ReportStatus.IN_PROGRESS.value, "activeKey": key, "createdAt": tx.now,
+            "createdBy": caller.principal.subject, "errors": [], "rowCount": 0, "version": 1,
+        }
+        try:
+            await repos.billing_reports.insert(doc, session=tx.session)
+        except DuplicateKey:  # another process created the same report meanwhile
+            raise DomainError.single(ErrorCode.REPORT_EXISTS, "an equal report was created meanwhile",
+                                     "input") from None
+        await enqueue(tx, repos.db, f"billing:{doc['_id']}:generate", GENERATE, doc["_id"])
+        tx.record(report_change(doc, None))
+        return doc
+
+    return await repos.atomic(write)
+
+
+async def visible_report(repos: Repositories, caller: Caller, report_id: str) -> Document | None:
+    scope = direct_scope(caller)
+    if scope is NOTHING or not caller.principal.can(Scope.BILLING_REPORTS_READ):
+        return None
+    return (await repos.billing_reports.by_ids([report_id], scope)).get(report_id)
+
+
+async def delete_report(repos: Repositories, caller: Caller, report_id: str) -> str:
+    """Removes the report; every download link to it stops working at once (R-BIL-5), its rows go soon after."""
+    require_scope(caller, Scope.BILLING_REPORTS_WRITE)
+    if await visible_report(repos, caller, report_id) is None:
+        raise DomainError.single(ErrorCode.NOT_FOUND, "no billing report has this id", "id")
+
+    async def write(tx: Tx) -> None:
+        doc = await repos.billing_reports.find_doc(report_id, session=tx.session)
+        if doc is None:
+            raise DomainError.single(ErrorCode.NOT_FOUND, "no billing report has this id", "id")
+        await repos.billing_reports.delete({"_id": report_id}, session=tx.session)
+        # Rows can be many: a durable job removes them, outside this transaction.
+        await enqueue(tx, repos.db, f"billing:{report_id}:discard", DISCARD, report_id)
+        tx.record(report_change(doc, doc["status"], DELETED, version=doc["version"] + 1))
+
+    await repos.atomic(write)
+    return report_id
+
+
+@dataclass(frozen=True)
+class ReportCriteria:
+    """R-BIL-6: exact-match filters."""
+
+    billing_start_date: date | None = None
+    billing_end_date: date | None = None
+    type: ReportType | None = None
+    status: ReportStatus | None = None
+
+    def to_filter(self) -> dict[str, Any]:
+        f: dict[str, Any] = {}
+        if self.billing_start_date is not None:
+            f["billingStartDate"] = self.billing_start_date.isoformat()
+        if self.billing_end_date is not None:
+            f["billingEndDate"] = self.billing_end_date.isoformat()
+        if self.type is not None:
+            f["type"] = self.type.value
+        if self.status is not None:
+            f["status"] = self.status.value
+        return f
+
+
+async def reports(repos: Repositories, caller: Caller, criteria: ReportCriteria, sub_partner_org_id: str | None,
+                  order: str, request: PageRequest) -> Listing:
+    """A partner's own reports, or those limited to one of its sub-partners when it names one (R-ORG-3)."""
+    require_scope(caller, Scope.BILLING_REPORTS_READ)
+    sub_partner = await repos.partners.get(sub_partner_org_id) if sub_partner_org_id is not None else None
+    owner = list_scope(caller, sub_partner, sub_partner_org_id is not None, False)
+    if owner is NOTHING:
+        return empty(request)
+    base = {"$and": [owner, criteria.to_filter()]}
+    page = await repos.billing_reports.page(base, REPORT_ORDERS[order], request)
+    return Listing(page, lambda: repos.billing_reports.count(base))
+
+
+# ------------------------------------------------------------------ the background half
+
+
+@dataclass
+class BillingJobs:
+    repos: Repositories
+    queue: JobQueue
+
+    def handlers(self) -> dict[str, Handler]:
+        return {GENERATE: self.generate, DISCARD: self.discard}
+
+    async def _orgs(self, root_id: str) -> Mapping[str, Partner]:
+        docs = await self.repos.db.find("partners", {"$or": [{"_id": root_id}, {"parentId": root_id}]})
+        return {d["_id"]: Partner.from_doc(d) for d in docs}
+
+    async def generate(self, job: Job) -> None:
+        repos = self.repos
+        report = await repos.billing_reports.find_doc(job.entity_id)
+        if report is None or report["status"] != ReportStatus.IN_PROGRESS.value:
+            return await self.discard(job)
+        # A previous attempt may have written some rows: start clean (the merge replaces by row id anyway).
+        await repos.billing_rows.delete({"reportId": report["_id"]})
+        scope = {"ownerOrgId": report["subPartnerOrgId"]} if report["subPartnerOrgId"] else \
+            {"rootOrgId": report["rootOrgId"]}
+        period = Period(date.fromisoformat(report["billingStartDate"]), date.fromisoformat(report["billingEndDate"]))
+        pipeline = report_pipeline(report["_id"], scope, period, ReportType(report["type"]), repos.clock.now(),
+                                   await self._orgs(report["rootOrgId"]))
+        await repos.db.aggregate(USAGE, pipeline)
+        rows = await repos.billing_rows.count({"reportId": report["_id"]})
+
+        async def write(tx: Tx) -> bool:
+            current = await repos.billing_reports.find_doc(report["_id"], session=tx.session)
+            await self.queue.finish(tx, job)
+            if current is None or current["version"] != report["version"]:
+                return False  # deleted while it ran
+            done = {**current, "status": ReportStatus.COMPLETED.value, "rowCount": rows,
+                    "completedAt": tx.now, "version": current["version"] + 1}
+            await repos.billing_reports.replace(done, session=tx.session)
+            tx.record(report_change(done, current["status"]))
+            return True
+
+        if not await repos.atomic(write):
+            await repos.billing_rows.delete({"reportId": report["_id"]})
+        return None
+
+    async def discard(self, job: Job) -> None:
+        """The rows of a deleted report (or of one deleted while it was generated)."""
+        if await self.repos.billing_reports.find_doc(job.entity_id) is None:
+            await self.repos.billing_rows.delete({"reportId": job.entity_id})
+
+        async def write(tx: Tx) -> None:
+            await self.queue.finish(tx, job)
+
+        await self.repos.atomic(write)
+
+    async def give_up(self, job: Job, error: str) -> None:
+        """A report that kept failing ends FAILED with the reason; it no longer blocks a new one (R-BIL-3)."""
+        async def write(tx: Tx) -> None:
+            current = await self.repos.billing_reports.find_doc(job.entity_id, session=tx.session)
+            if current is not None and current["status"] == ReportStatus.IN_PROGRESS.value:
+                failed = {**current, "status": ReportStatus.FAILED.value,
+                          "errors": [{"code": "INTERNAL", "message": f"report generation failed: {error}"[:500]}],
+                          "version": current["version"] + 1}
+                del failed["activeKey"]  # a FAILED report does not block a new one
+                await self.repos.billing_reports.replace(failed, session=tx.session)
+                tx.record(report_change(failed, current["status"]))
+            await self.queue.finish(tx, job)
+
+        await self.repos.atomic(write)
+        await self.repos.billing_rows.delete({"reportId": job.entity_id})

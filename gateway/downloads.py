@@ -1,0 +1,78 @@
+"""Signed CSV downloads of billing reports (R-BIL-5), served by the gateway itself.
+
+`downloadUrl` hands out `/billing/reports/<id>.csv?expires=<unix>&signature=<hmac>`, valid 30 minutes
+from that read. The link needs no bearer token (it is meant for a browser or `curl`); the signature is
+the credential. A forged, expired or revoked link (the report was deleted) gets the same bare 404, so
+a probe learns nothing about which reports exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from urllib.parse import urlencode
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+
+from domain.billing import COLUMNS, LinkSigner, ReportStatus, ReportType
+from domain.driver import Document
+from gateway.runtime import Runtime
+
+PATH = "/billing/reports/{report_id}.csv"
+
+
+def _cell(value: object) -> object:
+    return "" if value is None else value
+
+
+class BillingDownloads:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.signer = LinkSigner.from_secret(runtime.jwt_secret)
+
+    def _base(self, connection: HTTPConnection) -> str:
+        if self.runtime.settings.public_url:
+            return self.runtime.settings.public_url.rstrip("/")
+        url = connection.base_url
+        scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
+        return str(url.replace(scheme=scheme)).rstrip("/")
+
+    def url(self, connection: HTTPConnection, report_id: str) -> str:
+        expires, signature = self.signer.sign(report_id, self.runtime.clock.now())
+        query = urlencode({"expires": expires, "signature": signature})
+        return f"{self._base(connection)}{PATH.format(report_id=report_id)}?{query}"
+
+    async def __call__(self, request: Request) -> Response:
+        report_id = request.path_params["report_id"]
+        expires = request.query_params.get("expires", "")
+        signature = request.query_params.get("signature", "")
+        repos = self.runtime.repos
+        if not self.signer.valid(report_id, expires, signature, self.runtime.clock.now()):
+            return _not_found()
+        report = await repos.billing_reports.find_doc(report_id)
+        if report is None or report["status"] != ReportStatus.COMPLETED.value:
+            return _not_found()
+        name = f"billing-{report['type'].lower()}-{report['billingStartDate']}-{report['billingEndDate']}.csv"
+        return StreamingResponse(
+            self._csv(report), media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "private, no-store"})
+
+    async def _csv(self, report: Document) -> AsyncIterator[str]:
+        columns = COLUMNS[ReportType(report["type"])]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(columns)
+        async for rows in self.runtime.repos.billing_rows.stream(report["_id"]):
+            for row in rows:
+                writer.writerow([_cell(row.get(c)) for c in columns])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue()
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("not found", status_code=404, headers={"cache-control": "no-store"})
