@@ -54,7 +54,7 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            Route(DOWNLOAD_PATH, downloads, methods=["GET"]),
+            Route(DOWNLOAD_PATH, downloads.serve, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

@@ -60,8 +60,11 @@ def _banner(runtime: Runtime, seeded: bool) -> str:
     for label, token in demo_tokens(runtime.jwt_secret):
         lines += [f"  - {label}:", f"    {token}"]
     lines += [f'  Try: curl -s http://{s.host}:{s.port}/graphql -H "Authorization: Bearer <token>" '
-              "-H 'content-type: application/json' -d '{\"query\":\"{ viewer { orgId orgKind } }\"}'"
-              , ""]
+              "-H 'content-type: application/json' -d '{\"query\":\"{ viewer { orgId orgKind } }\"}'"]
+    today = runtime.clock.now().date()
+    lines += ["  Billing (the demo holds 90+ days of usage): mutation { createBillingReport(input: "
+              f'{{billingStartDate: "{today - timedelta(days=90)}", billingEndDate: "{today - timedelta(days=1)}", '
+              "type: CUSTOMER}) { report { id status } errors { code message } } }", ""]
     return "\n".join(lines)
 
 

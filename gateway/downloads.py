@@ -44,7 +44,7 @@ class BillingDownloads:
         query = urlencode({"expires": expires, "signature": signature})
         return f"{self._base(connection)}{PATH.format(report_id=report_id)}?{query}"
 
-    async def __call__(self, request: Request) -> Response:
+    async def serve(self, request: Request) -> Response:
         report_id = request.path_params["report_id"]
         expires = request.query_params.get("expires", "")
         signature = request.query_params.get("signature", "")

@@ -5,10 +5,13 @@ Every figure is computed by hand from the instants the test sets on the clock ("
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from gql import GraphQLRequest
 
 from domain.catalogue import CATALOGUE
 from tests.api.billing import (
@@ -21,8 +24,9 @@ from tests.api.billing import (
     rows,
     tenancy,
 )
+from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import DELETE, refused
-from tests.conftest import NOW, Gateway
+from tests.conftest import NOW, Demo, Gateway
 
 
 @pytest.fixture
@@ -175,6 +179,10 @@ async def test_r_bil_2_sub_partner_reports_hold_only_their_customers(t: Tenancy)
     errors = await refused(t.gateway, t.token(t.sub_b), CREATE_REPORT, {"input": {
         "billingStartDate": "2026-11-01", "billingEndDate": "2026-11-05", "subPartnerOrgId": t.sub_a}})
     assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", ["input", "subPartnerOrgId"])]
+    errors = await refused(t.gateway, t.token(t.sub_b), DELETE_REPORT, {"id": alpha_own["id"]})
+    assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", ["id"])]
+    sibling = await t.gateway.execute(t.token(t.sub_b), REPORTS, {"filter": {"subPartnerOrgId": t.sub_a}})
+    assert sibling["billingReports"]["edges"] == []
     listed = await t.gateway.execute(t.token(t.sub_a), REPORTS, {})
     assert {e["node"]["id"] for e in listed["billingReports"]["edges"]} == {alpha_own["id"],
                                                                             for_alpha_customers["id"]}
@@ -293,3 +301,39 @@ async def test_billing_reports_need_the_billing_scopes(t: Tenancy) -> None:
     blind = t.gateway.token(t.partner, "full_admin", scopes=["wholesale_customers_read"])
     errors = await t.gateway.errors(blind, REPORTS, {})
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_demo_has_90_days_of_usage_to_report_on(gateway: Gateway, demo: Demo) -> None:
+    repos = gateway.repos
+    earliest = await repos.db.find("usage", {}, sort=[("start", 1)], limit=1)
+    assert earliest and earliest[0]["start"] <= NOW - timedelta(days=90)
+    token = gateway.token(demo.partner, "full_admin")
+    start, end = (NOW - timedelta(days=90)).date().isoformat(), (NOW - timedelta(days=1)).date().isoformat()
+    created = (await gateway.execute(token, CREATE_REPORT, {"input": {
+        "billingStartDate": start, "billingEndDate": end, "type": "CUSTOMER"}}))["createBillingReport"]
+    assert created["errors"] == []
+    await gateway.settle()
+    report = (await gateway.execute(token, REPORT, {"id": created["report"]["id"]}))["billingReport"]
+    assert report["status"] == "COMPLETED" and report["rowCount"] >= 10
+    assert {r["partnerOrgId"] for r in rows(report)} == {demo.partner, demo.sub_a, demo.sub_b}
+    assert all(r["quantity"] > 0 for r in rows(report))
+
+
+async def test_r_bil_3_a_dashboard_watches_its_report_complete_over_a_websocket(t: Tenancy) -> None:
+    token = t.token(t.partner)
+    subscription = """subscription { provisioningEvents(filter: {entityTypes: [BILLING_REPORT]}) {
+        entityId fromStatus toStatus billingReport { status rowCount downloadUrl } } }"""
+    async with serving(t.gateway.app) as url, ws_client(url, token) as session:
+        stream = session.subscribe(GraphQLRequest(subscription))
+        first = asyncio.ensure_future(anext(stream))
+        await subscribers_reach(t.gateway.runtime.hub, 1)
+        report = await t.create(token, "2026-11-01", "2026-11-02")
+        created = (await asyncio.wait_for(first, 30))["provisioningEvents"]
+        await t.gateway.settle()
+        completed = (await asyncio.wait_for(anext(stream), 30))["provisioningEvents"]
+    assert (created["entityId"], created["fromStatus"], created["toStatus"]) == (report["id"], None, "IN_PROGRESS")
+    assert (completed["entityId"], completed["fromStatus"], completed["toStatus"]) == (
+        report["id"], "IN_PROGRESS", "COMPLETED")
+    # The event resolves the report as it is now, with a link to it served over plain HTTP.
+    assert completed["billingReport"]["status"] == "COMPLETED"
+    assert completed["billingReport"]["downloadUrl"].startswith(f"{url.replace('ws://', 'http://').split('/graphql')[0]}/")
