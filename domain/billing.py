@@ -2,9 +2,13 @@
 
 The whole computation is one MongoDB pipeline over the usage ledger (`domain.usage`): each interval is
 clipped to the report's period and to its billing start, the covered milliseconds are summed per row
-key, and the rows are numbered and merged into `billing_rows` by the database itself. Summing the
-fractions of each UTC day an interval covers is the same as dividing the covered time by a day, so no
-stage has to expand intervals into days.
+key with every R-BIL-4 column filled in, and the rows come out sorted in report order; the job only
+numbers them as they stream past and stores them in batches. Summing the fractions of each UTC day an
+interval covers is the same as dividing the covered time by a day, so no stage has to expand intervals
+into days.
+
+(A `$merge` stage could store the rows without them leaving the database, and the first version did;
+on the embedded database it cost six times as much as batched inserts, see bench/billing.py.)
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from typing import Any
 from domain.catalogue import CATALOGUE
 from domain.errors import ErrorCode
 from domain.models import Partner
-from domain.repositories.billing import BILLING_ROWS
 from domain.usage import day_start
 from domain.validation import Problems
 
@@ -157,21 +160,23 @@ def usage_pipeline(scope: Mapping[str, Any], period: Period, kind: ReportType, n
     ]
 
 
-def report_pipeline(report_id: str, scope: Mapping[str, Any], period: Period, kind: ReportType, now: datetime,
+def report_pipeline(scope: Mapping[str, Any], period: Period, kind: ReportType, now: datetime,
                     orgs: Mapping[str, Partner]) -> list[dict[str, Any]]:
-    """The usage pipeline, then numbered in report order and merged into `billing_rows` by the database."""
-    order: dict[str, int] = {"partnerName": 1, "partnerOrgId": 1, "serviceName": 1}
+    """The usage pipeline, sorted in report order (partner, package, customer, user).
+
+    The sort runs on one string key joining those columns with NUL separators (the same order as sorting on
+    the columns themselves): on the embedded database that sorts 2.5 times faster than a compound key.
+    """
+    parts = ["partnerName", "partnerOrgId", "serviceName"]
     if kind is not ReportType.PARTNER:
-        order |= {"customerExternalId": 1, "customerId": 1}
+        parts += ["customerExternalId", "customerId"]
     if kind is ReportType.USER:
-        order |= {"userId": 1, "subscriberId": 1}
-    return [
-        *usage_pipeline(scope, period, kind, now, orgs),
-        {"$setWindowFields": {"sortBy": order, "output": {"n": {"$documentNumber": {}}}}},
-        {"$set": {"_id": {"$concat": [report_id, ":", {"$toString": "$n"}]}, "reportId": report_id}},
-        {"$unset": "customerId"},
-        {"$merge": {"into": BILLING_ROWS, "whenMatched": "replace", "whenNotMatched": "insert"}},
-    ]
+        parts += ["userId", "subscriberId"]
+    key: list[Any] = []
+    for part in parts:
+        key += [{"$ifNull": [f"${part}", ""]}, "\x00"]
+    return [*usage_pipeline(scope, period, kind, now, orgs), {"$set": {"_order": {"$concat": key[:-1]}}},
+            {"$sort": {"_order": 1}}, {"$unset": ["_order", "customerId"]}]
 
 
 # ------------------------------------------------------------------ signed download links (R-BIL-5)

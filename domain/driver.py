@@ -93,6 +93,22 @@ class Database:
         docs: list[Document] = await cursor.to_list(length=None)
         return docs
 
+    async def aggregate_batches(
+        self, collection: str, pipeline: Sequence[Mapping[str, Any]], size: int
+    ) -> AsyncIterator[list[Document]]:
+        """The pipeline's output `size` documents at a time, never all of it in memory at once.
+
+        A large `$sort` may spill to disk on the server (allowDiskUse) rather than fail.
+        """
+        async for batch in _batches(self._db[collection].aggregate(list(pipeline), batchSize=size,
+                                                                   allowDiskUse=True), size):
+            yield batch
+
+    async def find_batches(self, collection: str, filter: Mapping[str, Any], sort: SortKeys, size: int
+                           ) -> AsyncIterator[list[Document]]:
+        async for batch in _batches(self._db[collection].find(filter, sort=list(sort), batch_size=size), size):
+            yield batch
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
         """A session with an open transaction, committed when the block ends without an exception."""
@@ -170,3 +186,14 @@ class Database:
 
     def close(self) -> None:
         self._client.close()
+
+
+async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Document]]:
+    batch: list[Document] = []
+    async for doc in cursor:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -71,13 +71,5 @@ class BillingRowRepository(Repository):
 
     async def stream(self, report_id: str, batch: int = 500) -> AsyncIterator[list[Document]]:
         """A report's rows in report order, a batch at a time (a download never holds a whole report)."""
-        cursor = self.db.collection(self.collection).find({"reportId": report_id}, sort=[("n", 1)],
-                                                           batch_size=batch)
-        chunk: list[Document] = []
-        async for doc in cursor:
-            chunk.append(doc)
-            if len(chunk) >= batch:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+        async for rows in self.db.find_batches(self.collection, {"reportId": report_id}, ROW_ORDER.keys, batch):
+            yield rows

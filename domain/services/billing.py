@@ -39,6 +39,7 @@ from domain.validation import Problems
 log = logging.getLogger("gateway.billing")
 
 GENERATE = "billing.generate"
+ROW_BATCH = 1000  # rows stored per insert while a report is generated
 DISCARD = "billing.discard"
 
 REPORT_ORDERS: dict[str, Order] = {
@@ -208,10 +209,14 @@ class BillingJobs:
         scope = {"ownerOrgId": report["subPartnerOrgId"]} if report["subPartnerOrgId"] else \
             {"rootOrgId": report["rootOrgId"]}
         period = Period(date.fromisoformat(report["billingStartDate"]), date.fromisoformat(report["billingEndDate"]))
-        pipeline = report_pipeline(report["_id"], scope, period, ReportType(report["type"]), repos.clock.now(),
+        pipeline = report_pipeline(scope, period, ReportType(report["type"]), repos.clock.now(),
                                    await self._orgs(report["rootOrgId"]))
-        await repos.db.aggregate(USAGE, pipeline)
-        rows = await repos.billing_rows.count({"reportId": report["_id"]})
+        rows = 0
+        async for batch in repos.db.aggregate_batches(USAGE, pipeline, ROW_BATCH):
+            for row in batch:
+                rows += 1
+                row |= {"_id": f"{report['_id']}:{rows}", "reportId": report["_id"], "n": rows}
+            await repos.billing_rows.insert_many(batch)
 
         async def write(tx: Tx) -> bool:
             current = await repos.billing_reports.find_doc(report["_id"], session=tx.session)

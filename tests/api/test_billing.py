@@ -124,6 +124,9 @@ async def test_r_bil_4_the_three_levels_give_the_same_total_per_package(t: Tenan
     for kind, level_rows in levels.items():
         assert by_package(level_rows) == pytest.approx(expected, abs=2e-6), kind
     assert len(levels["PARTNER"]) == 3 and len(levels["CUSTOMER"]) == 4 and len(levels["USER"]) == 4
+    # Report order: partner, package, customer, user.
+    keys = [(r["partnerName"], r["serviceName"], r["customerExternalId"], r["userId"]) for r in levels["USER"]]
+    assert keys == sorted(keys)
     # R-BIL-4 columns: the catalogue's SKU and description; the partner; customer and user columns by level.
     for row in levels["USER"]:
         spec = CATALOGUE[row["serviceName"]]
