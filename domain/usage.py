@@ -26,9 +26,9 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), UTC)
 
 
-def billing_start(customer: Customer, owner: Partner | None) -> datetime | None:
+def billing_start(customer_start: date | None, owner: Partner | None) -> datetime | None:
     """The first billable instant of a customer: the later of its own and its sub-partner's start dates."""
-    days = [d for d in (customer.billing_start_date,
+    days = [d for d in (customer_start,
                         owner.billing_start_date if owner and owner.kind is OrgKind.SUB_PARTNER else None) if d]
     return day_start(max(days)) if days else None
 
@@ -38,7 +38,7 @@ async def _customer_facts(repos: Repositories, tx: Tx, customer: Customer) -> di
     locations = (await repos.locations.by_customers([customer.id], session=tx.session)).get(customer.id, [])
     headquarters = next((d["_id"] for d in locations if d.get("isHeadquarters")), None)
     return {"customerOrgId": customer.org_id, "customerExternalId": customer.external_id,
-            "customerLocationId": headquarters, "billingStart": billing_start(customer, owner)}
+            "customerLocationId": headquarters, "billingStart": billing_start(customer.billing_start_date, owner)}
 
 
 async def record_assignment(repos: Repositories, tx: Tx, subscriber: Subscriber) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from domain.billing import LinkSigner, earliest_start, period_problems
-from domain.models import Customer, OrgKind, Partner
+from domain.models import OrgKind, Partner
 from domain.usage import billing_start
 from domain.validation import Problems
 
@@ -31,10 +31,6 @@ def test_r_bil_2_period_bounds() -> None:
         ("REPORT_DATE_RANGE", ("input", "billingStartDate"))]
 
 
-def _customer(start: date | None) -> Customer:
-    return Customer.model_construct(billing_start_date=start)
-
-
 def _partner(kind: OrgKind, start: date | None) -> Partner:
     return Partner(id="ptn_x", kind=kind, name="x", subscription_id="s", billing_start_date=start,
                    created_at=datetime(2026, 1, 1, tzinfo=UTC))
@@ -42,11 +38,11 @@ def _partner(kind: OrgKind, start: date | None) -> Partner:
 
 def test_r_bil_1_billing_starts_at_the_later_of_the_customer_and_sub_partner_dates() -> None:
     sub = _partner(OrgKind.SUB_PARTNER, date(2026, 11, 5))
-    assert billing_start(_customer(None), None) is None
-    assert billing_start(_customer(date(2026, 11, 3)), sub) == datetime(2026, 11, 5, tzinfo=UTC)
-    assert billing_start(_customer(date(2026, 11, 9)), sub) == datetime(2026, 11, 9, tzinfo=UTC)
+    assert billing_start(None, None) is None
+    assert billing_start(date(2026, 11, 3), sub) == datetime(2026, 11, 5, tzinfo=UTC)
+    assert billing_start(date(2026, 11, 9), sub) == datetime(2026, 11, 9, tzinfo=UTC)
     # A top-level partner has no billing start of its own.
-    assert billing_start(_customer(None), _partner(OrgKind.PARTNER, date(2026, 11, 5))) is None
+    assert billing_start(None, _partner(OrgKind.PARTNER, date(2026, 11, 5))) is None
 
 
 def test_r_bil_5_a_link_is_valid_for_its_report_until_it_expires() -> None:
