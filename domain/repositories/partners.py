@@ -13,6 +13,11 @@ PARTNER_ORDER = Order("partners.created", (("createdAt", 1), ("_id", 1)))
 class PartnerRepository(Repository):
     collection = "partners"
 
+    async def family(self, root_id: str) -> list[Partner]:
+        """A partner and all its sub-partners."""
+        docs = await self.db.find(self.collection, {"$or": [{"_id": root_id}, {"parentId": root_id}]})
+        return [Partner.from_doc(d) for d in docs]
+
     async def get(self, partner_id: str) -> Partner | None:
         doc = await self.db.collection(self.collection).find_one({"_id": partner_id})
         return Partner.from_doc(doc) if doc else None

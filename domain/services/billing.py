@@ -196,15 +196,14 @@ class BillingJobs:
         return {GENERATE: self.generate, DISCARD: self.discard}
 
     async def _orgs(self, root_id: str) -> Mapping[str, Partner]:
-        docs = await self.repos.db.find("partners", {"$or": [{"_id": root_id}, {"parentId": root_id}]})
-        return {d["_id"]: Partner.from_doc(d) for d in docs}
+        return {p.id: p for p in await self.repos.partners.family(root_id)}
 
     async def generate(self, job: Job) -> None:
         repos = self.repos
         report = await repos.billing_reports.find_doc(job.entity_id)
         if report is None or report["status"] != ReportStatus.IN_PROGRESS.value:
             return await self.discard(job)
-        # A previous attempt may have written some rows: start clean (the merge replaces by row id anyway).
+        # A previous attempt (a crash, a lost lease) may have stored some rows: start clean.
         await repos.billing_rows.delete({"reportId": report["_id"]})
         scope = {"ownerOrgId": report["subPartnerOrgId"]} if report["subPartnerOrgId"] else \
             {"rootOrgId": report["rootOrgId"]}

@@ -106,9 +106,12 @@ class BillingReportNode(Node):
     def row_count(self) -> int:
         return int(self.doc.get("rowCount") or 0)
 
-    @strawberry.field(description="The report's rows (R-BIL-4), in report order.")
+    @strawberry.field(description="The report's rows (R-BIL-4), in report order; none until it is COMPLETED.")
     async def rows(self, info: Info, first: int | None = 100, after: str | None = None) -> BillingRowConnection:
-        listing = await reads.billing_rows(info.context.repos, self.id, PageRequest.of(first, after))
+        request = PageRequest.of(first, after)
+        if self.status is not ReportStatus.COMPLETED:  # rows being written are not a report yet
+            return listing_connection(BillingRowConnection, reads.empty(request), BillingRowType.of_doc)
+        listing = await reads.billing_rows(info.context.repos, self.id, request)
         return listing_connection(BillingRowConnection, listing, BillingRowType.of_doc)
 
 

@@ -340,3 +340,26 @@ async def test_r_bil_3_a_dashboard_watches_its_report_complete_over_a_websocket(
     # The event resolves the report as it is now, with a link to it served over plain HTTP.
     assert completed["billingReport"]["status"] == "COMPLETED"
     assert completed["billingReport"]["downloadUrl"].startswith(f"{url.replace('ws://', 'http://').split('/graphql')[0]}/")
+
+
+async def test_a_report_whose_worker_died_mid_way_is_finished_by_another_without_its_partial_rows(t: Tenancy) -> None:
+    customer = await t.customer(t.partner, "CRASH-1", at(1))
+    await t.subscriber(t.partner, customer["id"], "gi@crash.example", at(1))
+    token = t.token(t.partner)
+    report = await t.create(token, "2026-11-01", "2026-11-03", "USER")
+    worker = t.gateway.runtime.worker
+    assert worker is not None
+    # A worker claims the job, stores a partial row, and dies without finishing or releasing it.
+    [job_doc] = [d for d in await worker.queue.due(10) if d["entityId"] == report["id"]]
+    assert await worker.queue.claim(job_doc) is not None
+    await t.gateway.repos.billing_rows.insert_many([{"_id": f"{report['id']}:1", "reportId": report["id"], "n": 1,
+                                                     "partnerName": "half-written"}])
+    await t.gateway.settle()
+    pending = (await t.gateway.execute(token, REPORT, {"id": report["id"]}))["billingReport"]
+    assert pending["status"] == "IN_PROGRESS" and rows(pending) == []  # partial rows are never shown
+    # Its lease runs out; another worker takes the job over.
+    t.gateway.clock.advance(timedelta(minutes=5))
+    await t.gateway.settle()
+    done = (await t.gateway.execute(token, REPORT, {"id": report["id"]}))["billingReport"]
+    assert done["status"] == "COMPLETED" and done["rowCount"] == 1
+    assert [(r["partnerName"], r["quantity"]) for r in rows(done)] == [("Ledger Telecom", 3.0)]
