@@ -45,9 +45,10 @@ async def record_assignment(repos: Repositories, tx: Tx, subscriber: Subscriber)
     """The subscriber now holds its package: an open interval of another package ends, one for this starts."""
     held = await repos.usage.open_of(subscriber.id, session=tx.session)
     if any(d["package"] == subscriber.package for d in held):
-        await repos.usage.update_open(subscriber.id, {"locationId": subscriber.location_id}, session=tx.session)
+        await repos.usage.set_open({"subscriberId": subscriber.id}, {"locationId": subscriber.location_id},
+                                    session=tx.session)
         return
-    await repos.usage.close({"subscriberId": subscriber.id}, tx.now, session=tx.session)
+    await repos.usage.set_open({"subscriberId": subscriber.id}, {"end": tx.now}, session=tx.session)
     doc = await repos.customers.find_doc(subscriber.customer_id, session=tx.session)
     if doc is None:
         return
@@ -61,12 +62,12 @@ async def record_assignment(repos: Repositories, tx: Tx, subscriber: Subscriber)
 
 async def record_removal(repos: Repositories, tx: Tx, subscriber_id: str) -> None:
     """The subscriber's package was removed on the Webex side."""
-    await repos.usage.close({"subscriberId": subscriber_id}, tx.now, session=tx.session)
+    await repos.usage.set_open({"subscriberId": subscriber_id}, {"end": tx.now}, session=tx.session)
 
 
 async def record_customer_removal(repos: Repositories, tx: Tx, customer_id: str) -> None:
     """The customer's org was deleted: every package of its subscribers ends with it (R-CUS-4)."""
-    await repos.usage.close({"customerId": customer_id}, tx.now, session=tx.session)
+    await repos.usage.set_open({"customerId": customer_id}, {"end": tx.now}, session=tx.session)
 
 
 async def restamp_customer(repos: Repositories, tx: Tx, customer: Customer) -> None:

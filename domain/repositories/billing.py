@@ -18,7 +18,6 @@ A row document: `reportId`, `n` (its place in the report) and the R-BIL-4 column
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
 from typing import Any
 
 from domain.driver import Document, Session
@@ -37,14 +36,10 @@ class UsageRepository(Repository):
     async def open_of(self, subscriber_id: str, *, session: Session | None = None) -> list[Document]:
         return await self.db.find(self.collection, {"subscriberId": subscriber_id, "end": None}, session=session)
 
-    async def update_open(self, subscriber_id: str, fields: Mapping[str, Any], *,
-                          session: Session | None = None) -> None:
-        await self.db.collection(self.collection).update_many({"subscriberId": subscriber_id, "end": None},
-                                                              {"$set": dict(fields)}, session=session)
-
-    async def close(self, filter: Mapping[str, Any], at: datetime, *, session: Session | None = None) -> None:
-        """End every open interval matching `filter` at `at`."""
-        await self.db.collection(self.collection).update_many({**filter, "end": None}, {"$set": {"end": at}},
+    async def set_open(self, filter: Mapping[str, Any], fields: Mapping[str, Any], *,
+                       session: Session | None = None) -> None:
+        """Set `fields` on every open interval matching `filter` (`end` among them closes it)."""
+        await self.db.collection(self.collection).update_many({**filter, "end": None}, {"$set": dict(fields)},
                                                               session=session)
 
     async def stamp_customer(self, customer_id: str, fields: Mapping[str, Any], *,

@@ -32,8 +32,8 @@ from domain.pagination import Order, PageRequest
 from domain.principal import Scope
 from domain.repositories import Repositories, Tx
 from domain.repositories.billing import USAGE
-from domain.services.reads import Listing, empty, require_scope
-from domain.tenancy import NOTHING, Caller, direct_scope, list_scope
+from domain.services.reads import Listing, empty, require_scope, visible_by_ids
+from domain.tenancy import NOTHING, Caller, list_scope
 from domain.validation import Problems
 
 log = logging.getLogger("gateway.billing")
@@ -123,17 +123,11 @@ async def create_report(repos: Repositories, caller: Caller, data: NewReport) ->
     return await repos.atomic(write)
 
 
-async def visible_report(repos: Repositories, caller: Caller, report_id: str) -> Document | None:
-    scope = direct_scope(caller)
-    if scope is NOTHING or not caller.principal.can(Scope.BILLING_REPORTS_READ):
-        return None
-    return (await repos.billing_reports.by_ids([report_id], scope)).get(report_id)
-
-
 async def delete_report(repos: Repositories, caller: Caller, report_id: str) -> str:
     """Removes the report; every download link to it stops working at once (R-BIL-5), its rows go soon after."""
     require_scope(caller, Scope.BILLING_REPORTS_WRITE)
-    if await visible_report(repos, caller, report_id) is None:
+    [visible] = await visible_by_ids(repos, caller, "billing_reports", [report_id])
+    if visible is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no billing report has this id", "id")
 
     async def write(tx: Tx) -> None:

@@ -373,7 +373,9 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
                                      "input", "externalId") from None
         if params.calling_location is not None:
             await _save_headquarters(repos, tx, updated, params.calling_location, location_language, locations)
-        await restamp_customer(repos, tx, updated)  # billing start and external id as reports show them
+        if params.calling_location is not None or (updated.external_id, updated.billing_start_date) != (
+                fresh.external_id, fresh.billing_start_date):
+            await restamp_customer(repos, tx, updated)  # reports show its current billing facts
         await enqueue(tx, repos.db, job_id(updated, "update"), "customer.settle", updated.id,
                       payload={"screen": rescreen})
         tx.record(customer_change(updated, fresh.status))

@@ -16,6 +16,7 @@ from gql import GraphQLRequest
 from domain.catalogue import CATALOGUE
 from tests.api.billing import (
     CREATE_REPORT,
+    CUSTOMER_PACKAGES,
     DELETE_REPORT,
     REPORT,
     REPORTS,
@@ -25,7 +26,7 @@ from tests.api.billing import (
     tenancy,
 )
 from tests.api.live import serving, subscribers_reach, ws_client
-from tests.api.provisioning import DELETE, refused
+from tests.api.provisioning import DELETE, UPDATE, refused
 from tests.conftest import NOW, Demo, Gateway
 
 
@@ -82,6 +83,22 @@ async def test_r_bil_1_usage_before_a_delayed_billing_start_is_not_billed(t: Ten
     # Assigned from 06:00 on day 1, billed from day 3: days 3 and 4.
     assert (row["quantity"], row["consumptionStartDate"], row["consumptionEndDate"]) == (2.0, "2026-11-03",
                                                                                        "2026-11-04")
+
+
+async def test_r_bil_1_moving_the_billing_start_and_the_external_id_later_changes_what_reports_show(
+        t: Tenancy) -> None:
+    customer = await t.customer(t.partner, "MOVED-1", at(1), billingStartDate="2026-11-06")
+    await t.subscriber(t.partner, customer["id"], "hu@moved.example", at(1))
+    # Before its billing has started, the customer's billing start moves earlier and it gets a new external id.
+    t.gateway.clock.set(at(2))
+    result = await t.gateway.execute(t.token(t.partner), UPDATE, {"id": customer["id"], "for": None, "input": {
+        "packages": CUSTOMER_PACKAGES, "externalId": "MOVED-2", "billingStartDate": "2026-11-04"}})
+    assert result["updateCustomer"]["errors"] == [], result
+    await t.gateway.settle()
+    [row] = rows(await t.generated(t.token(t.partner), "2026-11-01", "2026-11-07", "CUSTOMER"))
+    # Held since 1 Nov, billed from the new start: 4, 5, 6 and 7 Nov.
+    assert (row["quantity"], row["consumptionStartDate"], row["customerExternalId"]) == (4.0, "2026-11-04",
+                                                                                          "MOVED-2")
 
 
 async def test_r_bil_1_usage_before_the_sub_partners_billing_start_is_not_billed(t: Tenancy) -> None:
