@@ -133,7 +133,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
     engine = Engine(0.0)
     queue = JobQueue(repos.db, clock, owner="demo-seed")
     workflows = Workflows(seed, queue, engine)
-    worker = Worker(queue, workflows.handlers(), give_up=workflows.give_up)
+    worker = Worker(queue, workflows.handlers(), give_ups=workflows.give_ups())
 
     parent = Partner(id=DEMO_PARTNER_ID, kind=OrgKind.PARTNER, name="Demo Telecom", subscription_id="Sub-DEMO-0001",
                      delayed_billing_enabled=True, created_at=start)

@@ -166,7 +166,8 @@ class Worker:
 
     queue: JobQueue
     handlers: Mapping[str, Handler]
-    give_up: GiveUp | None = None
+    # Per job kind: what to do with a job that failed `max_attempts` times (a kind without one keeps retrying).
+    give_ups: Mapping[str, GiveUp] = field(default_factory=dict)
     concurrency: int = 4
     poll_interval: float = 0.25
     max_attempts: int = 8
@@ -198,9 +199,10 @@ class Worker:
         except Exception as exc:  # a supervised task: a failing job must never take the worker down
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             # A database hiccup (conflict, failover) is no reason to give a customer up.
-            if job.attempts >= self.max_attempts and self.give_up is not None and not is_transient(exc):
+            give_up = self.give_ups.get(job.kind)
+            if job.attempts >= self.max_attempts and give_up is not None and not is_transient(exc):
                 try:
-                    await self.give_up(job, f"{type(exc).__name__}: {exc}")
+                    await give_up(job, f"{type(exc).__name__}: {exc}")
                     return
                 except Exception:
                     log.exception("job %s: giving up failed too", job.id)

@@ -16,7 +16,7 @@ from domain.driver import Database
 from domain.engine import Engine, parse_fault_rules
 from domain.event_feed import PURGE_JOB, EventHub, EventRetention
 from domain.indexes import ensure_indexes
-from domain.jobs import Job, JobQueue, Worker
+from domain.jobs import JobQueue, Worker
 from domain.repositories import Repositories
 from domain.services.billing import BillingJobs
 from domain.workflows import Workflows
@@ -76,11 +76,7 @@ class Runtime:
         self.retention = EventRetention(repos, queue, timedelta(days=s.events_retention_days))
         billing = BillingJobs(repos, queue)
         handlers = {**workflows.handlers(), **billing.handlers(), PURGE_JOB: self.retention.run}
-
-        async def give_up(job: Job, error: str) -> None:
-            await (billing.give_up if job.kind in billing.handlers() else workflows.give_up)(job, error)
-
-        self.worker = Worker(queue, handlers, give_up=give_up,
+        self.worker = Worker(queue, handlers, give_ups={**workflows.give_ups(), **billing.give_ups()},
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
         # The change stream opens with the first subscriber (one per process, shared by all of them).

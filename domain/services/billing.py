@@ -26,7 +26,7 @@ from domain.driver import Document, DuplicateKey
 from domain.errors import DomainError, ErrorCode, Forbidden
 from domain.events import DELETED, Change, EntityType
 from domain.ids import Kind, new_id
-from domain.jobs import Handler, Job, JobQueue, enqueue
+from domain.jobs import GiveUp, Handler, Job, JobQueue, enqueue
 from domain.models import OrgKind, Partner, ProvisioningError
 from domain.pagination import Order, PageRequest
 from domain.principal import Scope
@@ -188,6 +188,9 @@ class BillingJobs:
 
     def handlers(self) -> dict[str, Handler]:
         return {GENERATE: self.generate, DISCARD: self.discard}
+
+    def give_ups(self) -> dict[str, GiveUp]:
+        return {GENERATE: self.give_up}
 
     async def _orgs(self, root_id: str) -> Mapping[str, Partner]:
         return {p.id: p for p in await self.repos.partners.family(root_id)}

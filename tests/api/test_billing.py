@@ -14,6 +14,8 @@ import pytest
 from gql import GraphQLRequest
 
 from domain.catalogue import CATALOGUE
+from domain.jobs import Job
+from domain.services.billing import GENERATE
 from tests.api.billing import (
     CREATE_REPORT,
     CUSTOMER_PACKAGES,
@@ -255,13 +257,19 @@ async def test_r_bil_3_equal_reports_in_progress_are_shared_completed_block_fail
     regenerated = await t.create(token, "2026-11-01", "2026-11-10", "CUSTOMER")
     assert regenerated["id"] != first["id"] and regenerated["status"] == "IN_PROGRESS"
 
-    # A report whose generation is given up on ends FAILED, with the reason, and blocks nothing.
+    # A report whose generation keeps failing is given up on: it ends FAILED, with the reason, and blocks nothing.
     worker = t.gateway.runtime.worker
-    assert worker is not None and worker.give_up is not None
-    [job_doc] = [d for d in await worker.queue.due(10) if d["entityId"] == regenerated["id"]]
-    job = await worker.queue.claim(job_doc)
-    assert job is not None and job.entity_id == regenerated["id"]
-    await worker.give_up(job, "RuntimeError: the database went away")
+    assert worker is not None
+
+    async def broken(job: Job) -> None:
+        raise RuntimeError("the database went away")
+
+    original = dict(worker.handlers)
+    worker.handlers = {**original, GENERATE: broken}
+    for _ in range(worker.max_attempts):
+        await t.gateway.settle()
+        t.gateway.clock.advance(timedelta(minutes=2))
+    worker.handlers = original
     failed = (await t.gateway.execute(token, REPORT, {"id": regenerated["id"]}))["billingReport"]
     assert failed["status"] == "FAILED" and failed["downloadUrl"] is None
     assert failed["errors"][0]["code"] == "INTERNAL" and "went away" in failed["errors"][0]["message"]
