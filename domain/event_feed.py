@@ -180,11 +180,11 @@ class EventHub:
             try:
                 docs = await self.events.after(filter, last, REPLAY_PAGE)
             except Exception as exc:
-                if not is_transient(exc) or loop.time() > deadline:
-                    if is_transient(exc):
-                        raise FeedUnavailable("the event store is unavailable; resume from the cursor later",
-                                              last) from exc
+                if not is_transient(exc):
                     raise
+                if loop.time() > deadline:
+                    raise FeedUnavailable("the event store is unavailable; resume from the cursor later",
+                                          last) from exc
                 await asyncio.sleep(0.5)
                 continue
             for doc in docs:
