@@ -50,7 +50,7 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
 
     downloads = BillingDownloads(runtime)
     graphql = GatewayGraphQL(runtime, downloads, graphql_ide="graphiql")
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -61,3 +61,5 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
         middleware=[Middleware(AuthenticationMiddleware, secret=runtime.jwt_secret)],
         lifespan=lifespan,
     )
+    app.state.graphql = graphql  # for the server's graceful shutdown (close websockets with 1001)
+    return app

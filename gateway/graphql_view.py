@@ -41,6 +41,7 @@ from resolvers.context import Context
 from resolvers.events.sharing import ENCODINGS
 
 FORBIDDEN = 4403
+GOING_AWAY = 1001
 INIT_TIMEOUT = 4408
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 
@@ -100,6 +101,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     view: GatewayGraphQL
     session: _Session | None = None
 
+    async def handle(self) -> None:
+        self.view.sockets.add(self.websocket)
+        try:
+            await super().handle()
+        finally:
+            self.view.sockets.discard(self.websocket)
+
     async def handle_connection_init(self, message: Any) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.session is None:
@@ -131,9 +139,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle(self) -> None:
         timeout = asyncio.create_task(self._init_timeout())
+        self.view.sockets.add(self.websocket)
         try:
             await super().handle()
         finally:
+            self.view.sockets.discard(self.websocket)
             timeout.cancel()
             if self.session is not None:
                 await self.session.end()
@@ -189,6 +199,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.runtime = runtime
         self.downloads = downloads
         self.keepalive = s.ws_keepalive_seconds
+        # Every open websocket (either protocol), so that a shutdown can end them all with 1001.
+        self.sockets: set[Any] = set()
+
+    async def close_sockets(self, code: int = GOING_AWAY, reason: str = "Server shutting down") -> int:
+        """Close every open websocket (clients reconnect elsewhere and resume from their cursor); returns how many."""
+        sockets = list(self.sockets)
+        for websocket in sockets:
+            with contextlib.suppress(Exception):
+                await websocket.close(code=code, reason=reason)
+        return len(sockets)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         # None only for the GraphiQL page, which the middleware lets through and which executes nothing.

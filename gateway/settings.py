@@ -45,6 +45,26 @@ class Settings(BaseSettings):
     # Billing (R-BIL-5).
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$",
                                    description="base of the CSV download links; unset: the request's own URL")
+    # The database driver: Motor (the design card's default) or PyMongo's native async client.
+    driver: Literal["motor", "pymongo"] = "motor"
+    # Limits on every operation, over HTTP and websockets alike (refused before execution: QUERY_TOO_COMPLEX).
+    max_depth: int = Field(default=12, ge=1, le=100, description="selection nesting, fragments included")
+    max_aliases: int = Field(default=30, ge=0, le=10_000, description="aliased fields per operation")
+    max_tokens: int = Field(default=2_000, ge=10, le=1_000_000, description="lexical tokens per document")
+    max_root_fields: int = Field(default=10, ge=1, le=1000, description="top-level fields per operation")
+    max_cost: int = Field(default=25_000, ge=1, le=100_000_000,
+                          description="static cost estimate: each field 1, times the `first` of the lists above it")
+    max_input_list: int = Field(default=100, ge=1, le=10_000, description="items in any list argument")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                description="HTTP request bodies and websocket messages")
+    # Per-token rate limit (token bucket): `rate_limit_burst` operations at once, refilled at `rate_limit_per_second`.
+    rate_limit_per_second: float = Field(default=20.0, ge=0, le=100_000, description="0 = no rate limit")
+    rate_limit_burst: int = Field(default=60, ge=1, le=1_000_000)
+    # Observability.
+    log_format: Literal["json", "text"] = Field(default="text", description="json in production")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600,
+                                          description="how long in-flight requests may finish on shutdown")
 
     @field_validator("engine_faults")
     @classmethod

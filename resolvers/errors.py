@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from domain.driver import DatabaseUnavailable
 from domain.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.event_feed import FeedInterrupted
 from domain.services import reads
@@ -33,6 +34,8 @@ def code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
         return original.code, {"cursor": reads.event_cursor(original.last_seq)}
     if isinstance(original, InvalidArgument):
         return "VALIDATION_FAILED", {"field": [original.argument]}
+    if isinstance(original, DatabaseUnavailable):  # the database is out of reach: retry shortly, nothing was done
+        return "SERVICE_UNAVAILABLE", {}
     if isinstance(original, GraphQLError):
         return str((original.extensions or {}).get("code", "BAD_USER_INPUT")), {}
     return "INTERNAL", {}
@@ -63,6 +66,9 @@ class ErrorCodes(SchemaExtension):
                 continue
             code, extra = code_of(error)
             message = error.message
+            if code == "SERVICE_UNAVAILABLE":
+                log.warning("database unavailable in %s: %s", error.path, error.original_error)
+                message = "The database is unavailable; nothing was done. Retry shortly."
             if code == "INTERNAL":
                 log.error("unexpected error in %s", error.path, exc_info=error.original_error)
                 if self.mask:
