@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from resolvers.billing.mutations import BillingMutations
@@ -36,13 +39,15 @@ Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, Subscr
 NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType, BillingReportNode]
 
 
-def build_schema(*, mask_errors: bool = False) -> strawberry.Schema:
+def build_schema(*, mask_errors: bool = False,
+                 extensions: Sequence[type[SchemaExtension] | SchemaExtension] = ()) -> strawberry.Schema:
+    """The schema; `extensions` (the gateway's limits, metrics, tracing) run before the error codes are added."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=EventSubscription,
         types=NODE_TYPES,
-        extensions=[MaskedErrorCodes if mask_errors else ErrorCodes],
+        extensions=[*extensions, MaskedErrorCodes if mask_errors else ErrorCodes],
         execution_context_class=SharingExecutionContext,
     )
 
