@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -40,7 +40,8 @@ NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, S
 
 
 def build_schema(*, mask_errors: bool = False,
-                 extensions: Sequence[type[SchemaExtension] | SchemaExtension] = ()) -> strawberry.Schema:
+                 extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()
+                 ) -> strawberry.Schema:
     """The schema; `extensions` (the gateway's limits, metrics, tracing) run before the error codes are added."""
     return strawberry.Schema(
         query=Query,
