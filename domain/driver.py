@@ -1,9 +1,12 @@
-"""The one place that knows which MongoDB driver is in use (Motor, per the design card).
+"""The one place that knows which MongoDB driver is in use: Motor (the design card's default) or PyMongo async.
 
-Everything driver-specific lives here: client creation, sessions and transactions, aggregation and
-list cursors. Repositories use only the operations that Motor and PyMongo's native async client
-share (find_one, insert_one, update_one, count_documents, ...) plus the helpers below, so swapping
-the driver is a change to this module alone.
+Everything driver-specific lives here: client creation, sessions and transactions, aggregation and list
+cursors, change streams, closing. Repositories use only the collection operations that Motor and PyMongo's
+native async client (`pymongo.AsyncMongoClient`, Motor's successor) share with the same call shape — find_one,
+insert_one, insert_many, update_one, update_many, replace_one, delete_one, delete_many, count_documents,
+find_one_and_update, bulk_write, all awaited, and `find(...)`, which both return as a cursor without awaiting —
+plus the helpers below. Where the two differ in what must be awaited (start_session, start_transaction,
+aggregate, watch, close), the difference is bridged here and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,25 +14,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from motor.motor_asyncio import AsyncIOMotorClient
-from pymongo import IndexModel
+from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.monitoring import CommandListener
 
 Document = dict[str, Any]
 # The driver's "cannot reach the server" error, under a name that does not tie callers to one driver.
+# Both clients raise pymongo's exception classes, so this (and DuplicateKey below) holds for either.
 DatabaseUnavailable = ConnectionFailure
 # A unique index refused a write; `.details["keyPattern"]` names the index's fields.
 DuplicateKey = DuplicateKeyError
 T = TypeVar("T")
 SortKeys = Sequence[tuple[str, int]]
-# Motor's classes are untyped; the alias keeps that fact in one place.
+# The two drivers' collection and session classes differ; callers use only what both have in common.
 Collection = Any
 Session = Any
+Driver = Literal["motor", "pymongo"]
+DRIVERS: tuple[Driver, ...] = get_args(Driver)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -41,18 +47,26 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class Database:
-    """A connected database: one client per process, opened at start-up and closed at shutdown."""
+    """A connected database: one client per process, opened at start-up and closed (awaited) at shutdown.
+
+    `driver` picks the client: "motor" (Motor, which runs PyMongo's blocking client on a thread pool) or
+    "pymongo" (PyMongo's native asyncio client). Both take the same options and raise the same errors.
+    """
 
     def __init__(
         self,
         uri: str,
         name: str,
         *,
+        driver: Driver = "motor",
         listeners: Sequence[CommandListener] = (),
         server_selection_timeout_ms: int = 10_000,
         app_name: str = "wholesale-gateway",
     ) -> None:
-        self._client: Any = AsyncIOMotorClient(
+        if driver not in DRIVERS:
+            raise ValueError(f"unknown database driver {driver!r}: expected one of {', '.join(DRIVERS)}")
+        client_class: Any = AsyncIOMotorClient if driver == "motor" else AsyncMongoClient
+        self._client: Any = client_class(
             uri,
             tz_aware=True,
             event_listeners=list(listeners),
@@ -60,7 +74,14 @@ class Database:
             appname=app_name,
         )
         self._db = self._client[name]
+        self._native = driver == "pymongo"
+        self.driver: Driver = driver
         self.name = name
+
+    @property
+    def client_class(self) -> type:
+        """The class of the client in use (to show which driver really serves this database)."""
+        return type(self._client)
 
     def collection(self, name: str) -> Collection:
         return self._db[name]
@@ -89,31 +110,54 @@ class Database:
     async def aggregate(
         self, collection: str, pipeline: Sequence[Mapping[str, Any]], *, session: Session | None = None
     ) -> list[Document]:
-        cursor = self._db[collection].aggregate(list(pipeline), session=session)
+        cursor = await self._aggregate(collection, pipeline, session=session)
         docs: list[Document] = await cursor.to_list(length=None)
         return docs
 
     async def aggregate_batches(
         self, collection: str, pipeline: Sequence[Mapping[str, Any]], size: int
-    ) -> AsyncIterator[list[Document]]:
+    ) -> AsyncGenerator[list[Document], None]:
         """The pipeline's output `size` documents at a time, never all of it in memory at once.
 
         A large `$sort` may spill to disk on the server (allowDiskUse) rather than fail.
         """
-        async for batch in _batches(self._db[collection].aggregate(list(pipeline), batchSize=size,
-                                                                   allowDiskUse=True), size):
+        cursor = await self._aggregate(collection, pipeline, batchSize=size, allowDiskUse=True)
+        async for batch in _batches(cursor, size):
             yield batch
 
     async def find_batches(self, collection: str, filter: Mapping[str, Any], sort: SortKeys, size: int
-                           ) -> AsyncIterator[list[Document]]:
+                           ) -> AsyncGenerator[list[Document], None]:
         async for batch in _batches(self._db[collection].find(filter, sort=list(sort), batch_size=size), size):
             yield batch
+
+    async def _aggregate(self, collection: str, pipeline: Sequence[Mapping[str, Any]], **options: Any) -> Any:
+        # Motor returns the cursor at once and sends the command on the first read; PyMongo async sends the
+        # command when `aggregate` is awaited and returns the open cursor.
+        cursor = self._db[collection].aggregate(list(pipeline), **options)
+        return await cursor if self._native else cursor
+
+    async def _start_session(self) -> Session:
+        # Motor's start_session is a coroutine; PyMongo async's returns the session directly.
+        return self._client.start_session() if self._native else await self._client.start_session()
+
+    async def _start_transaction(self, session: Session) -> None:
+        # PyMongo async's start_transaction is a coroutine; Motor's is a plain call (its result, a context
+        # manager, is not needed: commit and abort are explicit below).
+        started = session.start_transaction()
+        if self._native:
+            await started
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
         """A session with an open transaction, committed when the block ends without an exception."""
-        async with await self._client.start_session() as session, session.start_transaction():
-            yield session
+        async with await self._start_session() as session:
+            await self._start_transaction(session)
+            try:
+                yield session
+            except BaseException:
+                await _abort(session)
+                raise
+            await self._commit(session)
 
     async def run_transaction(
         self,
@@ -126,25 +170,27 @@ class Database:
 
         `tail`, when given, runs last, just before the commit (writes every transaction shares, such as
         a sequence counter, are best kept short). Any exception that is not a transient database
-        conflict aborts the transaction and propagates.
+        conflict aborts the transaction and propagates; so does the server being out of reach
+        (DatabaseUnavailable), at once, even during the commit (whose outcome is then unknown).
         """
         for attempt in range(1, max_attempts + 1):
             try:
-                async with await self._client.start_session() as session:
-                    session.start_transaction()
+                async with await self._start_session() as session:
+                    await self._start_transaction(session)
                     try:
                         result = await work(session)
                         if tail is not None:
                             await tail(session)
                         await self._commit(session)
                     except BaseException:
-                        if session.in_transaction:
-                            with contextlib.suppress(PyMongoError):
-                                await session.abort_transaction()
+                        await _abort(session)
                         raise
                     return result
             except PyMongoError as exc:
-                if not exc.has_error_label("TransientTransactionError") or attempt == max_attempts:
+                # A server out of reach is labelled transient too, but waiting it out here would hold the caller
+                # for attempts x the server-selection timeout: it is the caller's to answer (or retry later).
+                if (isinstance(exc, ConnectionFailure) or not exc.has_error_label("TransientTransactionError")
+                        or attempt == max_attempts):
                     raise
                 # Jittered backoff: concurrent writers of one document spread out instead of colliding again.
                 await asyncio.sleep(random.uniform(0, min(0.002 * 2 ** min(attempt, 6), 0.1)))
@@ -157,24 +203,27 @@ class Database:
                 await session.commit_transaction()
                 return
             except PyMongoError as exc:
-                if not exc.has_error_label("UnknownTransactionCommitResult"):
+                # Unknown outcome: commit again (it is idempotent), unless the server is out of reach.
+                if isinstance(exc, ConnectionFailure) or not exc.has_error_label("UnknownTransactionCommitResult"):
                     raise
 
     async def create_indexes(self, collection: str, indexes: Sequence[IndexModel]) -> None:
         await self._db[collection].create_indexes(list(indexes))
 
     async def watch_inserts(self, collection: str, opened: Callable[[], None] | None = None
-                            ) -> AsyncIterator[Document]:
+                            ) -> AsyncGenerator[Document, None]:
         """Every document inserted into `collection` from now on, in commit order (a change stream).
 
         `opened` is called once the stream is open on the server, i.e. from the moment nothing inserted can be
         missed any more (the stream opens on the first iteration, not when this generator is created).
         """
         pipeline = [{"$match": {"operationType": "insert"}}]
-        async with self._db[collection].watch(pipeline) as stream:
+        # PyMongo async opens the stream when `watch` is awaited; Motor's opens on entering the `async with`.
+        stream = self._db[collection].watch(pipeline)
+        async with (await stream if self._native else stream) as changes:
             if opened is not None:
                 opened()
-            async for change in stream:
+            async for change in changes:
                 yield change["fullDocument"]
 
     async def collection_names(self) -> list[str]:
@@ -184,16 +233,32 @@ class Database:
     async def drop(self) -> None:
         await self._client.drop_database(self.name)
 
-    def close(self) -> None:
-        self._client.close()
+    async def close(self) -> None:
+        """Close the client and its connections (PyMongo async's close is a coroutine; Motor's is not)."""
+        closing = self._client.close()
+        if self._native:
+            await closing
 
 
-async def _batches(cursor: Any, size: int) -> AsyncIterator[list[Document]]:
+async def _abort(session: Session) -> None:
+    """Abort the session's transaction if one is still open; a failure to abort leaves it to the server to reap."""
+    if session.in_transaction:
+        with contextlib.suppress(PyMongoError):
+            await session.abort_transaction()
+
+
+async def _batches(cursor: Any, size: int) -> AsyncGenerator[list[Document], None]:
     batch: list[Document] = []
-    async for doc in cursor:
-        batch.append(doc)
-        if len(batch) >= size:
+    try:
+        async for doc in cursor:
+            batch.append(doc)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
             yield batch
-            batch = []
-    if batch:
-        yield batch
+    finally:
+        # A consumer that stops early leaves the server-side cursor open: close it now, not at garbage collection
+        # (a cursor that cannot be closed any more is the server's to reap).
+        with contextlib.suppress(PyMongoError):
+            await cursor.close()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -99,6 +100,9 @@ class EventHub:
     events: EventRepository
     queue_size: int = DEFAULT_QUEUE_SIZE
     resume_window: float = DEFAULT_RESUME_WINDOW_S
+    # Told, for each delivery, the seconds from the hub receiving the event to its landing in a subscriber's queue
+    # (the gateway feeds a histogram with it; the domain knows nothing of metrics).
+    observer: Callable[[float], None] | None = None
     _subscribers: set[_Subscriber] = field(default_factory=set, init=False)
     _follower: BackgroundTask = field(init=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -155,6 +159,7 @@ class EventHub:
                 delay = min(delay * 2, 5.0)
 
     def _dispatch(self, delivery: Delivery) -> None:
+        received = time.perf_counter()
         for subscriber in self._subscribers:
             if subscriber.overflowed or not subscriber.accepts(delivery.doc):
                 continue
@@ -162,6 +167,9 @@ class EventHub:
                 subscriber.queue.put_nowait(delivery)
             except asyncio.QueueFull:
                 subscriber.overflowed = True
+                continue
+            if self.observer is not None:
+                self.observer(time.perf_counter() - received)
 
     async def head(self) -> int:
         return await self.events.head()

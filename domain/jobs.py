@@ -147,6 +147,25 @@ class JobQueue:
                                      {"$set": {"status": READY, "leaseOwner": None, "leaseUntil": None,
                                                "runAt": self.clock.now()}})
 
+    async def stats(self) -> QueueStats:
+        """How the queue stands now (read-only, for monitoring): jobs per status, how many are due, and the lag.
+
+        One pass over the collection, which stays small: finished jobs leave it.
+        """
+        now = self.clock.now()
+        due = {"$cond": [{"$and": [{"$eq": ["$status", READY]}, {"$lte": ["$runAt", now]}]}, 1, 0]}
+        rows = await self.db.aggregate(JOBS, [{"$group": {
+            "_id": "$status", "n": {"$sum": 1}, "due": {"$sum": due},
+            "oldest": {"$min": {"$cond": [{"$eq": ["$status", READY]}, "$runAt", None]}}}}])
+        counts = {status: 0 for status in (READY, RUNNING, WAITING)}
+        due_now, lag = 0, timedelta(0)
+        for row in rows:
+            counts[str(row["_id"])] = int(row["n"])
+            due_now += int(row["due"])
+            if row["due"] and row["oldest"] is not None:
+                lag = max(lag, now - row["oldest"])
+        return QueueStats(counts, due_now, lag)
+
 
 class Retry(Exception):
     """A handler asks to run the job again later (e.g. the Webex side is temporarily unavailable)."""
@@ -259,3 +278,13 @@ class Worker:
             await asyncio.gather(*list(self._running), return_exceptions=True)
         with contextlib.suppress(Exception):
             await self.queue.release_leases()
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """A snapshot of the job queue: `counts` per status, `due` ready jobs whose time has come, and `lag`, how long
+    the oldest of those has been waiting (zero when none is due)."""
+
+    counts: Mapping[str, int]
+    due: int
+    lag: timedelta

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from domain.catalogue import CATALOGUE, is_downgrade
 from domain.errors import ErrorCode, FieldError
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_EXTENSION = re.compile(r"^\d{2,10}$")
+# ASCII digits only: `\d` alone also matches fullwidth and Arabic-Indic digits, which no dial plan takes.
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$", re.ASCII)
+_EXTENSION = re.compile(r"^\d{2,10}$", re.ASCII)
 
 
 def customer_package_problems(packages: Sequence[str], *field: str) -> list[FieldError]:

@@ -55,10 +55,17 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+# What BSON can hold as an integer; a larger one in a cursor cannot have come from us.
+_INT64 = 2**63
+
+
 def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"t"}:
+    if isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
         return datetime.fromisoformat(value["t"])
-    return value
+    if value is None or isinstance(value, str | bool | float) or (isinstance(value, int) and -_INT64 <= value < _INT64):
+        return value
+    # Anything else (an operator such as {"$gt": ""}, a nested list) would reach the database as part of the filter.
+    raise ValueError(f"not a sort-key value: {value!r:.40}")
 
 
 def _get(doc: Mapping[str, Any], dotted: str) -> Any:
@@ -78,7 +85,7 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidArgument("`after` is not a cursor this API issued", "after") from exc
     if not isinstance(payload, list) or len(payload) != len(order.keys) + 1 or payload[0] != order.name:
         raise InvalidArgument("`after` belongs to another list or order", "after")

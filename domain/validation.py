@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import zoneinfo
 from functools import cache
 
@@ -10,8 +11,22 @@ from domain.countries import is_country
 from domain.errors import DomainError, ErrorCode, FieldError
 from domain.models import Address
 
+# The longest customer name accepted; a name filter longer than this cannot match anything.
+CUSTOMER_NAME_MAX_LENGTH = 255
+
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def is_blank(value: str) -> bool:
+    """Nothing visible: whitespace, or invisible format characters (zero-width spaces, direction marks)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in value)
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    """NUL, escapes, bells…: never part of a name or an address, and poison for logs and CSV exports."""
+    allowed = "\t\n\r" if multiline else ""
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in value)
 
 
 class Problems:
@@ -21,14 +36,17 @@ class Problems:
     def add(self, code: ErrorCode, message: str, *field: str) -> None:
         self.items.append(FieldError(code, message, tuple(field) or None))
 
-    def text(self, value: str | None, max_length: int, *field: str, required: bool = True) -> None:
-        """A required (non-blank) or optional string of bounded length."""
+    def text(self, value: str | None, max_length: int, *field: str, required: bool = True,
+             multiline: bool = False) -> None:
+        """A required (non-blank) or optional string of bounded length, without control characters."""
         name = field[-1]
-        if value is None or not value.strip():
+        if value is None or is_blank(value):
             if required:
                 self.add(ErrorCode.REQUIRED, f"`{name}` is required", *field)
         elif len(value) > max_length:
             self.add(ErrorCode.TOO_LONG, f"`{name}` is longer than {max_length} characters", *field)
+        elif has_control_characters(value, multiline=multiline):
+            self.add(ErrorCode.VALIDATION_FAILED, f"`{name}` contains control characters", *field)
 
     def email(self, value: str, *field: str) -> None:
         if not value.strip():

@@ -1,24 +1,51 @@
-"""The ASGI application, composed declaratively: routes, middleware, lifespan."""
+"""The ASGI application, composed declaratively: routes, middleware, lifespan.
+
+`/healthz` (the process answers), `/readyz` (the database answers and the job worker runs) and `/metrics`
+(Prometheus) need no token: they are for the operator's network. Do not expose them publicly; `/metrics`
+names operations and shows load.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from domain.driver import DatabaseUnavailable
+from domain.jobs import QueueStats
 from gateway.downloads import PATH as DOWNLOAD_PATH
 from gateway.downloads import BillingDownloads
 from gateway.graphql_view import GatewayGraphQL
+from gateway.http_graphql import GraphQLHTTP
 from gateway.middleware import AuthenticationMiddleware
+from gateway.observability import CONTENT_TYPE, Readings
 from gateway.runtime import Runtime
 
 StartupHook = Callable[[Runtime], Awaitable[None]]
+# A probe or a scrape must answer within its own timeout, even when the database hangs. The database call itself
+# is shielded, never cancelled: cancelling an operation inside PyMongo's async client is the suspect in a lock-up
+# seen after outages (a gateway whose database calls never returned).
+PROBE_TIMEOUT_S = 2.0
+
+log = logging.getLogger("gateway.metrics")
+
+
+async def job_stats(runtime: Runtime) -> QueueStats | None:
+    """The job queue's state for a scrape; None (its gauges left out) when the database does not answer in time."""
+    if runtime.worker is None:
+        return None
+    try:
+        return await asyncio.wait_for(asyncio.shield(runtime.worker.queue.stats()), PROBE_TIMEOUT_S)
+    except Exception as exc:  # one reading missing must not fail the whole scrape
+        log.warning("job queue stats unavailable for /metrics: %s", exc or type(exc).__name__)
+        return None
 
 
 def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> Starlette:
@@ -40,9 +67,10 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
         try:
             if runtime.db is None:
                 raise DatabaseUnavailable("not started")
-            await runtime.db.ping()
-        except DatabaseUnavailable as exc:
-            return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
+            await asyncio.wait_for(asyncio.shield(runtime.db.ping()), PROBE_TIMEOUT_S)
+        except (DatabaseUnavailable, TimeoutError) as exc:
+            reason = str(exc) or "the database did not answer in time"
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         workers = runtime.settings.workers
         if workers and (runtime.worker is None or not runtime.worker.running):
             return JSONResponse({"status": "unavailable", "reason": "the job worker is not running"}, status_code=503)
@@ -50,15 +78,23 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
 
     downloads = BillingDownloads(runtime)
     graphql = GatewayGraphQL(runtime, downloads, graphql_ide="graphiql")
+
+    async def metrics(_: Request) -> Response:
+        hub = runtime.hub
+        readings = Readings(websockets=len(graphql.sockets), subscriptions=hub.subscribers if hub else 0,
+                            jobs=await job_stats(runtime))
+        return Response(runtime.telemetry.metrics.render(readings), media_type=CONTENT_TYPE)
+
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GraphQLHTTP(runtime, graphql).handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route(DOWNLOAD_PATH, downloads.serve, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
-        middleware=[Middleware(AuthenticationMiddleware, secret=runtime.jwt_secret)],
+        middleware=[*runtime.telemetry.middleware(), Middleware(AuthenticationMiddleware, secret=runtime.jwt_secret)],
         lifespan=lifespan,
     )
     app.state.graphql = graphql  # for the server's graceful shutdown (close websockets with 1001)

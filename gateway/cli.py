@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import logging
+import math
 import re
+import signal
+import socket
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,11 +25,18 @@ from domain.rpl import RplFormatError, parse_csv
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.embedded import EmbeddedDatabaseError
+from gateway.graphql_view import GOING_AWAY, GatewayGraphQL
+from gateway.observability import configure_logging_from_environment
 from gateway.runtime import Runtime
 from gateway.settings import Settings, SettingsError, load_settings
 from resolvers.schema import sdl
 
 DEMO_TOKEN_TTL = timedelta(hours=12)
+# How long a shutdown waits for clients to answer the 1001 close of their websockets (closing handshakes take
+# milliseconds; a client that never answers is cut off by uvicorn's own shutdown after this).
+SOCKET_CLOSE_WAIT_S = 5.0
+
+log = logging.getLogger("gateway")
 
 
 def parse_ttl(text: str) -> timedelta:
@@ -83,6 +95,50 @@ async def _started(settings: Settings) -> Runtime | None:
     return runtime
 
 
+class GracefulServer(uvicorn.Server):
+    """Uvicorn, shutting down in the order our clients rely on (SIGTERM or SIGINT):
+
+    1. stop accepting connections (the listening sockets close);
+    2. end every websocket with 1001 "going away", so that subscribers reconnect to another process and
+       resume from their cursor (uvicorn's own shutdown would end them with 1012), and wait briefly for
+       their closing handshakes;
+    3. uvicorn's shutdown: in-flight HTTP requests finish, for up to `timeout_graceful_shutdown` seconds;
+    4. the lifespan's shutdown stops the runtime: the job worker stops and hands its leases back.
+
+    The signals are handled on the event loop and not raised again once the shutdown is done, so a
+    graceful stop exits with status 0 (uvicorn re-raises them, which ends the process "killed by SIGTERM").
+    """
+
+    def __init__(self, config: uvicorn.Config, graphql: GatewayGraphQL) -> None:
+        super().__init__(config)
+        self.graphql = graphql
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        handled = (signal.SIGINT, signal.SIGTERM)
+        for sig in handled:
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        closed = await self.graphql.close_sockets(GOING_AWAY)
+        if closed:
+            log.info("closed %d websockets with %d (going away)", closed, GOING_AWAY)
+            wait = min(SOCKET_CLOSE_WAIT_S, self.config.timeout_graceful_shutdown or 0.0)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    while self.graphql.sockets:  # noqa: ASYNC110 - the handlers leave the set as they end
+                        await asyncio.sleep(0.05)
+        await super().shutdown(sockets)
+
+
 async def _serve(settings: Settings, demo: bool) -> int:
     # Opened before uvicorn so that a busy data dir or an unreachable database is a one-line error,
     # not a lifespan traceback; the app's lifespan still closes it on shutdown.
@@ -106,9 +162,13 @@ async def _serve(settings: Settings, demo: bool) -> int:
         gc.freeze()
 
     app = create_app(runtime, on_startup=on_startup)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on",
-                            timeout_graceful_shutdown=10)
-    server = uvicorn.Server(config)
+    # Uvicorn takes whole seconds: a fractional grace is rounded up, never cut short.
+    # Logging is configured already (uvicorn's loggers included: JSON lines, request ids), so no log config here.
+    # Websocket messages are held to the same size as request bodies (larger ones close the socket with 1009).
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="on",
+                            timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
+                            ws_max_size=settings.max_body_bytes)
+    server = GracefulServer(config, app.state.graphql)
     try:
         await server.serve()
     finally:
@@ -172,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     p_load.add_argument("file", type=Path)
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging_from_environment()
     if args.command == "schema":
         sys.stdout.write(sdl())
         return 0

@@ -119,7 +119,7 @@ class EmbeddedDatabase:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._process.wait(), 0.1)
         finally:
-            probe.close()
+            await probe.close()
 
     def _exit_reason(self) -> str:
         tail = self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""

@@ -35,7 +35,9 @@ from strawberry.types.unset import UnsetType
 from domain.principal import Principal
 from gateway.auth import InvalidToken, bearer_token, verify_token
 from gateway.downloads import BillingDownloads
+from gateway.limits import TokenBuckets, admit
 from gateway.middleware import PRINCIPAL_KEY
+from gateway.observability import current_request_id
 from gateway.runtime import Runtime
 from resolvers.context import Context
 from resolvers.events.sharing import ENCODINGS
@@ -120,6 +122,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 and message.get("id") not in self.operations:
             await self.send_message({"id": message["id"], "type": "error", "payload": [_limit_error(limit)]})
             return
+        refusal = self.view.admit(self.context, message) if self.connection_acknowledged else None
+        if refusal is not None:
+            await self.send_message({"id": message["id"], "type": "error", "payload": [refusal]})
+            return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
@@ -182,6 +188,10 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 and message.get("id") not in self.tasks:
             await self.send_message({"type": "error", "id": message["id"], "payload": _limit_error(limit)})
             return
+        refusal = self.view.admit(self.context, message) if self.connection_acknowledged else None
+        if refusal is not None:
+            await self.send_message({"type": "error", "id": message["id"], "payload": refusal})
+            return
         await super().handle_start(message)
 
     async def send_message(self, message: Any) -> None:
@@ -199,8 +209,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.runtime = runtime
         self.downloads = downloads
         self.keepalive = s.ws_keepalive_seconds
+        self.buckets = TokenBuckets(s.rate_limit_per_second, s.rate_limit_burst)
         # Every open websocket (either protocol), so that a shutdown can end them all with 1001.
         self.sockets: set[Any] = set()
+
+    def admit(self, context: Context, message: Any) -> dict[str, Any] | None:
+        """The rate limit and token count for an operation sent over a websocket; the error to send, or None."""
+        payload = message.get("payload")
+        query = payload.get("query") if isinstance(payload, dict) else None
+        refusal = admit(self.buckets, context.principal, query, self.runtime.limits)
+        return None if refusal is None else dict(refusal.formatted)
 
     async def close_sockets(self, code: int = GOING_AWAY, reason: str = "Server shutting down") -> int:
         """Close every open websocket (clients reconnect elsewhere and resume from their cursor); returns how many."""
@@ -214,7 +232,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         # None only for the GraphiQL page, which the middleware lets through and which executes nothing.
         principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
         return Context(repos=self.runtime.repos, principal=principal, request=request, response=response,
-                       hub=self.runtime.hub, download_url=partial(self.downloads.url, request))
+                       hub=self.runtime.hub, download_url=partial(self.downloads.url, request),
+                       request_id=current_request_id())
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """The token comes in `connection_init` ({"authorization": "Bearer <jwt>"}), for both protocols."""

@@ -21,6 +21,8 @@ from domain.repositories import Repositories
 from domain.services.billing import BillingJobs
 from domain.workflows import Workflows
 from gateway.embedded import EmbeddedDatabase
+from gateway.limits import Limits, operation_limits
+from gateway.observability import Telemetry
 from gateway.settings import Settings
 from resolvers.schema import build_schema
 
@@ -32,7 +34,10 @@ class Runtime:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     listeners: Sequence[CommandListener] = ()
+    # Metrics (a registry of this runtime's own) and tracing; tests pass one with their own tracer provider.
+    telemetry: Telemetry = field(default_factory=Telemetry)
     schema: strawberry.Schema = field(init=False)
+    limits: Limits = field(init=False)
     jwt_secret: str = field(init=False, repr=False)
     embedded: EmbeddedDatabase | None = field(default=None, init=False)
     db: Database | None = field(default=None, init=False)
@@ -43,7 +48,10 @@ class Runtime:
     retention: EventRetention | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.schema = build_schema(mask_errors=self.settings.env == "prod")
+        self.limits = Limits.of(self.settings)
+        self.schema = build_schema(mask_errors=self.settings.env == "prod",
+                                   extensions=[*self.telemetry.schema_extensions(), operation_limits(self.limits)])
+        self.listeners = [*self.listeners, *self.telemetry.db_listeners()]
         self.jwt_secret = self.settings.signing_secret()
         self.engine = Engine(self.settings.engine_latency_ms / 1000, parse_fault_rules(self.settings.engine_faults))
 
@@ -62,7 +70,8 @@ class Runtime:
             self.embedded = EmbeddedDatabase(self.settings.data_dir)
             uri = await self.embedded.start()
         try:
-            self.db = Database(uri, self.settings.database, listeners=self.listeners)
+            self.db = Database(uri, self.settings.database, driver=self.settings.driver, listeners=self.listeners,
+                               server_selection_timeout_ms=self.settings.db_timeout_ms)
             await self.db.ping()
             await ensure_indexes(self.db)
         except BaseException:
@@ -80,7 +89,8 @@ class Runtime:
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
         # The change stream opens with the first subscriber (one per process, shared by all of them).
-        self.hub = EventHub(repos.events, queue_size=s.events_queue_size, resume_window=s.events_resume_seconds)
+        self.hub = EventHub(repos.events, queue_size=s.events_queue_size, resume_window=s.events_resume_seconds,
+                            observer=self.telemetry.fanout_observer())
         self._repos = repos
 
     async def start_workers(self) -> None:
@@ -103,7 +113,7 @@ class Runtime:
             self.hub = None
         self.retention = None
         if self.db is not None:
-            self.db.close()
+            await self.db.close()
             self.db = None
         self._repos = None
         if self.embedded is not None:

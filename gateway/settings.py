@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     # The database driver: Motor (the design card's default) or PyMongo's native async client.
     driver: Literal["motor", "pymongo"] = "motor"
     # Limits on every operation, over HTTP and websockets alike (refused before execution: QUERY_TOO_COMPLEX).
-    max_depth: int = Field(default=12, ge=1, le=100, description="selection nesting, fragments included")
+    max_depth: int = Field(default=15, ge=1, le=100,
+                           description="selection nesting, fragments included (GraphiQL's introspection needs 15)")
     max_aliases: int = Field(default=30, ge=0, le=10_000, description="aliased fields per operation")
     max_tokens: int = Field(default=2_000, ge=10, le=1_000_000, description="lexical tokens per document")
     max_root_fields: int = Field(default=10, ge=1, le=1000, description="top-level fields per operation")
@@ -58,13 +59,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
                                 description="HTTP request bodies and websocket messages")
     # Per-token rate limit (token bucket): `rate_limit_burst` operations at once, refilled at `rate_limit_per_second`.
-    rate_limit_per_second: float = Field(default=20.0, ge=0, le=100_000, description="0 = no rate limit")
-    rate_limit_burst: int = Field(default=60, ge=1, le=1_000_000)
+    # 50/s sustained is several dashboards' worth for one admin; the burst of 200 lets a status board open its
+    # subscriptions, or a tool send a batch, at once. 0 turns the limit off (e.g. behind a gateway that limits).
+    rate_limit_per_second: float = Field(default=50.0, ge=0, le=100_000, description="0 = no rate limit")
+    rate_limit_burst: int = Field(default=200, ge=1, le=1_000_000)
     # Observability.
     log_format: Literal["json", "text"] = Field(default="text", description="json in production")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600,
                                           description="how long in-flight requests may finish on shutdown")
+    # With the database out of reach, an operation waits this long for it before failing with SERVICE_UNAVAILABLE
+    # (the driver's server selection timeout), so that clients are told within seconds instead of hanging. A replica
+    # set election can take longer (about 12 s with MongoDB's defaults): raise it to ride elections out unseen.
+    db_timeout_ms: int = Field(default=5_000, ge=100, le=120_000,
+                               description="how long an operation waits for an unreachable database")
 
     @field_validator("engine_faults")
     @classmethod

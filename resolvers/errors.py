@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 
 from domain.driver import DatabaseUnavailable
 from domain.errors import CursorExpired, Forbidden, InvalidArgument
@@ -41,8 +43,44 @@ def code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
     return "INTERNAL", {}
 
 
+def request_id_of(execution_context: ExecutionContext | None) -> str | None:
+    """The id the gateway gave the request (`Context.request_id`), to tie an error to its log line."""
+    context = execution_context.context if execution_context is not None else None
+    request_id = getattr(context, "request_id", None)
+    return request_id if isinstance(request_id, str) else None
+
+
+class GatewaySchema(strawberry.Schema):
+    """A schema that logs errors by what they mean to an operator.
+
+    Strawberry logs every error at ERROR with a traceback, expected ones (FORBIDDEN, CURSOR_EXPIRED,
+    validation) included, which buries the real failures. Here only unexpected errors (INTERNAL) are
+    logged at ERROR, with their traceback and the request id the client was given; an unreachable
+    database is one WARNING line; anything else is at most one DEBUG line.
+    """
+
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        request_id = request_id_of(execution_context)
+        for error in errors:
+            code, _ = code_of(error)
+            where = ".".join(str(p) for p in error.path) if error.path else "the operation"
+            if code == "INTERNAL":
+                log.error("unexpected error in %s: %s", where, error.message, exc_info=error.original_error,
+                          extra={"request_id": request_id})
+            elif code == "SERVICE_UNAVAILABLE":
+                log.warning("database unavailable in %s: %s", where, error.original_error,
+                            extra={"request_id": request_id})
+            else:
+                log.debug("%s in %s: %s", code, where, error.message, extra={"request_id": request_id})
+
+
 class ErrorCodes(SchemaExtension):
-    """Adds `extensions.code` to every error; masks unexpected ones when `mask` is set (production)."""
+    """Adds `extensions.code` to every error; masks unexpected ones when `mask` is set (production).
+
+    An unexpected (INTERNAL) error also carries `extensions.requestId`, the id of the log line that has
+    its traceback (GatewaySchema.process_errors writes it).
+    """
 
     mask = False
 
@@ -67,10 +105,11 @@ class ErrorCodes(SchemaExtension):
             code, extra = code_of(error)
             message = error.message
             if code == "SERVICE_UNAVAILABLE":
-                log.warning("database unavailable in %s: %s", error.path, error.original_error)
                 message = "The database is unavailable; nothing was done. Retry shortly."
             if code == "INTERNAL":
-                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+                request_id = request_id_of(self.execution_context)
+                if request_id is not None:
+                    extra = {**extra, "requestId": request_id}
                 if self.mask:
                     message = "Unexpected error."
             fixed.append(GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,

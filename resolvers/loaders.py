@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import SelectedField, Selection
 
 from domain.driver import Document
 from domain.models import OnboardingTemplate, Partner
@@ -34,6 +36,41 @@ class SubscriberCountKey:
 
 
 CallerFn = Callable[[], Awaitable[Caller]]
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+def now_or_later(loader: DataLoader[K, V], key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
+    """`convert` of the loader's value for `key`: at once when the loader already holds it, else an awaitable.
+
+    A field answered at once costs graphql-core no task and no await; fifty customers' owners awaited one
+    by one cost fifty tasks per page. Lists prefetch what their items will ask for (`prefetch`).
+    """
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return convert(future.result())
+
+    async def later() -> R:
+        return convert(await loader.load(key))
+
+    return later()
+
+
+def selected_names(selections: Iterable[Selection], path: Sequence[str]) -> set[str]:
+    """The field names selected at `path` (e.g. ("edges", "node")) under `selections`, fragments included."""
+    names: set[str] = set()
+    pending: list[tuple[Iterable[Selection], Sequence[str]]] = [(selections, path)]
+    while pending:
+        current, rest = pending.pop()
+        for selection in current:
+            if not isinstance(selection, SelectedField):  # a fragment: its fields are at the same level
+                pending.append((selection.selections, rest))
+            elif not rest:
+                names.add(selection.name)
+            elif selection.name == rest[0]:
+                pending.append((selection.selections, rest[1:]))
+    return names
 
 
 class Loaders:

@@ -15,7 +15,7 @@ from resolvers.customers.locations import LocationType
 from resolvers.customers.mutations import CustomerMutations
 from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.types import CustomerType
-from resolvers.errors import ErrorCodes, MaskedErrorCodes
+from resolvers.errors import ErrorCodes, GatewaySchema, MaskedErrorCodes
 from resolvers.events.queries import EventQueries
 from resolvers.events.sharing import SharingExecutionContext
 from resolvers.events.subscription import EventHeadQueries, EventSubscription
@@ -43,7 +43,7 @@ def build_schema(*, mask_errors: bool = False,
                  extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()
                  ) -> strawberry.Schema:
     """The schema; `extensions` (the gateway's limits, metrics, tracing) run before the error codes are added."""
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=EventSubscription,

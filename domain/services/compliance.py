@@ -21,6 +21,7 @@ from domain.principal import Role
 from domain.repositories import Repositories, Tx
 from domain.services.customers import customer_change, job_id, package_change, start_deletion
 from domain.tenancy import Caller
+from domain.validation import Problems
 
 REVIEW_WINDOW = timedelta(hours=72)
 NON_COMPLIANCE_WINDOW = timedelta(days=30)
@@ -38,6 +39,13 @@ class Decision(str, Enum):
 def _require_reviewer(caller: Caller) -> None:
     if not caller.principal.has(Role.COMPLIANCE_REVIEWER):
         raise Forbidden("only a compliance_reviewer may do this")
+
+
+def _check_note(note: str | None) -> None:
+    """A reviewer's free-text note: several lines are fine, control characters and essays are not."""
+    problems = Problems()
+    problems.text(note, 2000, "note", required=False, multiline=True)
+    problems.raise_if_any()
 
 
 def timeout_job_id(customer_id: str) -> str:
@@ -80,8 +88,7 @@ async def fail_unprovisioned(repos: Repositories, tx: Tx, customer: Customer, er
 async def decide(repos: Repositories, caller: Caller, customer_id: str, decision: Decision,
                  note: str | None) -> Customer:
     _require_reviewer(caller)
-    if note is not None and len(note) > 2000:
-        raise DomainError.single(ErrorCode.TOO_LONG, "`note` is longer than 2000 characters", "note")
+    _check_note(note)
 
     async def write(tx: Tx) -> Customer:
         customer = await _load(repos, tx, customer_id)
@@ -123,8 +130,7 @@ async def record_contact_attempt(repos: Repositories, caller: Caller, customer_i
                                  note: str | None) -> Customer:
     """R-RPL-3: after 3 attempts that did not reach the partner, deprovisioning starts."""
     _require_reviewer(caller)
-    if note is not None and len(note) > 2000:
-        raise DomainError.single(ErrorCode.TOO_LONG, "`note` is longer than 2000 characters", "note")
+    _check_note(note)
 
     async def write(tx: Tx) -> Customer:
         customer = await _load(repos, tx, customer_id)

@@ -37,7 +37,7 @@ from domain.services.acting import acting_owner
 from domain.status import CUSTOMER, require_move
 from domain.tenancy import Caller
 from domain.usage import restamp_customer
-from domain.validation import Problems
+from domain.validation import CUSTOMER_NAME_MAX_LENGTH, Problems
 
 # How far ahead a delayed billing start may lie (R-BILLSTART).
 BILLING_START_WINDOW = timedelta(days=90)
@@ -162,7 +162,7 @@ async def check_new_customer(repos: Repositories, owner: Partner, data: NewCusto
         problems.add(ErrorCode.DUPLICATE_EXTERNAL_ID, "a customer with this externalId exists", "input", "externalId")
     problems.extend(customer_package_problems(list(data.packages), "input", "packages"))
     problems.address(data.address, "input", "address")
-    problems.text(data.name, 255, "input", "customerInfo", "name")
+    problems.text(data.name, CUSTOMER_NAME_MAX_LENGTH, "input", "customerInfo", "name")
     if "%" in data.name:
         problems.add(ErrorCode.NAME_HAS_PERCENT, "`name` may not contain `%`", "input", "customerInfo", "name")
     problems.email(data.primary_email, "input", "customerInfo", "primaryEmail")

@@ -18,6 +18,7 @@ from domain.repositories.partners import PARTNER_ORDER
 from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
 from domain.repositories.templates import TEMPLATE_ORDER
 from domain.tenancy import NOTHING, Caller, can_see_partner, direct_scope, list_scope
+from domain.validation import CUSTOMER_NAME_MAX_LENGTH
 
 _EMPTY_ORDER = Order("empty", (("_id", 1),))
 
@@ -65,7 +66,8 @@ async def customers(
 ) -> Listing:
     require_scope(caller, Scope.CUSTOMERS_READ)
     owner = await _owner_filter(repos, caller, ownership)
-    if owner is NOTHING:
+    # A name filter longer than any name matches nothing (and the database caps the size of a pattern).
+    if owner is NOTHING or len(criteria.name_contains or "") > CUSTOMER_NAME_MAX_LENGTH:
         return empty(request)
     base = {"$and": [owner, criteria.to_filter()]}
     page = await repos.customers.page(base, CUSTOMER_ORDERS[order], request)

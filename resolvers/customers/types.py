@@ -12,9 +12,11 @@ from domain import models
 from domain.dialin import default_call_in_number
 from domain.driver import Document
 from domain.locales import meetings_site_locale
+from domain.models import OnboardingTemplate, Partner
 from resolvers.common import Address, Connection, Node, ProvisioningError
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType
+from resolvers.loaders import now_or_later
 from resolvers.subscribers.queries import nested_subscribers
 from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder
 from resolvers.templates.types import AuthModeType, OnboardingTemplateType
@@ -142,9 +144,9 @@ class CustomerPackageType:
     warnings: list[ProvisioningError]
 
     @strawberry.field(description="Subscribers holding this package now.")
-    async def assigned(self, info: Info) -> int:
-        counts = await info.context.loaders.assigned_by_customer.load(self.customer_id)
-        return counts.get(self.name.value, 0)
+    def assigned(self, info: Info) -> int:
+        return now_or_later(info.context.loaders.assigned_by_customer, self.customer_id,  # type: ignore[return-value]
+                            lambda counts: counts.get(self.name.value, 0))
 
 
 @strawberry.type(name="Customer")
@@ -220,17 +222,24 @@ class CustomerType(Node):
             for p in self.model.packages
         ]
 
+    # Sync resolvers that may hand back an awaitable: answered at once when the list prefetched them.
     @strawberry.field
-    async def template(self, info: Info) -> OnboardingTemplateType:
-        template = await info.context.loaders.template_by_id.load(self.model.template_id)
+    def template(self, info: Info) -> OnboardingTemplateType:
+        return now_or_later(info.context.loaders.template_by_id, self.model.template_id,  # type: ignore[return-value]
+                            self._template)
+
+    def _template(self, template: OnboardingTemplate | None) -> OnboardingTemplateType:
         assert template is not None, f"customer {self.model.id} names a missing template"
         return OnboardingTemplateType.of(template)
 
     @strawberry.field(description="The partner or sub-partner that owns it.")
-    async def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
+    def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
+        return now_or_later(info.context.loaders.partner_by_id, self.model.owner_org_id,  # type: ignore[return-value]
+                            self._owner)
+
+    def _owner(self, owner: Partner | None) -> PartnerType:
         from resolvers.organisations.types import PartnerType
 
-        owner = await info.context.loaders.partner_by_id.load(self.model.owner_org_id)
         assert owner is not None, f"customer {self.model.id} names a missing owner"
         return PartnerType.of(owner)
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,47 +23,17 @@ from domain.rpl import RplEntry
 from tests.api.live import serving
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
 from tests.conftest import Demo, Gateway
+from tests.node_env import NODE_DIR, node_with_packages
 
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 SCRIPT = NODE_DIR / "subscribe.mjs"
 HEAD = "{ eventsHead }"
 DEADLINE_S = 60.0  # a failure bound, not a timing assertion
-INSTALL_DEADLINE_S = 600.0  # `npm ci` on a cold cache, same
-
-
-def _required(program: str) -> str:
-    found = shutil.which(program)
-    if found is None:
-        pytest.fail(f"`{program}` is not on PATH: these tests run the npm graphql-ws client and need Node.js "
-                    "(v20 or later, with npm). Install Node.js, e.g. from https://nodejs.org or your package manager.",
-                    pytrace=False)
-    return found
-
-
-def _installed() -> bool:
-    dependencies = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]
-    return all((NODE_DIR / "node_modules" / name / "package.json").is_file() for name in dependencies)
 
 
 @pytest.fixture(scope="session")
 async def node() -> str:
-    """The `node` executable, with tests/node's packages installed (`npm ci` from its lock file when missing)."""
-    executable = _required("node")
-    if not _installed():
-        npm = _required("npm")
-        process = await asyncio.create_subprocess_exec(
-            npm, "ci", "--no-audit", "--no-fund", cwd=NODE_DIR,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        try:
-            output, _ = await asyncio.wait_for(process.communicate(), INSTALL_DEADLINE_S)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        if process.returncode != 0 or not _installed():
-            pytest.fail(f"`npm ci` in {NODE_DIR} failed (exit {process.returncode}):\n"
-                        f"{output.decode(errors='replace')}", pytrace=False)
-    return executable
+    """The `node` executable, with tests/node's packages installed (tests/node_env.py)."""
+    return await node_with_packages()
 
 
 class NodeSubscription:

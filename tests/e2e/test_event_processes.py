@@ -270,7 +270,7 @@ async def own_cluster(tmp_path: Path) -> AsyncIterator[tuple[Cluster, EmbeddedDa
             await processes.close()
         finally:
             if db is not None:
-                db.close()
+                await db.close()
             await server.stop()
 
 

@@ -171,7 +171,7 @@ async def drop(db: Database) -> None:
     except TimeoutError:
         pytest.fail(f"the test database {db.name} could not be dropped within {DROP_DEADLINE_S:.0f} s")
     finally:
-        db.close()
+        await db.close()
 
 
 async def onboard(gateway: Gateway) -> Tenant:

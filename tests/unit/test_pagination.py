@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -43,3 +45,13 @@ def test_page_size_is_bounded(first: int) -> None:
 
 def test_page_size_defaults_to_fifty() -> None:
     assert PageRequest.of(None, "").first == 50
+
+
+@pytest.mark.parametrize("value", [{"$gt": ""}, {"$where": "sleep(1000)"}, [1, 2], 2**63, {"t": 5}],
+                         ids=["operator", "where", "list", "int-over-64-bits", "non-string-time"])
+def test_a_forged_cursor_cannot_carry_anything_but_plain_sort_values(value: object) -> None:
+    # A cursor is base64 JSON the client can rewrite: its values end up in the database filter.
+    forged = base64.urlsafe_b64encode(json.dumps(["CREATED_DESC", value, "cus_1"]).encode()).decode().rstrip("=")
+    with pytest.raises(InvalidArgument) as refused:
+        decode_cursor(ORDER, forged)
+    assert refused.value.argument == "after"

@@ -1,0 +1,72 @@
+"""End to end: `gateway serve` with GATEWAY_DRIVER set serves queries and runs jobs through that driver.
+
+The process runs on its own embedded SecantusDB, so every client of that server other than this test's own
+is the gateway's: the server's `currentOp` lists each connection with the metadata its driver sent in the
+handshake, which names the driver: Motor adds "Motor" to the name ("PyMongo|c|Motor"), PyMongo's native async
+client marks its connections for operations "async" ("PyMongo|c|async"; its monitoring ones carry no marker).
+Deadlines are failure bounds, never timing assertions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from domain.driver import Driver
+from tests.api.provisioning import PROVISION, customer_input
+from tests.conftest import JWT_SECRET
+from tests.e2e.test_gateway_process import Gateway, Processes, free_port, process_command_line, stop_cleanly
+from tests.e2e.test_provisioning_processes import onboard, wait_until_provisioned
+
+pytestmark = pytest.mark.e2e
+
+DRIVER_MARKERS: dict[Driver, str] = {"motor": "Motor", "pymongo": "async"}
+GATEWAY_APP_NAME = "wholesale-gateway"
+
+
+@pytest.fixture
+async def processes() -> AsyncIterator[Processes]:
+    started = Processes()
+    try:
+        yield started
+    finally:
+        await started.close()
+
+
+async def driver_markers(gateway: Gateway) -> set[str]:
+    """The parts of the driver names ("PyMongo|c|Motor") of every connection the gateway holds to its database."""
+    command_line = process_command_line(gateway.database_pid())
+    port = command_line[command_line.index("--port") + 1]
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        f"mongodb://127.0.0.1:{port}/?directConnection=true", appname="driver-check", serverSelectionTimeoutMS=10_000)
+    async with client:
+        operations = (await client.admin.command({"currentOp": 1, "$all": True}))["inprog"]
+    return {part for op in operations
+            if op.get("clientMetadata", {}).get("application", {}).get("name") == GATEWAY_APP_NAME
+            for part in op["clientMetadata"]["driver"]["name"].split("|")}
+
+
+@pytest.mark.parametrize("driver", ["motor", "pymongo"])
+async def test_a_gateway_process_serves_and_runs_jobs_through_the_driver_its_setting_names(
+        processes: Processes, tmp_path: Path, driver: Driver) -> None:
+    port = free_port()
+    command = await processes.start(
+        ["serve", "--no-demo"], tmp_path, port=port,
+        extra_env={"GATEWAY_DRIVER": driver, "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_ENGINE_LATENCY_MS": "0"})
+    gateway = Gateway(command, tmp_path, port)
+    await gateway.wait_until_ready()
+
+    tenant = await onboard(gateway)  # a partner and a template, created and read back through the API
+    data = await gateway.execute(tenant.token, PROVISION,
+                                 {"input": customer_input(tenant.provisioning_id, f"E2E-DRIVER-{driver}")})
+    payload = data["provisionCustomer"]
+    assert payload["errors"] == [], payload
+    # The process's own job worker takes the customer through the Webex side to `provisioned`.
+    await wait_until_provisioned(gateway, tenant.token, payload["customer"]["id"])
+
+    assert await driver_markers(gateway) & set(DRIVER_MARKERS.values()) == {DRIVER_MARKERS[driver]}
+    await stop_cleanly(gateway)
