@@ -36,7 +36,7 @@ def code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
         return original.code, {"cursor": reads.event_cursor(original.last_seq)}
     if isinstance(original, InvalidArgument):
         return "VALIDATION_FAILED", {"field": [original.argument]}
-    if isinstance(original, DatabaseUnavailable):  # the database is out of reach: retry shortly, nothing was done
+    if isinstance(original, DatabaseUnavailable):  # the database is out of reach: retry shortly
         return "SERVICE_UNAVAILABLE", {}
     if isinstance(original, GraphQLError):
         return str((original.extensions or {}).get("code", "BAD_USER_INPUT")), {}
@@ -105,7 +105,8 @@ class ErrorCodes(SchemaExtension):
             code, extra = code_of(error)
             message = error.message
             if code == "SERVICE_UNAVAILABLE":
-                message = "The database is unavailable; nothing was done. Retry shortly."
+                message = ("The database is unavailable; retry shortly. A mutation cut off by the outage was written "
+                           "whole or not at all: read it back before sending it again.")
             if code == "INTERNAL":
                 request_id = request_id_of(self.execution_context)
                 if request_id is not None:
