@@ -226,3 +226,14 @@ async def test_subscriptions_get_the_same_limits(gateway: Gateway, demo: Demo) -
                     break
             assert limited.value.errors is not None
             assert limited.value.errors[0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_a_document_sent_again_is_answered_the_same_from_the_caches(gateway: Gateway, demo: Demo) -> None:
+    # Parsing and validation are cached per document text; a cached invalid document must still be refused.
+    token = partner_token(gateway, demo)
+    for _ in range(2):
+        errors = await gateway.errors(token, "{ viewer { noSuchField } }")
+        assert [e["extensions"]["code"] for e in errors] == ["GRAPHQL_VALIDATION_FAILED"]
+        assert "noSuchField" in errors[0]["message"]
+    answers = [await gateway.execute(token, CUSTOMERS, {"n": n}) for n in (1, 2, 2)]
+    assert [len(a["customers"]["edges"]) for a in answers] == [1, 2, 2]
