@@ -74,9 +74,12 @@ class Database:
             appname=app_name,
         )
         self._db = self._client[name]
-        self._native = driver == "pymongo"
         self.driver: Driver = driver
         self.name = name
+
+    @property
+    def _native(self) -> bool:
+        return self.driver == "pymongo"
 
     @property
     def client_class(self) -> type:

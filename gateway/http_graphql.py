@@ -32,7 +32,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.graphql_view import GatewayGraphQL
 from gateway.limits import QUERY_TOO_COMPLEX, RATE_LIMITED, admit
-from gateway.middleware import PRINCIPAL_KEY
+from gateway.middleware import PRINCIPAL_KEY, wants_ide
 from gateway.runtime import Runtime
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -97,7 +97,7 @@ class GraphQLHTTP:
         self.buckets = view.buckets  # one bucket per caller, whichever transport it uses
 
     async def handle(self, request: Request) -> Response:
-        if request.method == "GET" and not request.url.query and "text/html" in request.headers.get("accept", ""):
+        if wants_ide(request.scope):  # the same test that lets it past authentication
             return await self.view.render_graphql_ide(request)
         media = negotiate(request.headers.get("accept"))
         if media is None:

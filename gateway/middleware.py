@@ -11,7 +11,7 @@ from gateway.auth import InvalidToken, bearer_token, verify_token
 PRINCIPAL_KEY = "principal"
 
 
-def _wants_ide(scope: Scope) -> bool:
+def wants_ide(scope: Scope) -> bool:
     """A browser opening /graphql gets the GraphiQL page; it sends the token with its own requests."""
     if scope["method"] != "GET" or scope.get("query_string"):
         return False
@@ -45,7 +45,7 @@ class AuthenticationMiddleware:
         self.protected = protected
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].rstrip("/") not in self.protected or _wants_ide(scope):
+        if scope["type"] != "http" or scope["path"].rstrip("/") not in self.protected or wants_ide(scope):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from domain.driver import Database, Document
 from gateway.embedded import EmbeddedDatabase, EmbeddedDatabaseError
 from tests.api.live import ws_client
 from tests.api.provisioning import PROVISION, customer_input
-from tests.e2e.test_gateway_process import Gateway, Processes
+from tests.e2e.test_gateway_process import Gateway
 from tests.e2e.test_provisioning_processes import TERMINAL, Cluster, Tenant, fresh_cluster, onboard
 
 pytestmark = pytest.mark.e2e
@@ -253,25 +252,6 @@ async def start_again(server: EmbeddedDatabase) -> None:
         except EmbeddedDatabaseError as exc:
             assert loop.time() < deadline, f"SecantusDB did not come back on port {server.port}: {exc}"
             await asyncio.sleep(0.2)
-
-
-@pytest.fixture
-async def own_cluster(tmp_path: Path) -> AsyncIterator[tuple[Cluster, EmbeddedDatabase]]:
-    """A gateway cluster on a SecantusDB process of the test's own (never the session's server)."""
-    server = EmbeddedDatabase(tmp_path / "secantus")
-    processes = Processes()
-    db: Database | None = None
-    try:
-        await server.start()
-        db = Database(server.uri, f"e2e_{uuid.uuid4().hex[:12]}", server_selection_timeout_ms=2_000)
-        yield Cluster(server.uri, db.name, db, processes, tmp_path), server
-    finally:
-        try:
-            await processes.close()
-        finally:
-            if db is not None:
-                await db.close()
-            await server.stop()
 
 
 async def wait_until_idle(db: Database) -> None:

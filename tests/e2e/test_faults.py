@@ -9,11 +9,9 @@ assertions; the figures printed are observations.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,7 +31,7 @@ from tests.e2e.test_event_processes import (
     stored_customer_events,
     wait_for_feeds,
 )
-from tests.e2e.test_gateway_process import Gateway, Processes
+from tests.e2e.test_gateway_process import Gateway
 from tests.e2e.test_provisioning_processes import TERMINAL, Cluster, Tenant, onboard
 from tests.e2e.test_shutdown import (
     WRITE_CONFLICT,
@@ -62,25 +60,6 @@ SETTLE_DEADLINE_S = 120.0
 HELD_DEADLINE_S = 30.0
 SUBSCRIBERS = 20
 POLL_S = 0.05
-
-
-@pytest.fixture
-async def own_database(tmp_path: Path) -> AsyncIterator[tuple[Cluster, EmbeddedDatabase]]:
-    """Gateways on a SecantusDB process of the test's own, which the test may kill and start again."""
-    server = EmbeddedDatabase(tmp_path / "secantus")
-    processes = Processes()
-    db: Database | None = None
-    try:
-        await server.start()
-        db = Database(server.uri, f"faults_{uuid.uuid4().hex[:12]}", server_selection_timeout_ms=2_000)
-        yield Cluster(server.uri, db.name, db, processes, tmp_path), server
-    finally:
-        try:
-            await processes.close()
-        finally:
-            if db is not None:
-                await db.close()
-            await server.stop()
 
 
 def since(t0: float) -> float:
@@ -239,8 +218,8 @@ PYMONGO_DEADLOCK = (
 
 @pytest.mark.parametrize("driver", ["motor", pytest.param("pymongo", marks=pytest.mark.xfail(reason=PYMONGO_DEADLOCK))])
 async def test_requests_fail_clearly_while_the_database_is_down_and_recover_without_a_gateway_restart(
-        own_database: tuple[Cluster, EmbeddedDatabase], driver: Driver) -> None:
-    cluster, server = own_database
+        own_cluster: tuple[Cluster, EmbeddedDatabase], driver: Driver) -> None:
+    cluster, server = own_cluster
     gateway = await cluster.gateway(**WORKERS, GATEWAY_DRIVER=driver, GATEWAY_JOB_LEASE_SECONDS="30")
     tenant = await onboard(gateway)
     feed = Feed(gateway.graphql_url.replace("http://", "ws://"), tenant.token, await events_head(gateway, tenant.token))
@@ -327,8 +306,8 @@ HELD_BOUND_S = 12.0  # with a one-second database timeout
 
 
 async def test_a_mutation_caught_inside_its_transaction_by_the_outage_is_answered_unavailable_within_a_bound(
-        own_database: tuple[Cluster, EmbeddedDatabase]) -> None:
-    cluster, server = own_database
+        own_cluster: tuple[Cluster, EmbeddedDatabase]) -> None:
+    cluster, server = own_cluster
     gateway = await cluster.gateway(**SHORT_DB_TIMEOUT)
     tenant = await onboard(gateway)
     loop = asyncio.get_running_loop()
@@ -395,8 +374,8 @@ async def post(http: httpx.AsyncClient, gateway: Gateway, token: str, query: str
 
 
 async def test_a_gateway_killed_inside_a_multi_document_mutation_leaves_none_of_it_and_its_queued_jobs_finish(
-        own_database: tuple[Cluster, EmbeddedDatabase]) -> None:
-    cluster, _ = own_database
+        own_cluster: tuple[Cluster, EmbeddedDatabase]) -> None:
+    cluster, _ = own_cluster
     setup = await cluster.gateway(**WORKERS)
     tenant = await onboard(setup)
     async with httpx.AsyncClient(timeout=REQUEST_BOUND_S * 2, limits=httpx.Limits(max_connections=5)) as http:
