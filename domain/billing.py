@@ -200,8 +200,14 @@ class LinkSigner:
         return expires, _signature(self.key, report_id, expires)
 
     def valid(self, report_id: str, expires: str, signature: str, now: datetime) -> bool:
-        """Whether the link is genuine and not expired (compared in constant time)."""
-        if not expires.isdigit() or len(expires) > 12:
+        """Whether the link is genuine and not expired (compared in constant time).
+
+        Whatever a stranger puts in the link is an answer of False, never an error: only ASCII digits make an
+        expiry (`str.isdigit` also accepts "²" and "①"), and only ASCII text can be compared in constant time.
+        """
+        if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
+            return False
+        if not (signature.isascii() and report_id.isascii()):
             return False
         expected = _signature(self.key, report_id, int(expires))
         return hmac.compare_digest(expected, signature) and now.timestamp() < int(expires)

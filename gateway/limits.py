@@ -54,6 +54,7 @@ from strawberry.schema.schema import validate_document
 
 from domain.pagination import DEFAULT_PAGE_SIZE
 from gateway.settings import Settings
+from gateway.text_inputs import check_text
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 RATE_LIMITED = "RATE_LIMITED"
@@ -436,6 +437,8 @@ def operation_limits(limits: Limits) -> type[SchemaExtension]:
                 self.cost, refusal = measure_operation(ctx.schema._schema, ctx.graphql_document,
                                                        ctx.operation_name, ctx.variables, limits)
                 operation = select_operation(ctx.graphql_document, ctx.operation_name)
+                if refusal is None and operation is not None:
+                    refusal = check_text(ctx.graphql_document, operation, ctx.variables)
                 self.subscription = operation is not None and operation.operation == OperationType.SUBSCRIPTION
                 # Set before Strawberry's own validation step, which then does nothing: a refused operation is
                 # never validated (some rules cost more than linear time on hostile documents) nor executed.

@@ -23,6 +23,7 @@ from resolvers.node import NodeQueries
 from resolvers.organisations.mutations import OrganisationMutations
 from resolvers.organisations.queries import OrganisationQueries
 from resolvers.organisations.types import PartnerType
+from resolvers.scalars import SCALAR_OVERRIDES
 from resolvers.subscribers.mutations import SubscriberMutations
 from resolvers.subscribers.queries import SubscriberQueries
 from resolvers.subscribers.types import SubscriberType
@@ -50,6 +51,7 @@ def build_schema(*, mask_errors: bool = False,
         types=NODE_TYPES,
         extensions=[*extensions, MaskedErrorCodes if mask_errors else ErrorCodes],
         execution_context_class=SharingExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

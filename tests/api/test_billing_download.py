@@ -81,6 +81,14 @@ async def test_r_bil_5_a_forged_link_reveals_nothing(t: Tenancy) -> None:
         link.replace(report["id"], other["id"]),  # another report's id under this signature
         tampered(link, expires="soon"),
         link.split("?")[0],
+        # Non-ASCII where the link has hex and digits (issue #13: these answered 500).
+        link.replace("signature=", "signature=%C3%A9"),
+        tampered(link, signature="é" * 64),
+        tampered(link, expires="\u00b2"),  # SUPERSCRIPT TWO: str.isdigit() says yes, int() says no
+        tampered(link, expires="\u2460"),  # CIRCLED DIGIT ONE
+        tampered(link, expires="\u0661" * 10),  # ARABIC-INDIC digits, which int() would accept
+        link.replace(report["id"], "rpt_%C3%A9"),
+        link.replace(report["id"], "rpt_%ED%A0%80"),  # not UTF-8 at all
     ]
     unknown = await fetch(t.gateway, link.replace(report["id"], "rpt_000000000000000000000000"))
     for url in forged:

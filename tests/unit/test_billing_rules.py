@@ -56,3 +56,13 @@ def test_r_bil_5_a_link_is_valid_for_its_report_until_it_expires() -> None:
     assert not signer.valid("rpt_1", str(expires + 1), signature, now)
     assert not signer.valid("rpt_1", "-1", signature, now)
     assert not LinkSigner.from_secret("t" * 40).valid("rpt_1", str(expires), signature, now)
+
+
+def test_r_bil_5_non_ascii_signatures_and_expiries_are_invalid_not_errors() -> None:
+    signer = LinkSigner.from_secret("s" * 40)
+    now = datetime(2026, 11, 22, 9, tzinfo=UTC)
+    expires, signature = signer.sign("rpt_1", now)
+    assert not signer.valid("rpt_1", str(expires), "é" + signature[1:], now)
+    for digits in ("\u00b2", "\u2460", "\u0661" * 10, "１２３"):  # isdigit() is true for all of them
+        assert not signer.valid("rpt_1", digits, signature, now)
+    assert not signer.valid("rpt_\udc80", str(expires), signature, now)
