@@ -27,6 +27,7 @@ from domain.models import (
     Partner,
     SubPartnerState,
 )
+from domain.phones import example_numbers
 from domain.principal import ROLE_SCOPES, Principal, Role
 from domain.repositories import Repositories
 from domain.rpl import RplEntry
@@ -198,6 +199,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         plan.customer_id = customer.id
         domain_name = _domain(plan.company)
         user_packages = [p for p in plan.packages if CATALOGUE[p].assignable_to_users]
+        numbers = example_numbers(plan.country, 10)  # R-SUB-1: real numbers of the location's country
         for n in range(4 + (plan.index * 5) % 6):
             clock.set(plan.created + timedelta(minutes=10 + n))
             first, last = _FIRST[(plan.index + n) % len(_FIRST)], _LAST[(plan.index * 3 + n) % len(_LAST)]
@@ -207,7 +209,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
                 customer_id=customer.id, email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
                 package=package, first_name=first, last_name=last,
                 extension=f"{100 + n}" if calling else None,
-                primary_phone_number=f"+1555{plan.index:03d}{n:04d}" if calling and n % 2 == 0 else None), None)
+                primary_phone_number=numbers[n] if calling and n % 2 == 0 and n < len(numbers) else None), None)
         if settle:
             clock.set(plan.created + timedelta(minutes=20 + rng.randrange(400)))
             await worker.run_until_idle()

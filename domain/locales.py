@@ -1,4 +1,4 @@
-"""Customer language and meetings-site locale (R-LOC-1, R-LOC-2)."""
+"""Customer language and meetings-site locale (R-LOC-1, R-LOC-2, R-LOC-3)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,23 @@ MEETINGS_UNSUPPORTED: frozenset[str] = frozenset({"es_CO", "id_ID", "nb_NO", "pt
 MEETINGS_FALLBACK = "en_US"
 
 
+def normalise_locale(text: str) -> str:
+    """R-LOC-3: a locale as clients send it (`en_us`, `EN-us`, `EN`) spelled as stored (`en_US`, `en`).
+
+    Case-insensitive, `_` or `-` between language and country; anything else is returned as given (R-LOC-1
+    then refuses it).
+    """
+    language, separator, country = text.strip().replace("-", "_").partition("_")
+    if not separator:
+        return language.lower()
+    return f"{language.lower()}_{country.upper()}"
+
+
 def resolve_locale(requested: str | None, template_country: str, template_language: str) -> str | None:
-    """R-LOC-1: the 5-character locale a request resolves to, or None when it is not acceptable."""
-    if requested is None or requested == "":
+    """R-LOC-1 after R-LOC-3: the 5-character locale a request resolves to, or None when it is not acceptable."""
+    if requested is None or requested.strip() == "":
         return template_language
+    requested = normalise_locale(requested)
     if requested in SUPPORTED_LOCALES:
         return requested
     if len(requested) == 2 and requested in LANGUAGE_DEFAULTS:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 
 from domain.catalogue import CATALOGUE, is_downgrade
 from domain.errors import ErrorCode, FieldError
+from domain.phones import is_number_of, is_valid_number
 
 # ASCII digits only: `\d` alone also matches fullwidth and Arabic-Indic digits, which no dial plan takes.
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$", re.ASCII)
 _EXTENSION = re.compile(r"^\d{2,10}$", re.ASCII)
 
 
@@ -65,9 +65,9 @@ def calling_problems(
 ) -> list[FieldError]:
     """R-SUB-1 numbers, and §6: a location only for calling packages."""
     problems: list[FieldError] = []
-    if phone is not None and not _E164.match(phone):
-        problems.append(FieldError(ErrorCode.INVALID_PHONE_NUMBER, "`primaryPhoneNumber` must be E.164",
-                                   (*prefix, "primaryPhoneNumber")))
+    if phone is not None and not is_valid_number(phone):
+        problems.append(FieldError(ErrorCode.INVALID_PHONE_NUMBER, "`primaryPhoneNumber` must be an existing number "
+                                   "in E.164 form (+ country code and number)", (*prefix, "primaryPhoneNumber")))
     if extension is not None and not _EXTENSION.match(extension):
         problems.append(FieldError(ErrorCode.INVALID_EXTENSION, "`extension` must be 2 to 10 digits",
                                    (*prefix, "extension")))
@@ -79,6 +79,14 @@ def calling_problems(
         problems.append(FieldError(ErrorCode.LOCATION_NOT_ALLOWED, f"`{package}` has no calling location",
                                    (*prefix, "locationId")))
     return problems
+
+
+def number_country_problems(phone: str | None, country: str, *prefix: str) -> list[FieldError]:
+    """R-SUB-1 (amended 2026-12): a valid number must belong to the country of the subscriber's location."""
+    if phone is None or not is_valid_number(phone) or is_number_of(phone, country):
+        return []
+    return [FieldError(ErrorCode.INVALID_PHONE_NUMBER, f"`primaryPhoneNumber` is not a number of {country}, the "
+                       "country of the subscriber's location", (*prefix, "primaryPhoneNumber"))]
 
 
 def admin_change_problems(is_admin: bool, old: str, new: str, *field: str) -> list[FieldError]:

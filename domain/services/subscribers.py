@@ -25,7 +25,7 @@ from domain.models import (
     Subscriber,
     SubscriberStatus,
 )
-from domain.packages import admin_change_problems, assignment_problems, calling_problems
+from domain.packages import admin_change_problems, assignment_problems, calling_problems, number_country_problems
 from domain.principal import Scope
 from domain.repositories import Repositories, Tx
 from domain.services.acting import acting_owner
@@ -73,17 +73,20 @@ def subscriber_change(s: Subscriber, from_status: SubscriberStatus | None, *, to
 
 
 async def _location_problems(repos: Repositories, customer: Customer, package: str, location_id: str | None,
-                             problems: Problems, *prefix: str) -> str | None:
-    """The subscriber's location: one of its customer's (default: headquarters) for calling packages."""
+                             problems: Problems, *prefix: str) -> tuple[str | None, str]:
+    """The subscriber's location: one of its customer's (default: headquarters) for calling packages; and the
+    country its numbers belong to (the location's; without one, the customer's)."""
     spec = CATALOGUE.get(package)
     if spec is None or not spec.calling:
-        return None
+        return None, customer.address.country
     locations = (await repos.locations.by_customers([customer.id])).get(customer.id, [])
     if location_id is None:
-        return locations[0]["_id"] if locations else None
-    if not any(d["_id"] == location_id for d in locations):
+        location_id = locations[0]["_id"] if locations else None
+    found = next((d for d in locations if d["_id"] == location_id), None)
+    if location_id is not None and found is None:
         problems.add(ErrorCode.NOT_FOUND, "the customer has no location with this id", *prefix, "locationId")
-    return location_id
+    country = found["address"]["country"] if found is not None else customer.address.country
+    return location_id, str(country)
 
 
 async def _conflicts(repos: Repositories, customer: Customer, package: str, phone: str | None,
@@ -146,7 +149,9 @@ async def check_new_subscriber(repos: Repositories, owner: Partner, data: NewSub
     if customer.status in CLOSED:
         problems.add(ErrorCode.INVALID_STATE, f"the customer is `{customer.status.value}`", *p, "customerId")
         return plan
-    plan.location_id = await _location_problems(repos, customer, data.package, data.location_id, problems, *p)
+    plan.location_id, country = await _location_problems(repos, customer, data.package, data.location_id,
+                                                         problems, *p)
+    problems.extend(number_country_problems(phone, country, *p))
     problems.extend(await _conflicts(repos, customer, data.package, phone, extension, None, *p))
     return plan
 
@@ -229,8 +234,9 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
     problems.extend(calling_problems(data.package, phone, extension, data.location_id, *p))
     problems.extend(admin_change_problems(current.is_admin, current.package, data.package, *p, "package"))
     # Not named: the subscriber keeps its location (none for a package without calling).
-    location_id = await _location_problems(repos, customer, data.package, data.location_id or current.location_id,
-                                           problems, *p)
+    location_id, country = await _location_problems(repos, customer, data.package,
+                                                     data.location_id or current.location_id, problems, *p)
+    problems.extend(number_country_problems(phone, country, *p))
     changes_package = data.package != current.package
     problems.extend(await _conflicts(repos, customer, data.package, phone, extension, current.id, *p,
                                      package_changes=changes_package))

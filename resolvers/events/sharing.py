@@ -16,7 +16,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import FragmentSpreadNode, GraphQLResolveInfo, Node, VariableNode, print_ast
+from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, Node, VariableNode, print_ast
 from graphql.language import Visitor, visit
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -49,8 +49,16 @@ class _Uses(Visitor):
 
 def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, Any],
                   principal: Principal) -> Hashable:
-    """What an event's result depends on besides the event: the selection, the variables it uses, the scope."""
-    nodes: list[Node] = [n.selection_set for n in info.field_nodes if n.selection_set is not None]
+    """What an event's result depends on besides the event: the selection, the variables it uses, the scope.
+
+    The selection is the root field as written — its alias (the response is keyed by it), directives and
+    selection — and every fragment it spreads, with the values of the variables they use. The root field's
+    arguments (filter, cursor) only choose which events a subscriber gets, not the shape of an event's result,
+    so subscribers resumed from different cursors still share.
+    """
+    roots = [FieldNode(alias=n.alias, name=n.name, directives=n.directives, selection_set=n.selection_set,
+                       arguments=()) for n in info.field_nodes]
+    nodes: list[Node] = list(roots)
     uses = _Uses()
     seen: set[str] = set()
     while nodes:
@@ -60,7 +68,7 @@ def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, A
             seen.add(name)
             if name in info.fragments:
                 nodes.append(info.fragments[name])
-    printed = "\n".join(print_ast(n.selection_set) for n in info.field_nodes if n.selection_set is not None)
+    printed = "\n".join(print_ast(n) for n in roots)
     printed += "\n".join(print_ast(info.fragments[name]) for name in sorted(seen) if name in info.fragments)
     variables = tuple((name, json.dumps(variable_values.get(name), sort_keys=True, default=str))
                       for name in sorted(uses.variables))

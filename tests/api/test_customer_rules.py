@@ -674,8 +674,18 @@ async def test_r_loc_1_unknown_language_is_invalid_locale(gateway: Gateway, demo
     assert _problems(errors) == [("INVALID_LOCALE", ["input", "customerInfo", "language"])]
 
 
-async def test_r_loc_1_hyphenated_locale_is_invalid_locale(gateway: Gateway, demo: Demo) -> None:
-    data = _meetings_only(await _template_of(gateway, demo.partner, "US"), language="en-US")
+async def test_r_loc_3_locales_as_the_rest_api_sends_them_are_stored_as_ll_cc(gateway: Gateway, demo: Demo) -> None:
+    """The Webex REST API's own examples send `"language": "en_us"` and `preferredLanguage: "en_us"`."""
+    data = customer_input(await provisioning_id(gateway, demo.partner), "LOC-3")
+    data["customerInfo"]["language"] = "en_us"
+    data["provisioningParameters"]["callingLocation"]["language"] = "EN-us"
+    customer = await provision(gateway, partner_token(gateway, demo), data)
+    assert customer["language"] == "en_US"
+    assert [location["language"] for location in customer["locations"]] == ["en_US"]
+
+
+async def test_r_loc_3_a_hyphenated_unsupported_locale_is_still_invalid_locale(gateway: Gateway, demo: Demo) -> None:
+    data = _meetings_only(await _template_of(gateway, demo.partner, "US"), language="en-XX")
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
     assert _problems(errors) == [("INVALID_LOCALE", ["input", "customerInfo", "language"])]
 

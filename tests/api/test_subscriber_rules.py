@@ -197,6 +197,37 @@ async def test_r_sub_1_phone_number_must_be_e164(gateway: Gateway, demo: Demo, p
     assert _problems(errors) == [("INVALID_PHONE_NUMBER", ["input", "primaryPhoneNumber"])]
 
 
+@pytest.mark.parametrize("phone", ["+999123456789", "+15550001234", "+1312555010"])
+async def test_r_sub_1_amended_a_number_must_exist_in_a_real_numbering_plan(gateway: Gateway, demo: Demo,
+                                                                          phone: str) -> None:
+    """+999 is no country code, 555 no North American area code, and the last is a digit short."""
+    token, customer = await _ready(gateway, demo)
+    errors = await _refuse_subscriber(gateway, token, subscriber_input(customer, "ada@example.com",
+                                                                       primaryPhoneNumber=phone))
+    assert _problems(errors) == [("INVALID_PHONE_NUMBER", ["input", "primaryPhoneNumber"])]
+
+
+@pytest.mark.parametrize("phone", ["+4930901820", "+14165550123"])
+async def test_r_sub_1_amended_a_number_must_belong_to_the_locations_country(gateway: Gateway, demo: Demo,
+                                                                           phone: str) -> None:
+    """The customer's calling location is in the US: a Berlin number, or a +1 number of Toronto, is refused."""
+    token, customer = await _ready(gateway, demo)
+    errors = await _refuse_subscriber(gateway, token, subscriber_input(customer, "ada@example.com",
+                                                                       primaryPhoneNumber=phone))
+    assert _problems(errors) == [("INVALID_PHONE_NUMBER", ["input", "primaryPhoneNumber"])]
+    assert "US" in errors[0]["message"]
+
+
+async def test_r_sub_1_amended_an_update_to_a_foreign_number_is_refused(gateway: Gateway, demo: Demo) -> None:
+    token, customer = await _ready(gateway, demo)
+    subscriber = await _subscribe(gateway, token, subscriber_input(customer, "ada@example.com",
+                                                                   primaryPhoneNumber="+13125550101"))
+    await gateway.settle()
+    errors = await refused(gateway, token, UPDATE_SUBSCRIBER, {"id": subscriber["id"], "input": {
+        "package": "webex_calling", "primaryPhoneNumber": "+4930901820"}})
+    assert _problems(errors) == [("INVALID_PHONE_NUMBER", ["input", "primaryPhoneNumber"])]
+
+
 @pytest.mark.parametrize("extension", ["1", "12345678901"])
 async def test_r_sub_1_extension_must_be_2_to_10_digits(gateway: Gateway, demo: Demo, extension: str) -> None:
     token, customer = await _ready(gateway, demo)

@@ -256,9 +256,9 @@ async def test_unknown_language_is_refused_with_invalid_locale(gateway: Gateway,
     assert _problems(errors) == [("INVALID_LOCALE", ["input", "language"])]
 
 
-async def test_hyphenated_locale_is_refused_with_invalid_locale(gateway: Gateway, demo: Demo) -> None:
-    errors = await _refused(gateway, gateway.token(demo.partner), _input(language="en-US"))
-    assert _problems(errors) == [("INVALID_LOCALE", ["input", "language"])]
+async def test_r_loc_3_a_locale_in_any_case_with_a_hyphen_is_stored_as_ll_cc(gateway: Gateway, demo: Demo) -> None:
+    template = await _create(gateway, gateway.token(demo.partner), _input(country="US", language="FR-ca"))
+    assert template["language"] == "fr_CA"
 
 
 async def test_r_loc_1_two_letter_language_is_combined_with_the_country(gateway: Gateway, demo: Demo) -> None:
@@ -327,7 +327,7 @@ async def test_brand_name_longer_than_100_characters_is_refused_with_too_long(ga
 
 async def test_every_validation_problem_is_reported_at_once(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(
-        name="N" * 101, country="XX", language="en-US", authMode="partner_saml"))
+        name="N" * 101, country="XX", language="en-XX", authMode="partner_saml"))
     assert _problems(errors) == [
         ("INVALID_COUNTRY", ["input", "country"]), ("INVALID_LOCALE", ["input", "language"]),
         ("REQUIRED", ["input", "idpEntityId"]), ("TOO_LONG", ["input", "name"]),
