@@ -4,13 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema clean
+.PHONY: run test lint typecheck schema clean lock
 
-$(STAMP): pyproject.toml
+LOCK := .ci/requirements.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,embedded]'
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev,embedded]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -22,6 +24,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# Pin what the venv now holds (after a change to pyproject.toml: `make lock`, run the suite, commit both).
+lock: $(STAMP)
+	{ head -n 2 $(LOCK); $(PY) -m pip freeze --exclude-editable; } > $(LOCK).new && mv $(LOCK).new $(LOCK)
 
 schema: $(STAMP)
 	$(VENV)/bin/gateway schema > schema.graphql
