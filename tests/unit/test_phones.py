@@ -23,7 +23,7 @@ def test_r_sub_1_valid_e164_numbers_of_real_plans(number: str) -> None:
     "+1312555010",  # a digit short
     "+493090182000000000",  # too long
     "+4903090182",  # a national trunk prefix after the country code
-    "+１３１２５５５０１０１",  # fullwidth digits
+    "+\uff11\uff13\uff11\uff12\uff15\uff15\uff15\uff10\uff11\uff10\uff11",  # fullwidth digits
     "",
 ])
 def test_r_sub_1_numbers_that_do_not_exist_are_invalid(number: str) -> None:
