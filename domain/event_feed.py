@@ -16,8 +16,8 @@ Policies:
   subscriber then replays from the outbox what it may have missed, and goes on live without an
   error. If the database stays out of reach longer than `resume_window` seconds, subscribers end
   with `FeedUnavailable` carrying their last `seq`;
-- a cursor whose following events were removed by retention is refused before subscribing
-  (`reads.event_position`: CURSOR_EXPIRED).
+- a cursor after which retention removed events the subscriber may see is refused before subscribing
+  (`reads.event_position`: CURSOR_EXPIRED; other tenants' purged events do not count).
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
-"""Opaque ids. A short prefix names the entity kind so `node(id)` can route without a lookup."""
+"""Opaque ids. A short prefix names the entity kind so `node(id)` can route without a lookup.
+
+The rest is 96 random bits (24 hex digits, the shape ObjectId-based ids had): an id tells nothing about when it
+was made or how many objects, of any tenant, were made before it (R-ORG-6). Nothing sorts by id alone: lists
+sort by a time or a name and use the id only to break ties.
+"""
 
 from __future__ import annotations
 
+import secrets
 from enum import Enum
-
-from bson import ObjectId
 
 
 class Kind(str, Enum):
@@ -17,7 +21,7 @@ class Kind(str, Enum):
 
 
 def new_id(kind: Kind) -> str:
-    return f"{kind.value}_{ObjectId()}"
+    return f"{kind.value}_{secrets.token_hex(12)}"
 
 
 def kind_of(entity_id: str) -> Kind | None:

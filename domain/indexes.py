@@ -48,6 +48,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("rootOrgId", ASC), ("seq", ASC)]),
         IndexModel([("occurredAt", ASC)]),  # retention purge
     ],
+    "events_purged": [  # _id: the owner org
+        IndexModel([("ownerOrgId", ASC), ("seq", DESC)]),
+        IndexModel([("rootOrgId", ASC), ("seq", DESC)]),
+    ],
     "usage": [
         IndexModel([("rootOrgId", ASC), ("start", ASC)]),
         IndexModel([("ownerOrgId", ASC), ("start", ASC)]),

@@ -2,6 +2,12 @@
 
 A cursor is the sort-key values of the last row seen, tagged with the order it belongs to. The next
 page is "rows strictly after these values in this order", so an insert anywhere never shifts a page.
+
+Cursors are opaque (R-ORG-6): the values are sealed with AES-SIV under a key derived from the gateway's
+signing secret, so a client can neither read them (an event cursor holds the global event `seq`) nor
+write them. AES-SIV is deterministic: the same position always gives the same cursor (a delivery's cursor
+is encoded once for all its subscribers), in every process that shares the secret and after a restart.
+The runtime configures the codec once at start-up (`configure_cursors`); a codec may also be passed in.
 """
 
 from __future__ import annotations
@@ -9,10 +15,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.errors import InvalidArgument
 
@@ -75,24 +87,81 @@ def _get(doc: Mapping[str, Any], dotted: str) -> Any:
     return current
 
 
-def encode_cursor(order: Order, doc: Mapping[str, Any]) -> str:
-    payload = [order.name, *(_encode_value(_get(doc, key)) for key, _ in order.keys)]
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+# The longest cursor accepted: far above any we issue (a 255-character name sort key seals to about 1.4k).
+MAX_CURSOR_LENGTH = 4096
+_PAD = 16  # plaintexts are padded to a multiple of this, so a cursor's length does not track a counter's digits
+_HKDF_INFO = b"wholesale-gateway/cursors/aes-siv/v1"
 
 
-def decode_cursor(order: Order, cursor: str) -> list[Any]:
+def _not_ours() -> InvalidArgument:
+    return InvalidArgument("`after` is not a cursor this API issued for this list", "after")
+
+
+class CursorCodec:
+    """Seals cursor payloads (AES-SIV, deterministic authenticated encryption) into URL-safe text.
+
+    The order's name is bound in as associated data: a cursor of another list or order does not open.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._siv = AESSIV(key)
+
+    @classmethod
+    def from_secret(cls, secret: str) -> CursorCodec:
+        """A key of its own (HKDF-SHA256, 512 bits: AES-256-SIV) derived from the gateway's signing secret."""
+        key = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_HKDF_INFO).derive(secret.encode())
+        return cls(key)
+
+    def seal(self, purpose: str, payload: bytes) -> str:
+        padded = payload + b" " * (-len(payload) % _PAD)  # JSON ignores trailing blanks
+        sealed = self._siv.encrypt(padded, [purpose.encode()])
+        return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    def open(self, purpose: str, cursor: str) -> bytes:
+        """The payload sealed for `purpose`; InvalidArgument on `after` for anything else."""
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise _not_ours()
+        try:
+            sealed = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+            return self._siv.decrypt(sealed, [purpose.encode()])
+        except (binascii.Error, ValueError, InvalidTag) as exc:
+            raise _not_ours() from exc
+
+
+_codec: CursorCodec | None = None
+
+
+def configure_cursors(secret: str) -> None:
+    """Seal every cursor of this process under `secret` (the runtime calls this once, at start-up)."""
+    global _codec
+    _codec = CursorCodec.from_secret(secret)
+
+
+def _current() -> CursorCodec:
+    global _codec
+    if _codec is None:  # not configured (a script, a unit test): cursors valid within this process only
+        _codec = CursorCodec(os.urandom(64))
+    return _codec
+
+
+def encode_cursor(order: Order, doc: Mapping[str, Any], codec: CursorCodec | None = None) -> str:
+    payload = [_encode_value(_get(doc, key)) for key, _ in order.keys]
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return (codec or _current()).seal(order.name, raw)
+
+
+def decode_cursor(order: Order, cursor: str, codec: CursorCodec | None = None) -> list[Any]:
+    raw = (codec or _current()).open(order.name, cursor)
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise InvalidArgument("`after` is not a cursor this API issued", "after") from exc
-    if not isinstance(payload, list) or len(payload) != len(order.keys) + 1 or payload[0] != order.name:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise _not_ours() from exc
+    if not isinstance(payload, list) or len(payload) != len(order.keys):
         raise InvalidArgument("`after` belongs to another list or order", "after")
     try:
-        return [_decode_value(v) for v in payload[1:]]
+        return [_decode_value(v) for v in payload]
     except (TypeError, ValueError) as exc:
-        raise InvalidArgument("`after` is not a cursor this API issued", "after") from exc
+        raise _not_ours() from exc
 
 
 def after_filter(order: Order, values: Sequence[Any]) -> dict[str, Any]:

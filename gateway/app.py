@@ -53,6 +53,7 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await runtime.start()
         try:
+            await runtime.authenticator.start()  # the identity provider's keys, if any (a failure is only logged)
             if on_startup is not None:
                 await on_startup(runtime)
             await runtime.start_workers()
@@ -77,7 +78,7 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
         return JSONResponse({"status": "ready", "workers": workers})
 
     downloads = BillingDownloads(runtime)
-    graphql = GatewayGraphQL(runtime, downloads, graphql_ide="graphiql")
+    graphql = GatewayGraphQL(runtime, downloads, graphql_ide="graphiql" if runtime.settings.graphiql else None)
 
     async def metrics(_: Request) -> Response:
         hub = runtime.hub
@@ -94,7 +95,9 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
         ],
-        middleware=[*runtime.telemetry.middleware(), Middleware(AuthenticationMiddleware, secret=runtime.jwt_secret)],
+        middleware=[*runtime.telemetry.middleware(),
+                    Middleware(AuthenticationMiddleware, authenticator=runtime.authenticator,
+                               graphiql=runtime.settings.graphiql)],
         lifespan=lifespan,
     )
     app.state.graphql = graphql  # for the server's graceful shutdown (close websockets with 1001)

@@ -1,14 +1,27 @@
-"""Bearer tokens: JWT HS256 with the claims of the contract (sub, org, roles, scopes, iat, exp)."""
+"""Bearer tokens: JWTs with the claims of the contract (sub, org, roles, scopes, iat, nbf, exp).
+
+HS256 tokens are signed with the gateway's own secret (GATEWAY_JWT_SECRET: dev, tests, the `token` command);
+RS256 and ES256 tokens come from an identity provider and are checked against its published keys (gateway.jwks),
+its issuer and the gateway's audience. Anything wrong with a token, whatever its values, is InvalidToken.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
 from domain.principal import Principal
 
 ALGORITHM = "HS256"
+IDP_ALGORITHMS = ("RS256", "ES256")
+# The identity provider's clock is not ours: its tokens get this much slack on exp, nbf and iat. The gateway's own
+# HS256 tokens get none (they are minted on the gateway's clock).
+IDP_LEEWAY = timedelta(seconds=30)
+# The last instant a datetime can hold; a later `exp` is nonsense, not "never expires".
+MAX_TIMESTAMP = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()
 
 
 class InvalidToken(Exception):
@@ -27,13 +40,53 @@ def issue_token(secret: str, *, subject: str, org: str | None, roles: list[str],
 
 
 def verify_token(secret: str, token: str) -> Principal:
+    """An HS256 token signed with the gateway's secret."""
+    return principal_of(decode(token, secret, [ALGORITHM]))
+
+
+def verify_idp_token(key: jwt.PyJWK, token: str, *, issuer: str, audience: str) -> Principal:
+    """An RS256/ES256 token signed with one of the identity provider's keys (whose algorithm it must name)."""
+    return principal_of(decode(token, key, list(IDP_ALGORITHMS), issuer=issuer, audience=audience,
+                               leeway=IDP_LEEWAY, require=["iss", "aud"]))
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The token's header, read before its signature is checked (to choose the key): trust nothing in it."""
+    _compact(token)
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "roles"]})
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"the token is not valid: {exc}") from exc
+
+
+def decode(token: str, key: str | jwt.PyJWK, algorithms: list[str], *, issuer: str | None = None,
+           audience: str | None = None, leeway: timedelta = timedelta(0), require: list[str] | None = None,
+           ) -> dict[str, Any]:
+    """The token's claims once its signature, algorithm, exp, nbf, iat (and iss, aud when given) are checked."""
+    _compact(token)
+    try:
+        return jwt.decode(token, key, algorithms=algorithms, issuer=issuer, audience=audience, leeway=leeway,
+                          options={"require": ["exp", "sub", "roles", *(require or [])]})
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("the token has expired") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"the token is not valid: {exc}") from exc
-    roles, scopes, org = claims.get("roles"), claims.get("scopes"), claims.get("org")
+
+
+def principal_of(claims: dict[str, Any]) -> Principal:
+    """The caller a verified token names; InvalidToken for any claim of the wrong type or out of range."""
+    for name in ("exp", "nbf", "iat"):
+        # RFC 7519 NumericDate: a JSON number. PyJWT also takes "123" (and true as 1); we do not.
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value)):
+            raise InvalidToken(f"the `{name}` claim must be a number of seconds")
+    exp = claims["exp"]
+    if not 0 < exp <= MAX_TIMESTAMP:
+        raise InvalidToken("the `exp` claim is out of range")
+    subject, roles, scopes, org = claims["sub"], claims["roles"], claims.get("scopes"), claims.get("org")
+    if not isinstance(subject, str) or not subject:
+        raise InvalidToken("the `sub` claim must be a non-empty string")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise InvalidToken("the `roles` claim must be a list of strings")
     if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
@@ -41,10 +94,16 @@ def verify_token(secret: str, token: str) -> Principal:
     if org is not None and not isinstance(org, str):
         raise InvalidToken("the `org` claim must be a string")
     try:
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-        return Principal.from_claims(str(claims["sub"]), org, roles, scopes, expires_at)
+        return Principal.from_claims(subject, org, roles, scopes, datetime.fromtimestamp(exp, UTC))
     except ValueError as exc:
         raise InvalidToken(f"the token's claims are not valid: {exc}") from exc
+
+
+def _compact(token: str) -> None:
+    # A compact JWS is ASCII (base64url and dots); anything else (a lone surrogate from a websocket's JSON, say)
+    # would fail inside PyJWT with an encoding error rather than as a bad token.
+    if not token.isascii():
+        raise InvalidToken("the token is not valid: not a compact JWS")
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -64,9 +64,8 @@ def _banner(runtime: Runtime, seeded: bool) -> str:
     s = runtime.settings
     where = f"embedded database in {s.data_dir.resolve()}" if runtime.embedded else "MongoDB at GATEWAY_MONGODB_URI"
     lines = [
-        "",
         f"Wholesale gateway ready on {where}" + (" (demo data seeded)" if seeded else ""),
-        f"  GraphiQL:  http://{s.host}:{s.port}/graphql",
+        f"  {'GraphiQL:' if s.graphiql else 'GraphQL: '}  http://{s.host}:{s.port}/graphql",
         "  Send `Authorization: Bearer <token>` (in GraphiQL: the Headers tab). Tokens valid 12 hours:",
     ]
     for label, token in demo_tokens(runtime.jwt_secret):
@@ -76,7 +75,7 @@ def _banner(runtime: Runtime, seeded: bool) -> str:
     today = runtime.clock.now().date()
     lines += ["  Billing (the demo holds 90+ days of usage): mutation { createBillingReport(input: "
               f'{{billingStartDate: "{today - timedelta(days=90)}", billingEndDate: "{today - timedelta(days=1)}", '
-              "type: CUSTOMER}) { report { id status } errors { code message } } }", ""]
+              "type: CUSTOMER}) { report { id status } errors { code message } } }"]
     return "\n".join(lines)
 
 
@@ -147,15 +146,18 @@ async def _serve(settings: Settings, demo: bool) -> int:
         return 2
 
     async def on_startup(rt: Runtime) -> None:
+        # The banner is a log record (JSON lines stay JSON lines). Production never seeds demo data nor prints
+        # tokens, whatever the database holds: both would be signed with the production secret.
+        dev = settings.env == "dev"
         seeded = False
-        if demo and await rt.repos.partners.count({}) == 0:
+        if dev and demo and await rt.repos.partners.count({}) == 0:
             seeded = (await seed_demo(rt.repos)).created
-        has_demo = await rt.repos.partners.get(DEMO_PARTNER_ID) is not None
-        if has_demo:
-            print(_banner(rt, seeded), flush=True)
+        if dev and await rt.repos.partners.get(DEMO_PARTNER_ID) is not None:
+            log.info(_banner(rt, seeded))
         else:
-            print(f"\nWholesale gateway ready: http://{settings.host}:{settings.port}/graphql\n"
-                  "  No demo data. Issue a token with: gateway token --org <org id> --role full_admin\n", flush=True)
+            log.info("Wholesale gateway ready: http://%s:%s/graphql\n  %sIssue a token with: gateway token "
+                     "--role platform_admin, or --org <org id> --role full_admin", settings.host, settings.port,
+                     "No demo data. " if dev else "")
         # What start-up built (schema, modules, demo data) lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise grow with it (and pause every open socket).
         gc.collect()
@@ -177,6 +179,9 @@ async def _serve(settings: Settings, demo: bool) -> int:
 
 
 async def _seed(settings: Settings) -> int:
+    if settings.env == "prod":  # refused before anything is opened: nothing is written
+        print("gateway: seed writes demo data and is refused with GATEWAY_ENV=prod", file=sys.stderr)
+        return 2
     runtime = await _started(settings)
     if runtime is None:
         return 2
@@ -216,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = commands.add_parser("serve", help="run the gateway (embedded database unless GATEWAY_MONGODB_URI)")
     p_serve.add_argument("--host")
     p_serve.add_argument("--port", type=int)
-    p_serve.add_argument("--no-demo", action="store_true", help="do not seed demo data into an empty database")
-    commands.add_parser("seed", help="write the demo data (idempotent)")
+    p_serve.add_argument("--no-demo", action="store_true",
+                         help="do not seed demo data into an empty database (prod never seeds)")
+    commands.add_parser("seed", help="write the demo data (idempotent; refused with GATEWAY_ENV=prod)")
     p_token = commands.add_parser("token", help="print a signed bearer token")
     p_token.add_argument("--org", help="the caller's org id (omit for platform roles)")
     p_token.add_argument("--role", required=True, action="append", choices=[r.value for r in Role],

@@ -2,6 +2,8 @@
 
 Started with --sync-on-commit, because without it a `kill -9` right after writes lost acknowledged
 inserts in our measurement (ARCHITECTURE.md, "Know the embedded database").
+
+Its readiness is checked without a driver (`answers_ping`), so that nothing of the check outlives it.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ import logging
 import shutil
 import signal
 import socket
+import struct
 import sys
 from pathlib import Path
 
-from domain.driver import Database, DatabaseUnavailable
+import bson
+from bson.errors import BSONError
 
 log = logging.getLogger("gateway.embedded")
 
 SERVER_PROGRAM = "secantusd-py"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
+PING_TIMEOUT_S = 1.0
+OP_MSG = 2013
 PR_SET_PDEATHSIG = 1
 
 
@@ -58,6 +64,34 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+async def answers_ping(port: int) -> bool:
+    """Whether the server on the loopback `port` answers a `ping`: one OP_MSG on a connection of its own.
+
+    Not through a driver client: a client's monitors outlive its `close()` (Motor's monitor thread notices that it
+    was closed only every 0.5 s; PyMongo async leaks a socket when closed while a monitor connects, PYTHON-5867),
+    so the gateway would start serving while still holding the connection of its readiness check (once seen as a
+    Motor connection of a gateway running with GATEWAY_DRIVER=pymongo). This one is closed when this returns.
+    """
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), PING_TIMEOUT_S)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        # OP_MSG: header (length, request id, response to, opcode), flags, then section 0: the command document.
+        body = struct.pack("<I", 0) + b"\0" + bson.encode({"ping": 1, "$db": "admin"})
+        writer.write(struct.pack("<iiii", 16 + len(body), 1, 0, OP_MSG) + body)
+        async with asyncio.timeout(PING_TIMEOUT_S):
+            length, _, _, opcode = struct.unpack("<iiii", await reader.readexactly(16))
+            reply = await reader.readexactly(length - 16)
+        return opcode == OP_MSG and bson.decode(reply[5:]).get("ok") == 1
+    except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError, BSONError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
 
 
 class EmbeddedDatabase:
@@ -101,25 +135,18 @@ class EmbeddedDatabase:
 
     async def _wait_until_ready(self) -> None:
         assert self._process is not None
-        probe = Database(self.uri, "admin", server_selection_timeout_ms=250)
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
-        try:
-            while True:
-                if self._process.returncode is not None:
-                    raise EmbeddedDatabaseError(self._exit_reason())
-                try:
-                    await probe.ping()
-                    return
-                except DatabaseUnavailable:
-                    pass
-                if asyncio.get_running_loop().time() > deadline:
-                    await self.stop()
-                    raise EmbeddedDatabaseError(
-                        f"the embedded database did not answer within {START_TIMEOUT_S:.0f} s; see {self.log_path}")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._process.wait(), 0.1)
-        finally:
-            await probe.close()
+        while True:
+            if self._process.returncode is not None:
+                raise EmbeddedDatabaseError(self._exit_reason())
+            if await answers_ping(self.port):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                await self.stop()
+                raise EmbeddedDatabaseError(
+                    f"the embedded database did not answer within {START_TIMEOUT_S:.0f} s; see {self.log_path}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._process.wait(), 0.1)
 
     def _exit_reason(self) -> str:
         tail = self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""

@@ -6,7 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import InvalidToken, bearer_token, verify_token
+from gateway.auth import InvalidToken
+from gateway.authentication import Authenticator
 
 PRINCIPAL_KEY = "principal"
 
@@ -36,21 +37,25 @@ async def _unauthenticated(send: Send, message: str) -> None:
 class AuthenticationMiddleware:
     """Verifies the bearer token of every HTTP request to `protected` paths.
 
-    Websockets pass through: their token arrives in `connection_init`, after the upgrade.
+    Websockets pass through: their token arrives in `connection_init`, after the upgrade. A browser opening
+    /graphql (`wants_ide`) passes without a token only when `graphiql` is set (GATEWAY_GRAPHIQL).
     """
 
-    def __init__(self, app: ASGIApp, secret: str, protected: tuple[str, ...] = ("/graphql",)) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, protected: tuple[str, ...] = ("/graphql",), *,
+                 graphiql: bool = False) -> None:
         self.app = app
-        self.secret = secret
+        self.authenticator = authenticator
         self.protected = protected
+        self.graphiql = graphiql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].rstrip("/") not in self.protected or wants_ide(scope):
+        if scope["type"] != "http" or scope["path"].rstrip("/") not in self.protected or (
+                self.graphiql and wants_ide(scope)):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         try:
-            principal = verify_token(self.secret, bearer_token(headers.get(b"authorization", b"").decode("latin-1")))
+            principal = await self.authenticator.authenticate(headers.get(b"authorization", b"").decode("latin-1"))
         except InvalidToken as exc:
             await _unauthenticated(send, str(exc))
             return

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import strawberry
 from pymongo.monitoring import CommandListener
+from strawberry.extensions import DisableIntrospection
 
 from domain.clock import Clock, SystemClock
 from domain.driver import Database
@@ -17,10 +18,13 @@ from domain.engine import Engine, parse_fault_rules
 from domain.event_feed import PURGE_JOB, EventHub, EventRetention
 from domain.indexes import ensure_indexes
 from domain.jobs import JobQueue, Worker
+from domain.pagination import configure_cursors
 from domain.repositories import Repositories
 from domain.services.billing import BillingJobs
 from domain.workflows import Workflows
+from gateway.authentication import Authenticator, KnownOrgs
 from gateway.embedded import EmbeddedDatabase
+from gateway.jwks import JwksKeys
 from gateway.limits import Limits, operation_limits
 from gateway.observability import Telemetry
 from gateway.settings import Settings
@@ -39,6 +43,7 @@ class Runtime:
     schema: strawberry.Schema = field(init=False)
     limits: Limits = field(init=False)
     jwt_secret: str = field(init=False, repr=False)
+    authenticator: Authenticator = field(init=False, repr=False)
     embedded: EmbeddedDatabase | None = field(default=None, init=False)
     db: Database | None = field(default=None, init=False)
     _repos: Repositories | None = field(default=None, init=False)
@@ -49,10 +54,17 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.limits = Limits.of(self.settings)
+        # Introspection off (prod's default): __schema and __type fail validation (GRAPHQL_VALIDATION_FAILED).
+        hidden = [] if self.settings.introspection else [DisableIntrospection]
         self.schema = build_schema(mask_errors=self.settings.env == "prod",
-                                   extensions=[*self.telemetry.schema_extensions(), operation_limits(self.limits)])
+                                   extensions=[*self.telemetry.schema_extensions(), *hidden,
+                                               operation_limits(self.limits)])
         self.listeners = [*self.listeners, *self.telemetry.db_listeners()]
         self.jwt_secret = self.settings.signing_secret()
+        s = self.settings
+        self.authenticator = Authenticator(self.jwt_secret, orgs=KnownOrgs(self._org_exists, self.clock),
+                                           jwks=JwksKeys(s.jwks_url, self.clock) if s.jwks_url else None,
+                                           issuer=s.jwt_issuer, audience=s.jwt_audience)
         self.engine = Engine(self.settings.engine_latency_ms / 1000, parse_fault_rules(self.settings.engine_faults))
 
     @property
@@ -60,6 +72,9 @@ class Runtime:
         if self._repos is None:
             raise RuntimeError("the gateway is not started")
         return self._repos
+
+    async def _org_exists(self, org_id: str) -> bool:
+        return await self.repos.partners.get(org_id) is not None
 
     async def start(self) -> None:
         """Open the database (starting the embedded one if no URI is set); a no-op when already started."""
@@ -77,6 +92,8 @@ class Runtime:
         except BaseException:
             await self.stop()
             raise
+        # Cursors are sealed under the signing secret: they survive restarts and work in every process sharing it.
+        configure_cursors(self.jwt_secret)
         repos = Repositories.over(self.db, self.clock)
         s = self.settings
         queue = JobQueue(self.db, self.clock, owner=f"{repos.process}:{uuid.uuid4().hex[:8]}",
@@ -112,6 +129,7 @@ class Runtime:
             await self.hub.stop()
             self.hub = None
         self.retention = None
+        await self.authenticator.close()
         if self.db is not None:
             await self.db.close()
             self.db = None

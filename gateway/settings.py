@@ -25,9 +25,20 @@ class Settings(BaseSettings):
     database: str = Field(default="wholesale", min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_-]+$")
     data_dir: Path = Path("./.data")
     jwt_secret: SecretStr | None = None
+    # Tokens from an identity provider (RS256/ES256), besides the HS256 ones signed with `jwt_secret`.
+    jwks_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$",
+                                 description="the provider's JWKS (OIDC `jwks_uri`); unset: HS256 tokens only")
+    jwt_issuer: str | None = Field(default=None, min_length=1, description="the `iss` the provider's tokens carry")
+    jwt_audience: str | None = Field(default=None, min_length=1,
+                                     description="the `aud` the provider's tokens must include")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     env: Literal["dev", "prod"] = "dev"
+    # What the gateway shows of itself: on in dev, off in prod unless set (declared after `env`, which they read).
+    graphiql: bool = Field(default_factory=lambda data: data.get("env") != "prod",
+                           description="the GraphiQL page for a browser opening /graphql (without a token)")
+    introspection: bool = Field(default_factory=lambda data: data.get("env") != "prod",
+                                description="__schema and __type queries")
     workers: int = Field(default=4, ge=0, le=64, description="jobs run at once in this process; 0 = API only")
     job_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     job_poll_ms: int = Field(default=250, ge=10, le=60_000)
@@ -91,6 +102,15 @@ class Settings(BaseSettings):
                 raise ValueError("GATEWAY_MONGODB_URI must be set when GATEWAY_ENV=prod")
         if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("GATEWAY_MONGODB_URI must start with mongodb:// or mongodb+srv://")
+        return self
+
+    @model_validator(mode="after")
+    def _jwks_needs_issuer_and_audience(self) -> Settings:
+        if self.jwks_url is not None:
+            if not self.jwt_issuer or not self.jwt_audience:
+                raise ValueError("GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE must be set with GATEWAY_JWKS_URL")
+            if self.env == "prod" and not self.jwks_url.startswith("https://"):
+                raise ValueError("GATEWAY_JWKS_URL must be https:// when GATEWAY_ENV=prod")
         return self
 
     @property

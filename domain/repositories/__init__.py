@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 
 from domain.clock import Clock
 from domain.driver import Database, Document, Session
-from domain.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, Change
+from domain.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, PURGED, Change
 from domain.repositories.base import Repository
 from domain.repositories.billing import BillingReportRepository, BillingRowRepository, UsageRepository
 from domain.repositories.customers import CustomerRepository
@@ -42,20 +42,40 @@ class EventRepository(Repository):
         return await self.db.find(self.collection, {"$and": [dict(filter), {"seq": {"$gt": seq}}]},
                                   sort=[("seq", 1)], limit=limit)
 
-    async def expired(self, seq: int) -> bool:
-        """Whether a reader positioned after `seq` has lost events to retention (R-EVT-2's CURSOR_EXPIRED).
+    async def head_of(self, scope: Mapping[str, Any]) -> int:
+        """The `seq` of the newest event matching the owner filter `scope`, also once retention removed it (0: none).
 
-        Seqs are contiguous and the purge removes the oldest first, so the reader's own event (or, at the very
-        start, the first event) being gone while it once existed means the events right after it may be gone too.
+        Nothing but events matching `scope` decides it: other tenants' work neither moves it nor shows in it.
         """
-        probe = max(seq, 1)
-        if await self.db.collection(self.collection).find_one({"seq": probe}, projection={"_id": 1}):
-            return False
-        return probe <= await self.head()
+        newest = await self.db.find(self.collection, scope, sort=[("seq", -1)], limit=1, projection={"seq": 1})
+        purged = await self.db.find(PURGED, scope, sort=[("seq", -1)], limit=1, projection={"seq": 1})
+        return max((int(d["seq"]) for d in newest + purged), default=0)
+
+    async def expired(self, seq: int, scope: Mapping[str, Any]) -> bool:
+        """Whether retention removed events matching the owner filter `scope` committed after `seq` (R-EVT-2's
+        CURSOR_EXPIRED): only the reader's own events count, never what was removed of other tenants'."""
+        lost = await self.db.collection(PURGED).find_one({"$and": [dict(scope), {"seq": {"$gt": seq}}]},
+                                                         projection={"_id": 1})
+        return lost is not None
 
     async def purge(self, before: datetime) -> int:
-        """Retention: remove the events that occurred before `before`; returns how many."""
-        result = await self.db.collection(self.collection).delete_many({"occurredAt": {"$lt": before}})
+        """Retention: remove the events that occurred before `before`; returns how many.
+
+        First records, per owner org, the newest `seq` about to go (`PURGED`), then removes no event beyond what
+        it recorded.
+        """
+        old = {"occurredAt": {"$lt": before}}
+        marks = await self.db.aggregate(self.collection, [
+            {"$match": old},
+            {"$group": {"_id": "$ownerOrgId", "rootOrgId": {"$first": "$rootOrgId"}, "seq": {"$max": "$seq"}}}])
+        if not marks:
+            return 0
+        await self.db.collection(PURGED).bulk_write([
+            UpdateOne({"_id": m["_id"]}, {"$max": {"seq": m["seq"]},
+                                          "$set": {"ownerOrgId": m["_id"], "rootOrgId": m["rootOrgId"]}}, upsert=True)
+            for m in marks], ordered=False)
+        last = max(int(m["seq"]) for m in marks)
+        result = await self.db.collection(self.collection).delete_many({**old, "seq": {"$lte": last}})
         return int(result.deleted_count)
 
 

@@ -11,7 +11,7 @@ A report document: `_id` (rpt_…), `ownerOrgId` (the org whose customers it cov
 limited to, else the partner), `rootOrgId`, `subPartnerOrgId` (or None), `billingStartDate`/`billingEndDate`
 (ISO dates), `type` (PARTNER, CUSTOMER, USER), `status` (IN_PROGRESS, COMPLETED, FAILED), `activeKey` (set
 while IN_PROGRESS or COMPLETED: unique, so two equal reports cannot both be alive, R-BIL-3), `createdAt`,
-`createdBy`, `errors`, `rowCount`, `version`.
+`createdBy` (the admin's `sub`), `createdByOrgId` (the admin's org), `errors`, `rowCount`, `version`.
 A row document: `reportId`, `n` (its place in the report) and the R-BIL-4 columns.
 """
 

@@ -109,7 +109,8 @@ async def create_report(repos: Repositories, caller: Caller, data: NewReport) ->
             "subPartnerOrgId": sub_partner_id, "billingStartDate": data.billing_start_date.isoformat(),
             "billingEndDate": data.billing_end_date.isoformat(), "type": data.type.value,
             "status": ReportStatus.IN_PROGRESS.value, "activeKey": key, "createdAt": tx.now,
-            "createdBy": caller.principal.subject, "errors": [], "rowCount": 0, "version": 1,
+            "createdBy": caller.principal.subject, "createdByOrgId": caller.org.id if caller.org else None,
+            "errors": [], "rowCount": 0, "version": 1,
         }
         try:
             await repos.billing_reports.insert(doc, session=tx.session)
@@ -121,6 +122,24 @@ async def create_report(repos: Repositories, caller: Caller, data: NewReport) ->
         return doc
 
     return await repos.atomic(write)
+
+
+# What a sub-partner is told created a report its parent partner made for it (R-AUD-1: no ids, no names).
+PARENT_PARTNER = "PARENT_PARTNER"
+
+
+def report_creator(doc: Document, caller: Caller) -> str:
+    """Who created the report, as `caller` may learn it (R-ORG-6): the creator's own org and the parent partner
+    above it see the admin; a sub-partner sees a report its parent made for it as made by PARENT_PARTNER.
+
+    Reports stored before the creator's org was recorded (`createdByOrgId`) show the admin as they always did.
+    """
+    creator_org = doc.get("createdByOrgId")
+    if creator_org is None:
+        return str(doc["createdBy"])
+    if caller.org is not None and caller.org.id in (creator_org, doc.get("rootOrgId")):
+        return str(doc["createdBy"])
+    return PARENT_PARTNER
 
 
 async def delete_report(repos: Repositories, caller: Caller, report_id: str) -> str:

@@ -118,14 +118,31 @@ def event_cursor(seq: int) -> str:
     return encode_cursor(EVENT_ORDER, {"seq": seq, "_id": f"evt_{seq:012d}"})
 
 
-async def event_position(repos: Repositories, after: str | None) -> int | None:
-    """The `seq` an events cursor points after; CursorExpired once retention removed what follows it (R-EVT-2)."""
+def event_scope(caller: Caller) -> dict[str, Any]:
+    """Every event the caller may see under some filter: its org's, and a full_admin parent's sub-partners'."""
+    if not caller.principal.can(Scope.CUSTOMERS_READ):
+        return NOTHING
+    return direct_scope(caller)
+
+
+async def events_head(repos: Repositories, caller: Caller) -> int:
+    """The position of the caller's newest visible event (R-ORG-6): it moves only with events the caller may see
+    (0, the start, for a caller that sees none). Resuming after it gives every later event the caller may see."""
+    scope = event_scope(caller)
+    if scope is NOTHING:
+        return 0
+    return await repos.events.head_of(scope)
+
+
+async def event_position(repos: Repositories, after: str | None, owner: dict[str, Any]) -> int | None:
+    """The `seq` an events cursor points after; CursorExpired once retention removed events of `owner` (the
+    owner filter the caller reads with) that followed it (R-EVT-2). Other tenants' purged events do not count."""
     if after is None:
         return None
     seq = decode_cursor(EVENT_ORDER, after)[0]
     if type(seq) is not int or seq < 0:
         raise InvalidArgument("`after` is not a cursor this API issued", "after")
-    if await repos.events.expired(seq):
+    if owner is not NOTHING and await repos.events.expired(seq, owner):
         raise CursorExpired("events after this cursor were removed by retention; "
                             "query the current state, then continue after `eventsHead`", "after")
     return seq
@@ -134,19 +151,23 @@ async def event_position(repos: Repositories, after: str | None) -> int | None:
 async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, ownership: Ownership,
                  request: PageRequest) -> Listing:
     """Provisioning events in commit order (R-EVT-1/2), narrowed like the customer lists (R-ORG-2/3)."""
-    base = await event_filter(repos, caller, criteria, ownership)
-    await event_position(repos, request.after)
+    owner = await event_owner(repos, caller, ownership)
+    await event_position(repos, request.after, owner)
+    base = visible_events(owner, criteria)
     if base is None:
         return empty(request)
     page = await repos.events.page(base, EVENT_ORDER, request)
     return Listing(page, lambda: repos.events.count(base))
 
 
-async def event_filter(repos: Repositories, caller: Caller, criteria: EventCriteria,
-                       ownership: Ownership) -> dict[str, Any] | None:
-    """The Mongo filter of the events a caller may see and asked for; None when that is nothing."""
+async def event_owner(repos: Repositories, caller: Caller, ownership: Ownership) -> dict[str, Any]:
+    """The owner filter of the events a caller may see and asked for (NOTHING when that is nothing)."""
     require_scope(caller, Scope.CUSTOMERS_READ)
-    owner = await _owner_filter(repos, caller, ownership)
+    return await _owner_filter(repos, caller, ownership)
+
+
+def visible_events(owner: dict[str, Any], criteria: EventCriteria) -> dict[str, Any] | None:
+    """The Mongo filter of the events of `owner` that match `criteria`; None when that is nothing."""
     if owner is NOTHING:
         return None
     return {"$and": [owner, criteria.to_filter()]}

@@ -11,6 +11,7 @@ import strawberry
 from domain import billing
 from domain.driver import Document
 from domain.pagination import PageRequest
+from domain.services import billing as billing_service
 from domain.services import reads
 from resolvers.common import Connection, Node, ProvisioningError, listing_connection
 from resolvers.context import Info
@@ -60,6 +61,11 @@ class BillingRowConnection(Connection[BillingRowType]):
     pass
 
 
+async def _created_by(root: BillingReportNode, info: Info) -> str:
+    # A sub-partner never learns who at its parent acted (R-ORG-6, R-AUD-1).
+    return billing_service.report_creator(root.doc, await info.context.caller())
+
+
 @strawberry.type(name="BillingReport")
 class BillingReportNode(Node):
     doc: strawberry.Private[Document]
@@ -69,7 +75,7 @@ class BillingReportNode(Node):
     type: ReportKind  # type: ignore[valid-type]
     status: ReportStatus  # type: ignore[valid-type]
     created_at: datetime
-    created_by: str
+    created_by: str = strawberry.field(resolver=_created_by)
     errors: list[ProvisioningError]
     version: int
 
@@ -78,7 +84,7 @@ class BillingReportNode(Node):
         return cls(
             doc=doc, id=strawberry.ID(doc["_id"]), billing_start_date=date.fromisoformat(doc["billingStartDate"]),
             billing_end_date=date.fromisoformat(doc["billingEndDate"]), type=ReportKind(doc["type"]),
-            status=ReportStatus(doc["status"]), created_at=doc["createdAt"], created_by=doc["createdBy"],
+            status=ReportStatus(doc["status"]), created_at=doc["createdAt"],
             errors=[ProvisioningError(code=e["code"], message=e["message"]) for e in doc.get("errors") or []],
             version=doc["version"],
         )

@@ -17,8 +17,8 @@ from resolvers.events.types import EventFilter, ProvisioningEventType
 class EventHeadQueries:
     @strawberry.field(description="Cursor of the newest event: query state, then subscribe(after: eventsHead).")
     async def events_head(self, info: Info) -> str:
-        await info.context.caller()
-        return reads.event_cursor(await info.context.repos.events.head())
+        caller = await info.context.caller()
+        return reads.event_cursor(await reads.events_head(info.context.repos, caller))
 
 
 @strawberry.type(name="Subscription")
@@ -33,11 +33,12 @@ class EventSubscription:
         context = info.context
         caller = await context.caller()
         criteria, ownership = EventFilter.to_domain(filter)
-        visible = await reads.event_filter(context.repos, caller, criteria, ownership)
-        after_seq = await reads.event_position(context.repos, after)
+        owner = await reads.event_owner(context.repos, caller, ownership)
+        after_seq = await reads.event_position(context.repos, after, owner)
+        if after_seq is None:  # from now: the caller's own head, so no cursor it is given tracks others' events
+            after_seq = await reads.events_head(context.repos, caller)
         assert context.hub is not None
-        if visible is None:
-            visible = {"_id": {"$in": []}}
+        visible = reads.visible_events(owner, criteria) or {"_id": {"$in": []}}
         key = selection_key(info._raw_info, info.variable_values, caller.principal)
         async for delivery in context.hub.subscribe(compile_filter(visible), visible, after_seq):
             context.fresh_loaders()

@@ -113,9 +113,9 @@ class Tenancy:
         await self.gateway.settle()
 
     async def create(self, token: str, start: str, end: str, kind: str = "PARTNER",
-                     sub_partner: str | None = None) -> dict[str, Any]:
+                     sub_partner: str | None = None, when: datetime = NOW) -> dict[str, Any]:
         """Create a report (at the tests' "today") that must be accepted; returns it as answered."""
-        self.gateway.clock.set(NOW)
+        self.gateway.clock.set(when)
         result = (await self.gateway.execute(token, CREATE_REPORT, {"input": {
             "billingStartDate": start, "billingEndDate": end, "type": kind, "subPartnerOrgId": sub_partner}})
         )["createBillingReport"]

@@ -295,11 +295,13 @@ async def test_r_bil_3_report_status_changes_are_events_on_the_provisioning_stre
 
 async def test_r_bil_6_reports_are_listed_with_exact_filters_and_orders(t: Tenancy) -> None:
     token = t.token(t.partner)
-    made = [await t.create(token, start, end, kind) for start, end, kind in (
-        ("2026-10-01", "2026-10-31", "PARTNER"), ("2026-09-01", "2026-11-15", "USER"),
-        ("2026-11-01", "2026-11-10", "CUSTOMER"))]
+    # A minute apart: ids are random (R-ORG-6), so only the creation time orders CREATED_DESC.
+    made = [await t.create(token, start, end, kind, when=NOW + timedelta(minutes=i)) for i, (start, end, kind) in
+            enumerate((("2026-10-01", "2026-10-31", "PARTNER"), ("2026-09-01", "2026-11-15", "USER"),
+                       ("2026-11-01", "2026-11-10", "CUSTOMER")))]
     await t.gateway.settle()
-    failed_one = await t.create(token, "2026-08-01", "2026-08-31", "PARTNER")  # stays IN_PROGRESS
+    failed_one = await t.create(token, "2026-08-01", "2026-08-31", "PARTNER",  # stays IN_PROGRESS
+                                when=NOW + timedelta(minutes=3))
 
     async def ids(**variables: Any) -> list[str]:
         data = await t.gateway.execute(token, REPORTS, variables)
@@ -388,3 +390,42 @@ async def test_a_report_whose_worker_died_mid_way_is_finished_by_another_without
     done = (await t.gateway.execute(token, REPORT, {"id": report["id"]}))["billingReport"]
     assert done["status"] == "COMPLETED" and done["rowCount"] == 1
     assert [(r["partnerName"], r["quantity"]) for r in rows(done)] == [("Ledger Telecom", 3.0)]
+
+
+async def test_r_org_6_r_aud_1_a_sub_partner_sees_its_parent_partner_not_the_parent_admin_as_report_creator(
+        t: Tenancy) -> None:
+    """The parent sees which of its admins created a report for a sub-partner; the sub-partner sees only that its
+    parent partner did (R-AUD-1: PARENT_PARTNER, no ids). Each org sees its own admins as they are."""
+    from gateway.auth import issue_token
+    from tests.conftest import JWT_SECRET
+
+    def admin(org: str, subject: str) -> str:
+        return issue_token(JWT_SECRET, subject=subject, org=org, roles=["full_admin"], ttl=timedelta(hours=1))
+
+    boss, alpha = admin(t.partner, "boss@ledger.example"), admin(t.sub_a, "admin@alpha.example")
+    created = await t.create(boss, "2026-11-01", "2026-11-05", "USER", t.sub_a)
+    assert created["createdBy"] == "boss@ledger.example"
+
+    async def creator(token: str, report_id: str) -> str:
+        report = (await t.gateway.execute(token, REPORT, {"id": report_id}))["billingReport"]
+        through_node = (await t.gateway.execute(token, "query($id: ID!) { node(id: $id) { ... on BillingReport { "
+                                                       "createdBy } } }", {"id": report_id}))["node"]
+        assert through_node["createdBy"] == report["createdBy"]
+        return str(report["createdBy"])
+
+    assert await creator(boss, created["id"]) == "boss@ledger.example"
+    assert await creator(alpha, created["id"]) == "PARENT_PARTNER"
+    # Asking for the same report while it is in progress answers with the parent's one: still no name.
+    again = (await t.gateway.execute(alpha, CREATE_REPORT, {"input": {
+        "billingStartDate": "2026-11-01", "billingEndDate": "2026-11-05", "type": "USER"}}))["createBillingReport"]
+    assert (again["report"]["id"], again["report"]["createdBy"]) == (created["id"], "PARENT_PARTNER")
+    # Nor through the report's events.
+    query = """{ provisioningEvents(filter: {entityTypes: [BILLING_REPORT]}) { edges { node {
+        billingReport { id createdBy } } } } }"""
+    seen = [e["node"]["billingReport"] for e in (await t.gateway.execute(alpha, query))["provisioningEvents"]["edges"]]
+    assert seen == [{"id": created["id"], "createdBy": "PARENT_PARTNER"}]
+
+    own = await t.create(alpha, "2026-11-01", "2026-11-05", "CUSTOMER")
+    assert own["createdBy"] == "admin@alpha.example"
+    assert await creator(alpha, own["id"]) == "admin@alpha.example"
+    assert await creator(boss, own["id"]) == "admin@alpha.example"

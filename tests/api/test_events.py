@@ -240,3 +240,150 @@ async def test_r_evt_1_a_billing_report_event_resolves_the_report_as_the_caller_
     assert (await gateway.execute(sub, node, {"id": report_id}))["node"] is None
     assert (await gateway.execute(gateway.token(demo.partner, "full_admin"), node, {"id": report_id}))["node"] == {
         "id": report_id}
+
+
+# ------------------------------------------------------------------ R-ORG-6: no side channel through the events feed
+
+HEAD = "{ eventsHead }"
+ACTIVATE = 'mutation($id: ID!) { setSubPartnerState(id: $id, state: active) { errors { code } } }'
+
+
+async def _head(gateway: Gateway, token: str) -> str:
+    head: str = (await gateway.execute(token, HEAD))["eventsHead"]
+    return head
+
+
+async def _foreign_partner(gateway: Gateway, name: str) -> tuple[str, str]:
+    """Another top-level partner (no events of its own yet), with a template; returns its id and provisioningId."""
+    from tests.api.billing import CREATE_PARTNER, CREATE_TEMPLATE
+
+    made = await gateway.execute(gateway.token(None, "platform_admin"), CREATE_PARTNER, {"input": {
+        "name": name, "subscriptionId": f"Sub-{name}"}})
+    partner: str = made["createPartner"]["partner"]["id"]
+    template = await gateway.execute(gateway.token(partner, "full_admin"), CREATE_TEMPLATE, {"input": {
+        "name": "US", "country": "US", "language": "en_US"}})
+    return partner, template["createOnboardingTemplate"]["template"]["provisioningId"]
+
+
+async def _after(gateway: Gateway, token: str, cursor: str) -> list[dict[str, Any]]:
+    """Every event the caller may see after `cursor` (all pages)."""
+    nodes: list[dict[str, Any]] = []
+    after: str | None = cursor
+    while True:
+        page = (await gateway.execute(token, EVENTS, {"first": 100, "after": after}))["provisioningEvents"]
+        nodes += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_r_org_6_events_head_and_cursors_do_not_move_when_another_tenant_or_a_sibling_provisions(
+        gateway: Gateway, demo: Demo) -> None:
+    await gateway.execute(gateway.token(None, "platform_admin"), ACTIVATE, {"id": demo.sub_b})
+    await gateway.settle()  # the demo's own work in flight (sub-partner A's included) is done
+    sub_a = gateway.token(demo.sub_a, "full_admin")
+    parent_reader = gateway.token(demo.partner, "read_only_admin")  # sees its own events only (R-ORG-3)
+    parent_admin = partner_token(gateway, demo)  # may ask for its sub-partners' events too
+    heads = {"sub_a": await _head(gateway, sub_a), "parent_reader": await _head(gateway, parent_reader),
+             "parent_admin": await _head(gateway, parent_admin)}
+    cursors = [e["cursor"] for e in await _all(gateway, sub_a)]
+    assert cursors[-1] == heads["sub_a"]
+
+    foreign, template = await _foreign_partner(gateway, "Elsewhere Telecom")
+    await provision(gateway, gateway.token(foreign, "full_admin"), customer_input(template, "FOREIGN-1"))
+    await provision(gateway, gateway.token(demo.sub_b, "full_admin"),
+                    customer_input(await provisioning_id(gateway, demo.sub_b), "SIBLING-1"))
+    await gateway.settle()
+
+    assert await _head(gateway, sub_a) == heads["sub_a"]
+    assert await _head(gateway, parent_reader) == heads["parent_reader"]
+    assert [e["cursor"] for e in await _all(gateway, sub_a)] == cursors
+    assert await _after(gateway, sub_a, heads["sub_a"]) == []
+    # The head is the caller's own: the full_admin parent, who may see its sub-partner's events, sees it move.
+    assert await _head(gateway, parent_admin) != heads["parent_admin"]
+
+    # Resuming after the head gives exactly what the caller may see that came after it.
+    own = await provision(gateway, sub_a, customer_input(await provisioning_id(gateway, demo.sub_a), "OWN-1"))
+    await gateway.settle()
+    later = await _after(gateway, sub_a, heads["sub_a"])
+    stored = [e for e in await gateway.events(ownerOrgId=demo.sub_a) if e["customerId"] == own["id"]]
+    assert [(e["entityId"], e["toStatus"]) for e in later] == [(e["entityId"], e["toStatus"]) for e in stored]
+    assert await _head(gateway, sub_a) == later[-1]["cursor"]
+
+
+async def test_r_org_6_a_caller_that_sees_no_event_gets_one_constant_start_cursor(gateway: Gateway, demo: Demo) -> None:
+    first, template = await _foreign_partner(gateway, "Quiet Telecom")
+    second, _ = await _foreign_partner(gateway, "Silent Telecom")
+    start = await _head(gateway, gateway.token(first, "full_admin"))
+    assert await _head(gateway, gateway.token(second, "full_admin")) == start
+    assert await _head(gateway, gateway.token(None, "platform_admin")) == start
+    await provision(gateway, partner_token(gateway, demo),
+                    customer_input(await provisioning_id(gateway, demo.partner), "ELSEWHERE-1"))
+    await gateway.settle()
+    assert await _head(gateway, gateway.token(first, "full_admin")) == start
+    assert await _after(gateway, gateway.token(first, "full_admin"), start) == []
+    # Its first events are all there after the start cursor.
+    customer = await provision(gateway, gateway.token(first, "full_admin"), customer_input(template, "FIRST-1"))
+    events = await _after(gateway, gateway.token(first, "full_admin"), start)
+    assert events and {e["customerId"] for e in events} == {customer["id"]}
+    assert await _head(gateway, gateway.token(second, "full_admin")) == start
+
+
+async def test_r_org_6_a_quiet_tenant_is_not_told_its_cursor_expired_because_other_tenants_events_were_purged(
+        gateway: Gateway, demo: Demo) -> None:
+    """R-EVT-2's CURSOR_EXPIRED says that events the caller may see were removed by retention after its cursor;
+    what retention removed of other tenants' events changes nothing for it."""
+    from datetime import timedelta
+
+    quiet, template = await _foreign_partner(gateway, "Quiet Telecom")
+    empty, _ = await _foreign_partner(gateway, "Empty Telecom")
+    quiet_token, empty_token = gateway.token(quiet, "full_admin"), gateway.token(empty, "full_admin")
+    start = await _head(gateway, empty_token)
+    await provision(gateway, quiet_token, customer_input(template, "QUIET-1"))
+    await gateway.settle()
+    head = await _head(gateway, quiet_token)
+    gateway.clock.advance(timedelta(days=8))  # everything so far is older than the 7 days of retention
+    await provision(gateway, partner_token(gateway, demo),
+                    customer_input(await provisioning_id(gateway, demo.partner), "BUSY-1"))
+    assert gateway.runtime.retention is not None
+    assert await gateway.runtime.retention.purge() > 0
+
+    assert await _head(gateway, quiet_token) == head  # its newest event is gone, its position is not
+    assert await _after(gateway, quiet_token, head) == []
+    assert await _after(gateway, empty_token, start) == []
+    assert await _head(gateway, empty_token) == start
+    # Its own events after a cursor were purged: that cursor has expired.
+    [error] = await gateway.errors(quiet_token, EVENTS, {"after": start})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CURSOR_EXPIRED", ["after"])
+    # And it goes on after its head.
+    later = await provision(gateway, quiet_token, customer_input(template, "QUIET-2"))
+    assert {e["customerId"] for e in await _after(gateway, quiet_token, head)} == {later["id"]}
+
+
+async def test_r_org_6_forged_tampered_truncated_or_foreign_cursors_are_refused_on_after(
+        gateway: Gateway, demo: Demo) -> None:
+    import base64
+    import json
+
+    token = partner_token(gateway, demo)
+    events = (await gateway.execute(token, EVENTS, {"first": 2}))["provisioningEvents"]
+    real = events["pageInfo"]["endCursor"]
+    customers = (await gateway.execute(token, "{ customers(first: 1) { pageInfo { endCursor } } }"))["customers"]
+    seq = (await gateway.events(ownerOrgId=demo.partner))[1]["seq"]
+
+    def old_style(*payload: object) -> str:  # the former encoding: readable and writable by a client
+        return base64.urlsafe_b64encode(json.dumps(list(payload)).encode()).decode().rstrip("=")
+
+    flipped = real[:10] + ("A" if real[10] != "A" else "B") + real[11:]
+    forged = {"tampered": flipped, "truncated": real[:-6], "extended": real + "AAAA",
+              "customer list cursor": customers["pageInfo"]["endCursor"],
+              "former encoding": old_style("events", seq, f"evt_{seq:012d}"),
+              "not base64": "!!!", "empty payload": "AAAA"}
+    for name, cursor in forged.items():
+        [error] = await gateway.errors(token, EVENTS, {"after": cursor})
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("VALIDATION_FAILED", ["after"]), name
+    [error] = await gateway.errors(token, "query($after: String) { customers(after: $after) { totalCount } }",
+                                   {"after": real})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("VALIDATION_FAILED", ["after"])
+    # The real one still works.
+    assert (await gateway.execute(token, EVENTS, {"first": 1, "after": real}))["provisioningEvents"]["edges"]

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import jwt
 import pytest
 
-from tests.conftest import Demo, Gateway
+from tests.conftest import JWT_SECRET, Demo, Gateway
 
 QUERY = "{ viewer { orgId } }"
 
@@ -26,6 +27,28 @@ async def test_expired_token_is_401(gateway: Gateway, demo: Demo) -> None:
     response = await gateway.post(gateway.token(demo.partner, ttl=timedelta(seconds=-5)), QUERY)
     assert response.status_code == 401
     assert "expired" in response.json()["errors"][0]["message"]
+
+
+async def test_a_correctly_signed_token_whose_expiry_overflows_a_date_is_401(gateway: Gateway) -> None:
+    token = jwt.encode({"sub": "x", "roles": ["platform_admin"], "exp": 10**30}, JWT_SECRET, algorithm="HS256")
+    response = await gateway.post(token, QUERY)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_token_naming_an_org_that_does_not_exist_is_401(gateway: Gateway, demo: Demo) -> None:
+    response = await gateway.post(gateway.token("ptn_" + "f" * 24), QUERY)
+    assert response.status_code == 401
+    body = response.json()
+    assert set(body) == {"errors"} and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "org" in body["errors"][0]["message"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_a_suspended_sub_partner_still_authenticates_and_reads(gateway: Gateway, demo: Demo) -> None:
+    """Suspension limits what the org may change (R-ORG-5: SUB_PARTNER_SUSPENDED), not who it is."""
+    data = await gateway.execute(gateway.token(demo.sub_b), "{ viewer { orgId partner { provisioningState } } }")
+    assert data["viewer"] == {"orgId": demo.sub_b, "partner": {"provisioningState": "suspended"}}
 
 
 async def test_token_signed_with_another_secret_is_401(gateway: Gateway, demo: Demo) -> None:

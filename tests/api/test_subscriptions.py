@@ -132,17 +132,20 @@ async def test_a_bad_token_in_connection_init_is_refused_with_4403(gateway: Gate
 class Follower:
     """A gql client following a subscription in the background; `received` grows as events arrive."""
 
-    def __init__(self, url: str, token: str, variables: dict[str, Any], query: str = SUBSCRIBE) -> None:
+    def __init__(self, url: str, token: str, variables: dict[str, Any], query: str = SUBSCRIBE,
+                 root: str = "provisioningEvents") -> None:
         self.received: list[dict[str, Any]] = []
+        self.results: list[dict[str, Any]] = []  # whole results, as sent
         self.error: Exception | None = None
         self._arrived = asyncio.Event()
-        self._task = asyncio.create_task(self._run(url, token, variables, query))
+        self._task = asyncio.create_task(self._run(url, token, variables, query, root))
 
-    async def _run(self, url: str, token: str, variables: dict[str, Any], query: str) -> None:
+    async def _run(self, url: str, token: str, variables: dict[str, Any], query: str, root: str) -> None:
         try:
             async with ws_client(url, token) as session:
                 async for result in session.subscribe(GraphQLRequest(query, variable_values=variables)):
-                    self.received.append(result["provisioningEvents"])
+                    self.results.append(result)
+                    self.received.append(result[root])
                     self._arrived.set()
         except Exception as exc:  # kept for the test to look at
             self.error = exc
@@ -269,6 +272,36 @@ async def test_r_evt_2_subscribers_asking_the_same_thing_share_one_execution_and
             await f.close()
 
 
+async def test_r_evt_2_shared_results_keep_each_subscribers_aliases(gateway: Gateway, demo: Demo,
+                                                                   ws_url: str) -> None:
+    """Issue #13: the sharing key left out the root field, so `second:` received the result shaped for `first:`."""
+    token = partner_token(gateway, demo)
+    head = (await gateway.execute(token, HEAD))["eventsHead"]
+    variables = {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head}
+    shapes = {
+        "first": "subscription($filter: EventFilter, $after: String) { first: provisioningEvents(filter: $filter, "
+                 "after: $after) { entityId toStatus } }",
+        "second": "subscription($filter: EventFilter, $after: String) { second: provisioningEvents(filter: $filter, "
+                  "after: $after) { entityId toStatus } }",
+        "provisioningEvents": "subscription($filter: EventFilter, $after: String) { provisioningEvents("
+                              "filter: $filter, after: $after) { id: entityId toStatus } }",
+    }
+    followers = {root: Follower(ws_url, token, variables, query, root) for root, query in shapes.items()}
+    try:
+        await subscribers_reach(gateway.runtime.hub, len(followers))
+        customer = await provision(gateway, token, customer_input(await provisioning_id(gateway, demo.partner),
+                                                                  "ALIASES"))
+        for root, follower in followers.items():
+            await follower.until(lambda got: any(customer["id"] in e.values() for e in got))
+            first = next(r for r in follower.results if customer["id"] in r[root].values())
+            assert list(first) == [root]
+            id_key = "id" if root == "provisioningEvents" else "entityId"
+            assert first[root] == {id_key: customer["id"], "toStatus": "provisioning"}
+    finally:
+        for f in followers.values():
+            await f.close()
+
+
 async def test_r_evt_2_a_cursor_older_than_retention_gets_cursor_expired(
         gateway: Gateway, demo: Demo, ws_url: str) -> None:
     token = partner_token(gateway, demo)
@@ -313,3 +346,38 @@ async def test_r_evt_2_the_retention_purge_is_a_recurring_job_scheduled_when_wor
                 break
             await asyncio.sleep(0.05)
     assert job["runAt"] - gateway.clock.now() == PURGE_EVERY
+
+
+async def test_r_org_6_a_sub_partner_resumes_after_its_own_events_head_with_exactly_its_later_events(
+        gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    """Its head does not move with its parent's or a sibling's work, and following after it misses nothing of its
+    own; a forged `after` is refused before subscribing."""
+    platform = gateway.token(None, "platform_admin")
+    await gateway.execute(platform, 'mutation($id: ID!) { setSubPartnerState(id: $id, state: active) '
+                                    '{ errors { code } } }', {"id": demo.sub_b})
+    parent = partner_token(gateway, demo)
+    sub = gateway.token(demo.sub_a, "full_admin")
+    head = (await gateway.execute(sub, HEAD))["eventsHead"]
+    await provision(gateway, parent, customer_input(await provisioning_id(gateway, demo.partner), "PARENT-1"))
+    await provision(gateway, parent, customer_input(await provisioning_id(gateway, demo.sub_b), "SIBLING-1"),
+                    on_behalf=demo.sub_b)
+    missed = await provision(gateway, parent, customer_input(await provisioning_id(gateway, demo.sub_a), "OWN-1"),
+                             on_behalf=demo.sub_a)
+    follower = Follower(ws_url, sub, {"after": head})
+    try:
+        await subscribers_reach(gateway.runtime.hub, 1)
+        live = await provision(gateway, sub, customer_input(await provisioning_id(gateway, demo.sub_a), "OWN-2"))
+        received = await follower.until(lambda got: live["id"] in {e["customerId"] for e in got})
+        stored = [e for e in await gateway.events(ownerOrgId=demo.sub_a) if e["customerId"] in {missed["id"],
+                                                                                                live["id"]}]
+        assert [(e["entityId"], e["toStatus"]) for e in received] == [(e["entityId"], e["toStatus"])
+                                                                      for e in stored[:len(received)]]
+        assert received[0]["entityId"] == missed["id"] and {e["ownerOrgId"] for e in received} == {demo.sub_a}
+    finally:
+        await follower.close()
+    with pytest.raises(TransportQueryError) as refused:
+        async with ws_client(ws_url, sub) as session:
+            async for _ in session.subscribe(GraphQLRequest(SUBSCRIBE, variable_values={"after": head[:-4]})):
+                break
+    assert refused.value.errors is not None
+    assert refused.value.errors[0]["extensions"]["code"] == "VALIDATION_FAILED"

@@ -5,6 +5,11 @@ is the gateway's: the server's `currentOp` lists each connection with the metada
 handshake, which names the driver: Motor adds "Motor" to the name ("PyMongo|c|Motor"), PyMongo's native async
 client marks its connections for operations "async" ("PyMongo|c|async"; its monitoring ones carry no marker).
 Deadlines are failure bounds, never timing assertions.
+
+That check once failed for `[pymongo]`, seeing a Motor connection: the embedded database's readiness check used
+a Motor client, and Motor's `close()` returns before its monitor thread has closed its connection (PyMongo's
+threaded monitor notices it is cancelled only every 0.5 s), so a gateway ready within that time held a Motor
+connection. The first test below shows that race's cause deterministically, from this process's own sockets.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from domain.driver import Driver
+from gateway.embedded import EmbeddedDatabase
 from tests.api.provisioning import PROVISION, customer_input
 from tests.conftest import JWT_SECRET
 from tests.e2e.test_gateway_process import Gateway, Processes, free_port, process_command_line, stop_cleanly
@@ -35,6 +41,36 @@ async def processes() -> AsyncIterator[Processes]:
         yield started
     finally:
         await started.close()
+
+
+def connections_to(port: int) -> list[str]:
+    """This process's TCP connections to `port` on the loopback (its socket fds, looked up in the kernel's table)."""
+    fds = Path("/proc/self/fd")
+    inodes = set()
+    for fd in fds.iterdir():
+        try:
+            target = fd.readlink().name
+        except OSError:  # closed since it was listed
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+    found = []
+    for line in Path("/proc/self/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if inode in inodes and int(remote.split(":")[1], 16) == port:
+            found.append(f"{local} -> {remote}")
+    return found
+
+
+async def test_the_embedded_database_is_ready_with_no_connection_of_its_readiness_check_left_open(
+        tmp_path: Path) -> None:
+    server = EmbeddedDatabase(tmp_path)
+    try:
+        await server.start()
+        assert connections_to(server.port) == []
+    finally:
+        await server.stop()
 
 
 async def driver_markers(gateway: Gateway) -> set[str]:

@@ -8,6 +8,8 @@ Deadlines below are failure bounds, never timing assertions.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import os
 import re
 import signal
@@ -38,6 +40,8 @@ POLL_S = 0.2
 # A process without a job worker: the demo's in-flight work stays put while a test reads it twice.
 API_ONLY = {"GATEWAY_WORKERS": "0"}
 
+# The start-up banner is logged (logger "gateway"): a JSON line's message, or a text line and its indented continuation.
+BANNER_START = "Wholesale gateway ready"
 BANNER_LABELS = [
     "partner admin (Demo Telecom)",
     "sub-partner admin (Northwind Resellers)",
@@ -256,21 +260,34 @@ class Gateway:
                 await asyncio.sleep(POLL_S)
 
     def _banner_done(self) -> bool:
-        return any(line.startswith("  Try:") or "No demo data" in line for line in self.command.stdout_lines)
+        return any(line.startswith("  Try:") or "Issue a token with" in line for line in self.banner())
+
+    def banner(self) -> list[str]:
+        """The start-up banner's lines, from its log record: one JSON line, or a text line and its indented ones."""
+        lines = self.command.stderr_lines
+        for i, line in enumerate(lines):
+            if line.startswith("{"):
+                record = json.loads(line)
+                if record["logger"] == "gateway" and record["message"].startswith(BANNER_START):
+                    message: str = record["message"]
+                    return message.splitlines()
+            elif f" gateway: {BANNER_START}" in line:
+                rest = itertools.takewhile(lambda text: text.startswith("  "), lines[i + 1:])
+                return [line[line.index(BANNER_START):], *rest]
+        return []
 
     @property
     def ready_line(self) -> str:
-        lines = [line for line in self.command.stdout_lines if line.startswith("Wholesale gateway ready")]
-        assert len(lines) == 1, self.command.stdout
-        return lines[0]
+        assert sum(BANNER_START in line for line in self.command.stderr_lines) == 1, self.command.stderr
+        return self.banner()[0]
 
     def tokens(self) -> dict[str, str]:
         """The banner's tokens by label: a line `  - <label>:` followed by the indented token."""
-        lines = self.command.stdout_lines
+        lines = self.banner()
         tokens = {}
         for i, line in enumerate(lines):
             if match := re.fullmatch(r"  - (.+):", line):
-                assert i + 1 < len(lines) and lines[i + 1].startswith("    "), self.command.stdout
+                assert i + 1 < len(lines) and lines[i + 1].startswith("    "), self.command.stderr
                 tokens[match.group(1)] = lines[i + 1].strip()
         return tokens
 
@@ -367,7 +384,7 @@ async def demo_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_gateway: Gateway) -> None:
     gateway = demo_gateway
     assert gateway.ready_line == ready_line(gateway.data_dir, seeded=True)
-    assert f"  GraphiQL:  http://127.0.0.1:{gateway.port}/graphql" in gateway.command.stdout_lines
+    assert f"  GraphiQL:  http://127.0.0.1:{gateway.port}/graphql" in gateway.banner()
     tokens = gateway.tokens()
     assert list(tokens) == BANNER_LABELS
 
@@ -390,6 +407,24 @@ async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_ga
     assert "--sync-on-commit" in command_line
 
 
+async def test_the_dev_banner_in_json_log_format_is_one_json_line_with_working_tokens(
+        processes: Processes, tmp_path: Path) -> None:
+    gateway = await processes.serve(tmp_path, {**API_ONLY, "GATEWAY_LOG_FORMAT": "json"})
+    assert gateway.ready_line == ready_line(tmp_path, seeded=True)
+    tokens = gateway.tokens()
+    assert list(tokens) == BANNER_LABELS
+    data = await gateway.execute(tokens["partner admin (Demo Telecom)"], VIEWER)
+    assert data["viewer"] == {"orgId": DEMO_PARTNER_ID, "orgKind": "PARTNER"}
+    await stop_cleanly(gateway)
+
+    output = gateway.command.stdout_lines + gateway.command.stderr_lines
+    assert output, "the gateway wrote nothing"
+    for line in output:
+        assert isinstance(json.loads(line), dict), line
+    banner = [json.loads(line) for line in output if BANNER_START in line]
+    assert [(record["logger"], record["level"]) for record in banner] == [("gateway", "INFO")]
+
+
 async def test_data_survives_a_clean_restart_without_reseeding(processes: Processes, tmp_path: Path) -> None:
     first = await processes.serve(tmp_path, API_ONLY)
     assert first.ready_line == ready_line(tmp_path, seeded=True)
@@ -401,7 +436,7 @@ async def test_data_survives_a_clean_restart_without_reseeding(processes: Proces
 
     second = await processes.serve(tmp_path, API_ONLY)
     assert second.ready_line == ready_line(tmp_path, seeded=False)
-    assert "demo data seeded" not in second.command.stdout
+    assert "demo data seeded" not in second.command.stdout + second.command.stderr
     # The first run's token still works: the dev signing secret is kept in the data dir.
     assert await second.customers(token) == customers
     assert await second.template_name(token, template_id) == "Survives a restart"

@@ -47,3 +47,37 @@ def test_dev_secret_is_kept_in_the_data_dir(tmp_path: Path) -> None:
     first = load_settings(data_dir=tmp_path).signing_secret()
     assert len(first) >= 32
     assert load_settings(data_dir=tmp_path).signing_secret() == first
+
+
+PROD = {"GATEWAY_ENV": "prod", "GATEWAY_JWT_SECRET": "s" * 40, "GATEWAY_MONGODB_URI": "mongodb://db/?replicaSet=rs0"}
+
+
+@pytest.mark.parametrize(("env", "exposed"), [({}, True), ({"GATEWAY_ENV": "dev"}, True), (PROD, False)],
+                         ids=["default", "dev", "prod"])
+def test_graphiql_and_introspection_are_on_in_dev_and_off_in_prod(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], exposed: bool) -> None:
+    for name in ("GATEWAY_ENV", "GATEWAY_GRAPHIQL", "GATEWAY_INTROSPECTION"):
+        monkeypatch.delenv(name, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert (settings.graphiql, settings.introspection) == (exposed, exposed)
+
+
+@pytest.mark.parametrize("base", [{"GATEWAY_ENV": "dev"}, PROD], ids=["dev", "prod"])
+@pytest.mark.parametrize("value", [True, False])
+def test_an_explicit_graphiql_or_introspection_setting_wins_over_the_environment_default(
+        monkeypatch: pytest.MonkeyPatch, base: dict[str, str], value: bool) -> None:
+    for key, text in {**base, "GATEWAY_GRAPHIQL": str(value).lower(), "GATEWAY_INTROSPECTION": str(int(value))}.items():
+        monkeypatch.setenv(key, text)
+    settings = load_settings()
+    assert (settings.graphiql, settings.introspection) == (value, value)
+
+
+@pytest.mark.parametrize("name", ["GATEWAY_GRAPHIQL", "GATEWAY_INTROSPECTION"])
+def test_a_graphiql_or_introspection_value_that_is_not_a_boolean_is_refused(
+        monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "sometimes")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert name in str(refused.value)
