@@ -199,7 +199,7 @@ EVENT_CASES = (
     top("after", cursor("events", 1.5, "evt_x"), "VALIDATION_FAILED"),
     top("after", cursor("events", True, "evt_x"), "VALIDATION_FAILED"),
     top("after", cursor("events", {"$gt": 0}, "evt_x"), "VALIDATION_FAILED"),
-    _empty("after", cursor("events", 2**62, "evt_x"), note="after the head"),
+    top("after", cursor("events", 2**62, "evt_x"), "VALIDATION_FAILED", note="a position after the head, unsealed"),
     case("answer", "after", Ref("b.events.cursor"), who="sub_a", hides=("sub_b",), note="a sibling's cursor"),
     *_pages(EVENTS, other_list="p.customers.cursor"),
 )
