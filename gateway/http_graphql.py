@@ -13,7 +13,8 @@
   this server never grants, and a request without one is refused by the authentication middleware (401).
 - Before the document is parsed: the caller's rate limit (429 + `Retry-After`, code RATE_LIMITED) and the token
   count (QUERY_TOO_COMPLEX). The other limits run in the validation phase (gateway.limits.OperationLimits).
-- A browser opening /graphql (GET, `Accept: text/html`, no query) gets GraphiQL.
+- A browser opening /graphql (GET, `Accept: text/html`, no query) gets GraphiQL, without a token, when
+  GATEWAY_GRAPHIQL is on (dev's default); when it is off, that GET is like any other: a token, then a query.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class GraphQLHTTP:
         self.buckets = view.buckets  # one bucket per caller, whichever transport it uses
 
     async def handle(self, request: Request) -> Response:
-        if wants_ide(request.scope):  # the same test that lets it past authentication
+        if self.runtime.settings.graphiql and wants_ide(request.scope):  # what lets it past authentication
             return await self.view.render_graphql_ide(request)
         media = negotiate(request.headers.get("accept"))
         if media is None:
@@ -130,7 +131,7 @@ class GraphQLHTTP:
             raise BadRequest(400, "The request body is empty: send a JSON object with a `query`")
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: also an integer beyond Python's limit (4300 digits)
             raise BadRequest(400, "The request body is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadRequest(400, "The request body must be a JSON object (batches are not supported)")
@@ -224,5 +225,5 @@ def _json_param(text: str | None, name: str) -> object:
         return None
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: also an integer beyond Python's conversion limit
         raise BadRequest(400, f"`{name}` is not valid JSON") from None
