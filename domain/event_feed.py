@@ -175,8 +175,9 @@ class EventHub:
         return await self.events.head()
 
     async def _until_ready(self, last: int) -> None:
-        try:
-            await asyncio.wait_for(self._ready.wait(), self.resume_window)
+        try:  # not wait_for: on Python 3.11 it drops a cancellation that comes as the wait ends (a closed socket)
+            async with asyncio.timeout(self.resume_window):
+                await self._ready.wait()
         except TimeoutError:
             raise FeedUnavailable("the event stream is unavailable; resume from the cursor later", last) from None
 

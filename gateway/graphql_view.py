@@ -9,7 +9,9 @@ Websockets speak graphql-transport-ws (primary) and the legacy graphql-ws (subsc
   `GATEWAY_WS_KEEPALIVE_SECONDS`, so proxies and mobile networks keep them open;
 - at most `GATEWAY_WS_MAX_SUBSCRIPTIONS` operations run at once per socket; one more is refused with
   an error coded TOO_MANY_SUBSCRIPTIONS, the others go on;
-- results shared by several subscribers (resolvers.events.sharing) are encoded to JSON once.
+- results shared by several subscribers (resolvers.events.sharing) are encoded to JSON once;
+- every frame is decoded and checked first (gateway.ws_messages): a malformed message closes the socket
+  with 4400 and a reason (graphql-ws answers it with `error` or `connection_error` first).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types.unset import UnsetType
 
 from domain.principal import Principal
-from gateway.auth import InvalidToken, bearer_token, verify_token
+from gateway import ws_messages
+from gateway.auth import InvalidToken
 from gateway.downloads import BillingDownloads
 from gateway.limits import TokenBuckets, admit
 from gateway.middleware import PRINCIPAL_KEY
@@ -42,6 +45,8 @@ from gateway.runtime import Runtime
 from resolvers.context import Context
 from resolvers.events.sharing import ENCODINGS
 
+BAD_MESSAGE = 4400
+BAD_REQUEST = "BAD_REQUEST"
 FORBIDDEN = 4403
 GOING_AWAY = 1001
 INIT_TIMEOUT = 4408
@@ -102,21 +107,41 @@ def _limit_error(limit: int) -> dict[str, Any]:
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     view: GatewayGraphQL
     session: _Session | None = None
+    cancelled: set[asyncio.Task[None]]  # operations completed by the client whose task may not have ended yet
 
     async def handle(self) -> None:
-        self.view.sockets.add(self.websocket)
+        """Strawberry's read loop, but every frame is decoded and checked first (gateway.ws_messages): a
+        malformed message closes the socket with 4400 and a reason, as the protocol says, never an exception."""
+        self.websocket = socket = ws_messages.GatewaySocket.over(self.websocket)
+        self.cancelled = set()
+        self.view.sockets.add(socket)
+        self.on_request_accepted()
         try:
-            await super().handle()
+            async for frame in socket.frames():
+                try:
+                    message = ws_messages.read(frame, ws_messages.transport_problem)
+                except ws_messages.InvalidMessage as invalid:
+                    await self.handle_invalid_message(str(invalid))
+                    continue
+                await self.handle_message(message)  # type: ignore[arg-type]
+        except WebSocketDisconnected:
+            pass
         finally:
-            self.view.sockets.discard(self.websocket)
+            await self.shutdown()
+            self.view.sockets.discard(socket)  # last: a socket no longer listed is done with
 
     async def handle_connection_init(self, message: Any) -> None:
+        if message.get("payload") is None:  # the protocol allows null, Strawberry only an object or nothing
+            message = {**message, "payload": {}}
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.session is None:
             self.session = _Session(self.websocket, self.context.principal, self.view.keepalive,
                                     {"type": "ping"}, self.send_message)
 
     async def handle_subscribe(self, message: Any) -> None:
+        if self.connection_acknowledged and message["id"] in self.operations:  # Strawberry's reason has the id
+            await self.websocket.close(code=4409, reason=f"Subscriber for {message['id']} already exists")
+            return
         limit = self.max_subscriptions_per_connection
         if self.connection_acknowledged and limit is not None and len(self.operations) >= limit \
                 and message.get("id") not in self.operations:
@@ -128,13 +153,41 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         await super().handle_subscribe(message)
 
+    def forget_id(self, id: str) -> None:
+        # Only the calling operation's own entry (Strawberry deletes whatever has the id, or raises KeyError): an
+        # operation cancelled and forgotten already can still finish, when the driver dropped its cancellation,
+        # and its id may belong to a newer operation by then.
+        operation = self.operations.get(id)
+        if operation is not None and operation.task is asyncio.current_task():
+            del self.operations[id]
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        operation = self.operations.get(operation_id)
+        await super().cleanup_operation(operation_id)  # cancels its task, without waiting for it
+        if operation is not None and operation.task is not None and not operation.task.done():
+            self.cancelled.add(operation.task)  # ended at the latest by `shutdown`, should it go on
+            operation.task.add_done_callback(self.cancelled.discard)
+
     async def shutdown(self) -> None:
+        """Strawberry's, but an operation that goes on after its cancellation is cancelled again, so that the
+        handler ends (ws_messages.end_tasks: the database driver can drop a cancellation)."""
         if self.session is not None:
             await self.session.end()
-        await super().shutdown()
+        tasks = [op.task for op in self.operations.values() if op.task is not None] + list(self.cancelled)
+        if self.connection_init_timeout_task is not None:
+            tasks.append(self.connection_init_timeout_task)
+        self.operations.clear()
+        await ws_messages.end_tasks(tasks)
+
+    async def handle_invalid_message(self, error_message: str) -> None:
+        await self.websocket.close(code=BAD_MESSAGE, reason=error_message)  # GatewaySocket cuts the reason
 
     async def send_message(self, message: Any) -> None:
-        await _send(self.websocket, message)
+        # Dropped once the socket is closed by either side: the read loop ends the socket's operations next, and
+        # raising here would only make their tasks log an error.
+        if ws_messages.is_open(self.websocket):
+            with contextlib.suppress(WebSocketDisconnected):
+                await _send(self.websocket, message)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -144,15 +197,48 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     session: _Session | None = None
 
     async def handle(self) -> None:
+        """Strawberry's read loop, but every frame is decoded and checked first (gateway.ws_messages): a malformed
+        message (Strawberry skipped invalid JSON and failed on the rest) is answered with `error` when it has a
+        usable operation id, else `connection_error`, and the socket is closed with 4400."""
+        self.websocket = socket = ws_messages.GatewaySocket.over(self.websocket)
         timeout = asyncio.create_task(self._init_timeout())
-        self.view.sockets.add(self.websocket)
+        self.view.sockets.add(socket)
         try:
-            await super().handle()
+            async for frame in socket.frames():
+                try:
+                    message = ws_messages.read(frame, ws_messages.legacy_problem)
+                except ws_messages.InvalidMessage as invalid:
+                    await self._refuse(invalid)
+                    continue
+                await self.handle_message(message)  # type: ignore[arg-type]
+        except WebSocketDisconnected:
+            pass
         finally:
-            self.view.sockets.discard(self.websocket)
             timeout.cancel()
+            if self.keep_alive_task is not None:
+                self.keep_alive_task.cancel()
+            await self.cleanup()
             if self.session is not None:
                 await self.session.end()
+            self.view.sockets.discard(socket)  # last: a socket no longer listed is done with
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        """Strawberry's, but an operation that goes on after its cancellation is cancelled again, so that this
+        ends (ws_messages.end_tasks: the database driver can drop a cancellation)."""
+        result_source = self.subscriptions.pop(operation_id, None)
+        if result_source is not None:
+            with contextlib.suppress(RuntimeError):  # still running: cancelling its task closes it
+                await result_source.aclose()
+        task = self.tasks.pop(operation_id, None)
+        if task is not None:
+            await ws_messages.end_tasks([task])
+
+    async def _refuse(self, invalid: ws_messages.InvalidMessage) -> None:
+        error = {"message": str(invalid), "extensions": {"code": BAD_REQUEST}}
+        op_id = ws_messages.usable_id(invalid.message)
+        await self.send_message({"type": "connection_error", "payload": error} if op_id is None
+                                else {"type": "error", "id": op_id, "payload": error})
+        await self.websocket.close(code=BAD_MESSAGE, reason=str(invalid))
 
     async def _init_timeout(self) -> None:
         await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
@@ -165,11 +251,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         if self.connection_acknowledged:
             await self.websocket.close(code=4429, reason="Too many initialisation requests")
             return
-        if payload is not None and not isinstance(payload, dict):
-            await self.send_message({"type": "connection_error", "payload": {"message": "invalid payload"}})
-            await self.websocket.close(code=4400, reason="Invalid connection init payload")
-            return
-        self.context.connection_params = payload
+        self.context.connection_params = payload  # an object or None (gateway.ws_messages.legacy_problem)
         try:
             ack = await self.view.on_ws_connect(self.context)
         except ConnectionRejectionError:
@@ -195,7 +277,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_start(message)
 
     async def send_message(self, message: Any) -> None:
-        await _send(self.websocket, message)
+        # Dropped once the socket is closed by either side: the read loop ends the socket's operations next, and
+        # raising here would only make their tasks log an error.
+        if ws_messages.is_open(self.websocket):
+            with contextlib.suppress(WebSocketDisconnected):
+                await _send(self.websocket, message)
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
@@ -240,8 +326,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         params = context.connection_params or {}
         header = params.get("authorization") or params.get("Authorization")
         try:
-            token = bearer_token(header if isinstance(header, str) else None)
-            principal: Principal = verify_token(self.runtime.jwt_secret, token)
+            principal: Principal = await self.runtime.authenticator.authenticate(
+                header if isinstance(header, str) else None)
         except InvalidToken:
             raise ConnectionRejectionError() from None
         context.principal = principal

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext
 
 from domain.driver import DatabaseUnavailable
@@ -34,6 +36,9 @@ def code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
         return "CURSOR_EXPIRED", {"field": [original.argument]}
     if isinstance(original, FeedInterrupted):  # the subscription ended: the client resumes after `cursor`
         return original.code, {"cursor": reads.event_cursor(original.last_seq)}
+    # Over a websocket (HTTP refuses these before executing): nothing to run, or a query over legacy graphql-ws.
+    if isinstance(original, MissingQueryError | CannotGetOperationTypeError | InvalidOperationTypeError):
+        return "BAD_REQUEST", {}
     if isinstance(original, InvalidArgument):
         return "VALIDATION_FAILED", {"field": [original.argument]}
     if isinstance(original, DatabaseUnavailable):  # the database is out of reach: retry shortly

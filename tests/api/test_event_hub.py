@@ -7,6 +7,8 @@ with SlowConsumer carrying the last event it did receive, and resuming from ther
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from typing import Any
 
 import pytest
@@ -83,3 +85,33 @@ def test_an_interrupted_feed_tells_the_client_its_code_and_the_cursor_to_resume_
     found, extra = code_of(error)
     assert found == code
     assert decode_cursor(EVENT_ORDER, str(extra["cursor"])) == [41, "evt_000000000041"]
+
+
+async def test_a_subscription_cancelled_as_it_starts_ends_instead_of_waiting_for_events_forever(
+        gateway: Gateway) -> None:
+    # Python 3.11's asyncio.wait_for returns the result, and drops the cancellation, when the task is cancelled
+    # just as the awaited future completes: a subscription whose websocket closed as it started (cancelled while
+    # waiting for the hub to be ready) went on waiting for events forever, and so did its socket's handler.
+    # Found by tests/fuzz/test_websocket_fuzz.py. Each step count lands the cancellation at another await.
+    hub = EventHub(gateway.repos.events)
+    try:
+        warm = hub.subscribe(accepts, CUSTOMERS, None)
+        first = asyncio.ensure_future(anext(warm))
+        await subscribers_reach(hub, 1)  # the hub is ready
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        with warnings.catch_warnings():
+            # PyMongo async (4.20) leaks the socket of a pooled connection it was opening when the operation is
+            # cancelled (the family of PYTHON-5867, see tests/conftest.py): not what this test is about.
+            warnings.filterwarnings("ignore", "unclosed <socket.socket", ResourceWarning)
+            for steps in range(6):
+                started = asyncio.ensure_future(anext(hub.subscribe(accepts, CUSTOMERS, None)))
+                for _ in range(steps):
+                    await asyncio.sleep(0)
+                started.cancel()
+                await asyncio.wait([started], timeout=DEADLINE_S)  # a failure bound, not a timing assertion
+                assert started.cancelled(), f"not cancelled after {steps} steps"
+            gc.collect()
+        assert hub.subscribers == 0
+    finally:
+        await hub.stop()
