@@ -4,7 +4,7 @@ One real uvicorn server on loopback per test (the `gateway` fixture's app, `ws_m
 `GATEWAY_MAX_BODY_BYTES` as `gateway serve` sets it, no rate limit so that operations run rather than being
 refused), and for every example a fresh socket speaking graphql-transport-ws or the legacy graphql-ws. The
 example usually completes `connection_init` with a valid token first (now and then not, to fuzz what comes
-before it), then sends 1 to 6 generated frames: valid protocol messages mixed with hostile ones (every field
+before it), then sends 1 to 8 generated frames: valid protocol messages mixed with hostile ones (every field
 with a wrong type, missing or extra; nested junk; lone surrogates; NUL, control characters and U+202E; strings
 up to the frame size limit; 5 000-digit integers and 1e400; invalid JSON, deep nesting, invalid UTF-8 in a text
 frame, binary frames). After each frame it sends a barrier, an operation (`{ __typename }`) with an id of its own,
@@ -22,13 +22,14 @@ The property, for every frame:
 How hypothesis meets asyncio: the test is an `async def` decorated with `@given`. pytest-asyncio recognises
 such a test (its AsyncHypothesisTest item) and replaces `test.hypothesis.inner_test`, the function hypothesis
 calls once per example, by a synchronous wrapper that runs that example's coroutine to completion on the
-session's event loop, the loop the `gateway` fixture, its database clients and the server (started by the `url`
-fixture, once for the whole test) live on. Hypothesis itself stays synchronous; between examples the loop is
+session's event loop, the loop the `gateway` fixture, its database clients and the server (started by the
+`server` fixture, once for the whole test) live on. Hypothesis itself stays synchronous; between examples the loop is
 idle and the server waits. The function-scoped fixtures are shared by all examples on purpose (one server, a new
 socket per example), hence the suppressed `function_scoped_fixture` health check.
 
 Budget: GATEWAY_FUZZ_EXAMPLES examples per driver (default 100, half for each protocol: 200 for a whole run on
-both drivers, well under a minute here); `GATEWAY_FUZZ_EXAMPLES=5000` for a long local run. Runs are derandomized:
+both drivers, about 6 s of examples on 2 shared cores, plus the gateway and demo data the fixtures build);
+`GATEWAY_FUZZ_EXAMPLES=5000` for a long local run (10 000 examples, about half an hour). Runs are derandomized:
 CI runs the same examples every time, so a failure reproduces with the same command and the suite never turns red
 by luck (and with nothing random there is nothing for hypothesis's example database to replay, so it is off); set
 GATEWAY_FUZZ_SEED=<int> to explore other examples (then the database keeps failures to replay).
@@ -57,6 +58,10 @@ from tests.api.provisioning import partner_token
 from tests.api.raw_ws import LEGACY, TRANSPORT, ServerErrors, pymongo_socket_leaks_tolerated, serving_checked
 from tests.conftest import Demo, Gateway
 
+# Hypothesis warns when the global `random` state changes while it generates an example; Motor's worker threads
+# (PyMongo's server selection) use `random` meanwhile, which it takes for the strategies' doing. They do not.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning")
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "100")) // 2  # per protocol and driver
 SEED = os.environ.get("GATEWAY_FUZZ_SEED")
 SERVER_TYPES = {TRANSPORT: {"connection_ack", "ping", "pong", "next", "error", "complete"},
@@ -259,9 +264,11 @@ class Server:
 
 @pytest.fixture
 async def server(gateway: Gateway) -> AsyncIterator[Server]:
+    """The server, once for the whole test (pytest 9 catches warnings once around setup, call and teardown)."""
     limit = gateway.runtime.settings.max_body_bytes
-    async with serving_checked(gateway.app, ws_max_size=limit) as (url, errors):
-        yield Server(url, errors, gateway.app.state.graphql, limit)
+    with pymongo_socket_leaks_tolerated(gateway.runtime.settings.driver):
+        async with serving_checked(gateway.app, ws_max_size=limit) as (url, errors):
+            yield Server(url, errors, gateway.app.state.graphql, limit)
     assert not errors.records, errors.report()
 
 
@@ -348,10 +355,9 @@ async def test_every_legacy_graphql_ws_frame_is_answered_by_the_protocol(
 async def every_frame_is_answered(gateway: Gateway, demo: Demo, server: Server, session: Session) -> None:
     """The property, for one example (see the module's docstring)."""
     errors_before = len(server.errors.records)
-    with pymongo_socket_leaks_tolerated(gateway.runtime.settings.driver):
-        await exchange(gateway, demo, server, session)
-        await server_done(server.view)
-        await asyncio.sleep(0)  # let whatever ran last log before it is checked
+    await exchange(gateway, demo, server, session)
+    await server_done(server.view)
+    await asyncio.sleep(0)  # let whatever ran last log before it is checked
     logged = server.errors.records[errors_before:]
     assert not logged, server.errors.report(logged)
 
