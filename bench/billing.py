@@ -8,7 +8,7 @@ for each report type, in the same run:
   what a user waits for: the mutation, the job being picked up, the pipeline with its row numbering and
   `$merge` into `billing_rows`, the completing transaction and its event.
   Server-side time is `completedAt - createdAt`; wall time includes the status polls (every 250 ms).
-* pipeline: the aggregation proper (`domain.billing.usage_pipeline`: match, clip, group, project) run
+* pipeline: the aggregation proper (`domain.store.billing_pipelines.usage_pipeline`: match, clip, group, project) run
   through the driver and read back whole, with no writes.
 
 The ledger is written directly (the gateway writes it interval by interval as packages settle; a
@@ -39,10 +39,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from domain.billing import Period, ReportType, usage_pipeline  # noqa: E402
-from domain.catalogue import USER_PACKAGES  # noqa: E402
-from domain.models import OrgKind, Partner, SubPartnerState  # noqa: E402
-from domain.repositories.billing import USAGE  # noqa: E402
+from domain.model.entities import OrgKind, Partner, SubPartnerState  # noqa: E402
+from domain.rules.billing import Period, ReportType  # noqa: E402
+from domain.rules.catalogue import USER_PACKAGES  # noqa: E402
+from domain.store.billing_pipelines import usage_pipeline  # noqa: E402
+from domain.store.repositories.billing import USAGE  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.auth import issue_token  # noqa: E402
 from gateway.runtime import Runtime  # noqa: E402

@@ -87,8 +87,8 @@ from bench.provisioning import (  # noqa: E402
     stop_databases,
     stop_group,
 )
-from domain.demo import DEMO_PARTNER_ID  # noqa: E402
 from gateway.auth import issue_token  # noqa: E402
+from gateway.demo import DEMO_PARTNER_ID  # noqa: E402
 
 SUBSCRIPTION = """subscription {
   provisioningEvents(filter: {entityTypes: [CUSTOMER]}) {

@@ -75,8 +75,8 @@ from bench.provisioning import (  # noqa: E402
     stop_group,
     wait_demo_settled,
 )
-from domain.demo import DEMO_PARTNER_ID  # noqa: E402
 from gateway.auth import issue_token  # noqa: E402
+from gateway.demo import DEMO_PARTNER_ID  # noqa: E402
 
 COMMAND = "python -m bench.mixed_load"
 PROTOCOL = Subprotocol("graphql-transport-ws")

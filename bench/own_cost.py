@@ -65,9 +65,9 @@ if str(REPO) not in sys.path:  # run as `python bench/own_cost.py`
 
 from bench.common import DASHBOARD, Figure, count_fields, fmt, ratio, serving  # noqa: E402
 from bench.provisioning import TEMPLATES, customer_request, log, percentile, positive_int  # noqa: E402
-from domain.demo import DEMO_PARTNER_ID, seed_demo  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.auth import issue_token  # noqa: E402
+from gateway.demo import DEMO_PARTNER_ID, seed_demo  # noqa: E402
 from gateway.embedded import EmbeddedDatabase  # noqa: E402
 from gateway.runtime import Runtime  # noqa: E402
 from gateway.settings import Settings  # noqa: E402

@@ -46,8 +46,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as `python bench/provisioning.py`
     sys.path.insert(0, str(REPO))
 
-from domain.demo import DEMO_PARTNER_ID  # noqa: E402
 from gateway.auth import issue_token  # noqa: E402
+from gateway.demo import DEMO_PARTNER_ID  # noqa: E402
 
 GATEWAY_DEFAULT_LATENCY_MS = 30
 GATEWAY_DEFAULT_WORKERS = 4

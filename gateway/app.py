@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from domain.driver import DatabaseUnavailable
-from domain.jobs import QueueStats
+from domain.store.driver import DatabaseUnavailable
+from domain.store.jobs import QueueStats
 from gateway.downloads import PATH as DOWNLOAD_PATH
 from gateway.downloads import BillingDownloads
 from gateway.graphql_view import GatewayGraphQL

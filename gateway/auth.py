@@ -13,7 +13,7 @@ from typing import Any
 
 import jwt
 
-from domain.principal import Principal
+from domain.model.principal import Principal
 
 ALGORITHM = "HS256"
 IDP_ALGORITHMS = ("RS256", "ES256")

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from domain.clock import Clock
-from domain.driver import DatabaseUnavailable
-from domain.principal import Principal
+from domain.model.clock import Clock
+from domain.model.principal import Principal
+from domain.store.driver import DatabaseUnavailable
 from gateway.auth import (
     ALGORITHM,
     IDP_ALGORITHMS,

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import uvicorn
 
-from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
-from domain.driver import DatabaseUnavailable
-from domain.principal import Role
-from domain.rpl import RplFormatError, parse_csv
+from domain.model.principal import Role
+from domain.rules.rpl import RplFormatError, parse_csv
+from domain.store.driver import DatabaseUnavailable
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
 from gateway.embedded import EmbeddedDatabaseError
 from gateway.graphql_view import GOING_AWAY, GatewayGraphQL
 from gateway.observability import configure_logging_from_environment

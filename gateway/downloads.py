@@ -9,18 +9,53 @@ a probe learns nothing about which reports exist.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from domain.billing import COLUMNS, LinkSigner, ReportStatus, ReportType
-from domain.driver import Document
+from domain.rules.billing import COLUMNS, DOWNLOAD_TTL, ReportStatus, ReportType
+from domain.store.driver import Document
 from gateway.runtime import Runtime
 
 PATH = "/billing/reports/{report_id}.csv"
+
+def _signature(key: bytes, report_id: str, expires: int) -> str:
+    return hmac.new(key, f"{report_id}.{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class LinkSigner:
+    """HMAC-SHA256 over the report id and the expiry; the key is derived from the gateway's signing secret."""
+
+    key: bytes
+
+    @classmethod
+    def from_secret(cls, secret: str) -> LinkSigner:
+        return cls(hashlib.sha256(b"billing-download\0" + secret.encode()).digest())
+
+    def sign(self, report_id: str, now: datetime) -> tuple[int, str]:
+        expires = int((now + DOWNLOAD_TTL).timestamp())
+        return expires, _signature(self.key, report_id, expires)
+
+    def valid(self, report_id: str, expires: str, signature: str, now: datetime) -> bool:
+        """Whether the link is genuine and not expired (compared in constant time).
+
+        Whatever a stranger puts in the link is an answer of False, never an error: only ASCII digits make an
+        expiry (`str.isdigit` also accepts "²" and "①"), and only ASCII text can be compared in constant time.
+        """
+        if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
+            return False
+        if not (signature.isascii() and report_id.isascii()):
+            return False
+        expected = _signature(self.key, report_id, int(expires))
+        return hmac.compare_digest(expected, signature) and now.timestamp() < int(expires)
 
 
 def _cell(value: object) -> object:

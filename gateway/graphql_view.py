@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -34,7 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UnsetType
 
-from domain.principal import Principal
+from domain.model.principal import Principal
 from gateway import ws_messages
 from gateway.auth import InvalidToken
 from gateway.downloads import BillingDownloads
@@ -61,10 +61,7 @@ async def _send(websocket: Any, message: Mapping[str, Any]) -> None:
         return
     text = (f'{{"id":{json.dumps(message["id"])},"type":"{message["type"]}",'
             f'"payload":{{"data":{ENCODINGS.encode(payload["data"])}}}}}')
-    try:
-        await websocket.ws.send_text(text)
-    except WebSocketDisconnect as exc:
-        raise WebSocketDisconnected from exc
+    await websocket.send_text(text)  # a ws_messages.GatewaySocket: WebSocketDisconnected once it is closed
 
 
 class _Session:

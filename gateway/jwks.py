@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import jwt
 
-from domain.clock import Clock
+from domain.model.clock import Clock
 
 log = logging.getLogger("gateway.auth")
 

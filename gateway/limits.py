@@ -56,7 +56,7 @@ from graphql.language import BREAK, Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from domain.pagination import DEFAULT_PAGE_SIZE
+from domain.rules.pagination import DEFAULT_PAGE_SIZE
 from gateway.settings import Settings
 from gateway.text_inputs import check_text
 

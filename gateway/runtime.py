@@ -12,15 +12,15 @@ import strawberry
 from pymongo.monitoring import CommandListener
 from strawberry.extensions import DisableIntrospection
 
-from domain.clock import Clock, SystemClock
-from domain.driver import Database
-from domain.engine import Engine, parse_fault_rules
-from domain.event_feed import PURGE_JOB, EventHub, EventRetention
-from domain.indexes import ensure_indexes
-from domain.jobs import JobQueue, Worker
-from domain.pagination import configure_cursors
-from domain.repositories import Repositories
+from domain.model.clock import Clock, SystemClock
+from domain.rules.pagination import configure_cursors
 from domain.services.billing import BillingJobs
+from domain.store.driver import Database
+from domain.store.engine import Engine, parse_fault_rules
+from domain.store.event_hub import PURGE_JOB, EventHub, EventRetention
+from domain.store.indexes import ensure_indexes
+from domain.store.jobs import JobQueue, Worker
+from domain.store.repositories import Repositories
 from domain.workflows import Workflows
 from gateway.authentication import Authenticator, KnownOrgs
 from gateway.embedded import EmbeddedDatabase

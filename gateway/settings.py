@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.engine import parse_fault_rules
+from domain.store.engine import parse_fault_rules
 
 ENV_PREFIX = "GATEWAY_"
 
@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     job_poll_ms: int = Field(default=250, ge=10, le=60_000)
     engine_latency_ms: int = Field(default=30, ge=0, le=60_000, description="per Webex-side step")
-    engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.engine)")
+    engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.store.engine)")
     # Live events (R-EVT-2/3) and websockets.
     events_retention_days: float = Field(default=7.0, gt=0, le=3650, description="older events are purged")
     events_queue_size: int = Field(default=1000, ge=1, le=1_000_000,

@@ -20,13 +20,14 @@ could otherwise fill the error log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
-from starlette.websockets import WebSocketState
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -200,7 +201,7 @@ class GatewaySocket(ASGIWebSocketAdapter):
 
     A close reason is cut to fit a close frame (a longer one, or one that is not UTF-8, made the server fail
     the connection); closing a closed socket does nothing, and sending on one raises WebSocketDisconnected
-    (as when the client went away) rather than Starlette's RuntimeError.
+    (as when the client went away) rather than Starlette's or uvicorn's RuntimeError.
     """
 
     @classmethod
@@ -226,11 +227,29 @@ class GatewaySocket(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         if not self.open:
             raise WebSocketDisconnected
-        await super().send_json(message)
+        try:
+            await super().send_json(message)
+        except RuntimeError as exc:  # closed by uvicorn itself (see `send_text`)
+            raise WebSocketDisconnected from exc
+
+    async def send_text(self, text: str) -> None:
+        """Send JSON text as it is; WebSocketDisconnected once the socket is closed, whoever closed it.
+
+        uvicorn closes a socket itself on invalid UTF-8 (1007) or a message too big (1009), and the gateway only
+        learns it at its next receive: meanwhile a send raises RuntimeError ("Unexpected ASGI message
+        'websocket.send', after sending 'websocket.close'").
+        """
+        if not self.open:
+            raise WebSocketDisconnected
+        try:
+            await self.ws.send_text(text)
+        except (WebSocketDisconnect, RuntimeError) as exc:
+            raise WebSocketDisconnected from exc
 
     async def close(self, code: int, reason: str) -> None:
         if self.open:
-            await super().close(code, close_reason(reason))
+            with contextlib.suppress(RuntimeError):  # closed by uvicorn itself already (see `send_text`)
+                await super().close(code, close_reason(reason))
 
 
 async def end_tasks(tasks: Iterable[asyncio.Task[Any]], every: float = RECANCEL_S) -> None:

@@ -7,11 +7,11 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from domain import models
-from domain.driver import Document
-from domain.errors import DomainError, ErrorCode, FieldError
-from domain.pagination import Page
+from domain.model import entities as models
+from domain.model.errors import DomainError, ErrorCode, FieldError
+from domain.rules.pagination import Page
 from domain.services.reads import Listing
+from domain.store.driver import Document
 
 ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
 

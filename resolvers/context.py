@@ -8,10 +8,10 @@ from typing import Any
 
 import strawberry
 
-from domain.event_feed import EventHub
-from domain.principal import Principal
-from domain.repositories import Repositories
-from domain.tenancy import Caller
+from domain.model.principal import Principal
+from domain.rules.tenancy import Caller
+from domain.store.event_hub import EventHub
+from domain.store.repositories import Repositories
 from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
 

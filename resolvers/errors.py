@@ -12,10 +12,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionContext
 
-from domain.driver import DatabaseUnavailable
-from domain.errors import CursorExpired, Forbidden, InvalidArgument
-from domain.event_feed import FeedInterrupted
+from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.services import reads
+from domain.store.driver import DatabaseUnavailable
+from domain.store.event_hub import FeedInterrupted
 
 log = logging.getLogger("gateway.graphql")
 

@@ -9,13 +9,13 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import SelectedField, Selection
 
-from domain.driver import Document
-from domain.models import OnboardingTemplate, Partner
-from domain.pagination import Page, PageRequest
-from domain.repositories import Repositories
-from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
+from domain.model.entities import OnboardingTemplate, Partner
+from domain.rules.pagination import Page, PageRequest
+from domain.rules.tenancy import Caller
 from domain.services import reads
-from domain.tenancy import Caller
+from domain.store.driver import Document
+from domain.store.repositories import Repositories
+from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,11 @@ class Loaders:
         self.subscriber_count = DataLoader(self._subscriber_counts)
         # Entry points by id: narrowed to what the caller may see (R-ORG-6)
         self.visible_partner = DataLoader(self._visible_partners)
-        self.visible_customer = DataLoader(self._visible("customers"))
-        self.visible_subscriber = DataLoader(self._visible("subscribers"))
-        self.visible_location = DataLoader(self._visible("locations"))
-        self.visible_template = DataLoader(self._visible("templates"))
-        self.visible_billing_report = DataLoader(self._visible("billing_reports"))
+        self.visible_customer = DataLoader(self._visible(reads.Record.CUSTOMER))
+        self.visible_subscriber = DataLoader(self._visible(reads.Record.SUBSCRIBER))
+        self.visible_location = DataLoader(self._visible(reads.Record.LOCATION))
+        self.visible_template = DataLoader(self._visible(reads.Record.TEMPLATE))
+        self.visible_billing_report = DataLoader(self._visible(reads.Record.BILLING_REPORT))
 
     async def _partners(self, ids: list[str]) -> list[Partner | None]:
         docs = await self._repos.partners.by_ids(ids)
@@ -141,9 +141,9 @@ class Loaders:
     async def _visible_partners(self, ids: list[str]) -> Sequence[Partner | None]:
         return await reads.partners_by_ids(self._repos, await self._caller(), ids)
 
-    def _visible(self, collection: str) -> Callable[[list[str]], Awaitable[list[Document | None]]]:
+    def _visible(self, record: reads.Record) -> Callable[[list[str]], Awaitable[list[Document | None]]]:
         async def load(ids: list[str]) -> list[Document | None]:
-            return await reads.visible_by_ids(self._repos, await self._caller(), collection, ids)
+            return await reads.visible_by_ids(self._repos, await self._caller(), record, ids)
 
         return load
 

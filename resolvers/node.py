@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.ids import Kind, kind_of
+from domain.model.ids import Kind, kind_of
 from resolvers.billing.types import BillingReportNode
 from resolvers.common import Node
 from resolvers.context import Info

@@ -23,13 +23,13 @@ import pytest
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 from starlette.applications import Starlette
 
-from domain.clock import FixedClock
-from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
-from domain.driver import DRIVERS, Database, Document, Driver
-from domain.indexes import ensure_indexes
-from domain.repositories import Repositories
+from domain.model.clock import FixedClock
+from domain.store.driver import DRIVERS, Database, Document, Driver
+from domain.store.indexes import ensure_indexes
+from domain.store.repositories import Repositories
 from gateway.app import create_app
 from gateway.auth import issue_token
+from gateway.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
 from gateway.embedded import EmbeddedDatabase
 from gateway.runtime import Runtime
 from gateway.settings import load_settings

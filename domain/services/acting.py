@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError, ErrorCode, Forbidden
-from domain.models import OrgKind, Partner, SubPartnerState
-from domain.principal import Scope
-from domain.repositories import Repositories
-from domain.tenancy import Caller
+from domain.model.entities import OrgKind, Partner, SubPartnerState
+from domain.model.errors import DomainError, ErrorCode, Forbidden
+from domain.model.principal import Scope
+from domain.rules.tenancy import Caller
+from domain.store.repositories import Repositories
 
 ON_BEHALF = "onBehalfOfSubPartnerOrgId"
 

@@ -1,7 +1,7 @@
 """Billing reports (DOMAIN.md §8): create, delete, list, and the background job that generates them.
 
 Creating answers at once with `IN_PROGRESS` (R-BIL-3) and queues a durable job; the job runs the
-report's pipeline (`domain.billing`), which writes the rows, and then marks the report `COMPLETED` in
+report's pipeline (`domain.rules.billing`), which writes the rows, and then marks the report `COMPLETED` in
 a transaction that also records the event. Every status change is an event of type BILLING_REPORT
 on the same stream as provisioning.
 """
@@ -14,27 +14,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain.billing import (
+from domain.model.changes import DELETED, Change, EntityType
+from domain.model.entities import OrgKind, Partner, ProvisioningError
+from domain.model.errors import DomainError, ErrorCode, Forbidden
+from domain.model.ids import Kind, new_id
+from domain.model.jobs import DiscardReport, GenerateReport
+from domain.model.principal import Scope
+from domain.rules.billing import (
     Period,
     ReportStatus,
     ReportType,
     active_key,
     period_problems,
-    report_pipeline,
 )
-from domain.driver import Document, DuplicateKey
-from domain.errors import DomainError, ErrorCode, Forbidden
-from domain.events import DELETED, Change, EntityType
-from domain.ids import Kind, new_id
-from domain.jobs import GiveUp, Handler, Job, JobQueue, enqueue
-from domain.models import OrgKind, Partner, ProvisioningError
-from domain.pagination import Order, PageRequest
-from domain.principal import Scope
-from domain.repositories import Repositories, Tx
-from domain.repositories.billing import USAGE
-from domain.services.reads import Listing, empty, require_scope, visible_by_ids
-from domain.tenancy import NOTHING, Caller, list_scope
-from domain.validation import Problems
+from domain.rules.pagination import Order, PageRequest
+from domain.rules.tenancy import NOTHING, Caller, list_scope
+from domain.rules.validation import Problems
+from domain.services.reads import Listing, Record, empty, require_scope, visible_by_ids
+from domain.store.driver import Document, DuplicateKey
+from domain.store.jobs import GiveUp, Handler, Job, JobQueue
+from domain.store.repositories import Repositories, Tx
 
 log = logging.getLogger("gateway.billing")
 
@@ -117,7 +116,7 @@ async def create_report(repos: Repositories, caller: Caller, data: NewReport) ->
         except DuplicateKey:  # another process created the same report meanwhile
             raise DomainError.single(ErrorCode.REPORT_EXISTS, "an equal report was created meanwhile",
                                      "input") from None
-        await enqueue(tx, repos.db, f"billing:{doc['_id']}:generate", GENERATE, doc["_id"])
+        await tx.enqueue(GenerateReport(doc["_id"]))
         tx.record(report_change(doc, None))
         return doc
 
@@ -145,7 +144,7 @@ def report_creator(doc: Document, caller: Caller) -> str:
 async def delete_report(repos: Repositories, caller: Caller, report_id: str) -> str:
     """Removes the report; every download link to it stops working at once (R-BIL-5), its rows go soon after."""
     require_scope(caller, Scope.BILLING_REPORTS_WRITE)
-    [visible] = await visible_by_ids(repos, caller, "billing_reports", [report_id])
+    [visible] = await visible_by_ids(repos, caller, Record.BILLING_REPORT, [report_id])
     if visible is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no billing report has this id", "id")
 
@@ -155,7 +154,7 @@ async def delete_report(repos: Repositories, caller: Caller, report_id: str) -> 
             raise DomainError.single(ErrorCode.NOT_FOUND, "no billing report has this id", "id")
         await repos.billing_reports.delete({"_id": report_id}, session=tx.session)
         # Rows can be many: a durable job removes them, outside this transaction.
-        await enqueue(tx, repos.db, f"billing:{report_id}:discard", DISCARD, report_id)
+        await tx.enqueue(DiscardReport(report_id))
         tx.record(report_change(doc, doc["status"], DELETED, version=doc["version"] + 1))
 
     await repos.atomic(write)
@@ -224,10 +223,9 @@ class BillingJobs:
         scope = {"ownerOrgId": report["subPartnerOrgId"]} if report["subPartnerOrgId"] else \
             {"rootOrgId": report["rootOrgId"]}
         period = Period(date.fromisoformat(report["billingStartDate"]), date.fromisoformat(report["billingEndDate"]))
-        pipeline = report_pipeline(scope, period, ReportType(report["type"]), repos.clock.now(),
-                                   await self._orgs(report["rootOrgId"]))
         rows = 0
-        async for batch in repos.db.aggregate_batches(USAGE, pipeline, ROW_BATCH):
+        async for batch in repos.usage.report_rows(scope, period, ReportType(report["type"]), repos.clock.now(),
+                                                   await self._orgs(report["rootOrgId"]), ROW_BATCH):
             for row in batch:
                 rows += 1
                 row |= {"_id": f"{report['_id']}:{rows}", "reportId": report["_id"], "n": rows}

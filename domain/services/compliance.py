@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import Enum
 
-from domain.errors import DomainError, ErrorCode, Forbidden
-from domain.jobs import cancel, enqueue, release_waiting
-from domain.models import (
+from domain.model.entities import (
     Compliance,
     ContactAttempt,
     Customer,
@@ -16,12 +14,14 @@ from domain.models import (
     ProvisioningError,
     RplState,
 )
-from domain.pagination import Page, PageRequest
-from domain.principal import Role
-from domain.repositories import Repositories, Tx
-from domain.services.customers import customer_change, job_id, package_change, start_deletion
-from domain.tenancy import Caller
-from domain.validation import Problems
+from domain.model.errors import DomainError, ErrorCode, Forbidden
+from domain.model.jobs import ComplianceDeadline, SettleCustomer, compliance_deadline_id, review_timeout_id
+from domain.model.principal import Role
+from domain.rules.pagination import Page, PageRequest
+from domain.rules.tenancy import Caller
+from domain.rules.validation import Problems
+from domain.services.customers import customer_change, package_change, start_deletion
+from domain.store.repositories import Repositories, Tx
 
 REVIEW_WINDOW = timedelta(hours=72)
 NON_COMPLIANCE_WINDOW = timedelta(days=30)
@@ -46,14 +46,6 @@ def _check_note(note: str | None) -> None:
     problems = Problems()
     problems.text(note, 2000, "note", required=False, multiline=True)
     problems.raise_if_any()
-
-
-def timeout_job_id(customer_id: str) -> str:
-    return f"rpl-timeout:{customer_id}"
-
-
-def deadline_job_id(customer_id: str) -> str:
-    return f"compliance-deadline:{customer_id}"
 
 
 async def review_queue(repos: Repositories, caller: Caller, request: PageRequest) -> Page:
@@ -81,7 +73,7 @@ async def fail_unprovisioned(repos: Repositories, tx: Tx, customer: Customer, er
     for before, after in zip(customer.packages, packages, strict=True):
         if before.status is not after.status:
             tx.record(package_change(failed, after, before.status))
-    await release_waiting(tx, repos.db, customer.id)
+    await tx.release_waiting(customer.id)
     return failed
 
 
@@ -96,7 +88,7 @@ async def decide(repos: Repositories, caller: Caller, customer_id: str, decision
                 customer.compliance.state is not RplState.UNDER_REVIEW:
             raise DomainError.single(ErrorCode.INVALID_STATE, "this customer has no review waiting for a decision",
                                      "customerId")
-        await cancel(tx, repos.db, timeout_job_id(customer.id))
+        await tx.cancel(review_timeout_id(customer.id))
         decided = customer.compliance.model_copy(update={
             "decided_at": tx.now, "decided_by": caller.principal.subject, "note": note})
         if decision is Decision.REJECT and customer.org_id is None:
@@ -108,19 +100,18 @@ async def decide(repos: Repositories, caller: Caller, customer_id: str, decision
             compliance = decided.model_copy(update={"state": RplState.APPROVED, "non_compliant_since": None,
                                                     "contact_attempts": []})
             warnings = [w for w in customer.warnings if w.code != NON_COMPLIANT.code]
-            await cancel(tx, repos.db, deadline_job_id(customer.id))
+            await tx.cancel(compliance_deadline_id(customer.id))
         else:
             # R-RPL-3: an org that already exists is flagged; it has 30 days to become compliant again.
             since = customer.compliance.non_compliant_since or tx.now
             compliance = decided.model_copy(update={"state": RplState.REJECTED, "non_compliant_since": since})
             warnings = [*(w for w in customer.warnings if w.code != NON_COMPLIANT.code), NON_COMPLIANT]
-            await enqueue(tx, repos.db, deadline_job_id(customer.id), "compliance.deadline", customer.id,
-                          run_at=since + NON_COMPLIANCE_WINDOW)
+            await tx.enqueue(ComplianceDeadline(customer.id, since + NON_COMPLIANCE_WINDOW))
         updated = customer.model_copy(update={"compliance": compliance, "warnings": warnings,
                                               "version": customer.version + 1, "updated_at": tx.now})
         await repos.customers.replace(updated, expected_version=customer.version, session=tx.session)
         # Provisioning continues from where the review stopped it.
-        await enqueue(tx, repos.db, job_id(updated, "reviewed"), "customer.settle", customer.id)
+        await tx.enqueue(SettleCustomer(customer.id, "reviewed", updated.version))
         return updated
 
     return await repos.atomic(write)

@@ -12,14 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from domain.catalogue import CATALOGUE
-from domain.driver import DuplicateKey
-from domain.errors import DomainError, ErrorCode, FieldError
-from domain.events import DELETED, Change, EntityType, package_entity_id
-from domain.ids import Kind, new_id
-from domain.jobs import cancel, enqueue
-from domain.locales import resolve_locale
-from domain.models import (
+from domain.model.changes import DELETED, Change, EntityType, package_entity_id
+from domain.model.entities import (
     Address,
     Customer,
     CustomerPackage,
@@ -30,14 +24,20 @@ from domain.models import (
     Partner,
     SubscriberStatus,
 )
-from domain.packages import customer_package_problems, limit_problems
-from domain.principal import Scope
-from domain.repositories import Repositories, Tx
+from domain.model.errors import DomainError, ErrorCode, FieldError
+from domain.model.ids import Kind, new_id
+from domain.model.jobs import SettleCustomer, compliance_deadline_id, review_timeout_id
+from domain.model.principal import Scope
+from domain.model.status import CUSTOMER, require_move
+from domain.rules.catalogue import CATALOGUE
+from domain.rules.locales import resolve_locale
+from domain.rules.packages import customer_package_problems, limit_problems
+from domain.rules.tenancy import Caller
+from domain.rules.validation import CUSTOMER_NAME_MAX_LENGTH, Problems
 from domain.services.acting import acting_owner
-from domain.status import CUSTOMER, require_move
-from domain.tenancy import Caller
-from domain.usage import restamp_customer
-from domain.validation import CUSTOMER_NAME_MAX_LENGTH, Problems
+from domain.store.driver import DuplicateKey
+from domain.store.repositories import Repositories, Tx
+from domain.store.usage import restamp_customer
 
 # How far ahead a delayed billing start may lie (R-BILLSTART).
 BILLING_START_WINDOW = timedelta(days=90)
@@ -211,10 +211,6 @@ def package_change(c: Customer, package: CustomerPackage, from_status: PackageSt
                   customer_id=c.id, errors=list(package.errors), details={"package": package.name})
 
 
-def job_id(customer: Customer, operation: str) -> str:
-    return f"customer:{customer.id}:{operation}:v{customer.version}"
-
-
 async def provision_customer(repos: Repositories, caller: Caller, data: NewCustomer,
                              on_behalf_of: str | None) -> Customer:
     owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE)
@@ -249,8 +245,7 @@ async def provision_customer(repos: Repositories, caller: Caller, data: NewCusto
                                      "input", "externalId") from None
         if location is not None:
             await repos.locations.insert(location.to_doc(), session=tx.session)
-        await enqueue(tx, repos.db, job_id(customer, "provision"), "customer.settle", customer.id,
-                      payload={"screen": True})
+        await tx.enqueue(SettleCustomer(customer.id, "provision", customer.version, screen=True))
         tx.record(customer_change(customer, None))
         for package in customer.packages:
             tx.record(package_change(customer, package, None))
@@ -376,8 +371,7 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
         if params.calling_location is not None or (updated.external_id, updated.billing_start_date) != (
                 fresh.external_id, fresh.billing_start_date):
             await restamp_customer(repos, tx, updated)  # reports show its current billing facts
-        await enqueue(tx, repos.db, job_id(updated, "update"), "customer.settle", updated.id,
-                      payload={"screen": rescreen})
+        await tx.enqueue(SettleCustomer(updated.id, "update", updated.version, screen=rescreen))
         tx.record(customer_change(updated, fresh.status))
         for package in new_packages:
             before = old.get(package.name)
@@ -431,9 +425,9 @@ async def start_deletion(repos: Repositories, tx: Tx, customer_id: str, *, reaso
     for sub in await repos.subscribers.of_customer(customer_id, session=tx.session):
         await _subscriber_deleting(repos, tx, sub)
     # Timers of a customer that is going away have nothing left to do.
-    await cancel(tx, repos.db, f"rpl-timeout:{customer_id}")
-    await cancel(tx, repos.db, f"compliance-deadline:{customer_id}")
-    await enqueue(tx, repos.db, job_id(updated, "delete"), "customer.settle", customer_id)
+    await tx.cancel(review_timeout_id(customer_id))
+    await tx.cancel(compliance_deadline_id(customer_id))
+    await tx.enqueue(SettleCustomer(customer_id, "delete", updated.version))
     return updated
 
 

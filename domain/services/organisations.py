@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from domain.errors import DomainError, ErrorCode, Forbidden
-from domain.events import Change, EntityType
-from domain.ids import Kind, new_id
-from domain.models import OrgKind, Partner, SubPartnerState
-from domain.principal import Role
-from domain.repositories import Repositories, Tx
-from domain.tenancy import Caller
-from domain.validation import Problems
+from domain.model.changes import Change, EntityType
+from domain.model.entities import OrgKind, Partner, SubPartnerState
+from domain.model.errors import DomainError, ErrorCode, Forbidden
+from domain.model.ids import Kind, new_id
+from domain.model.principal import Role
+from domain.rules.tenancy import Caller
+from domain.rules.validation import Problems
+from domain.store.repositories import Repositories, Tx
 
 
 @dataclass(frozen=True)

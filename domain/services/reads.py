@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
-from domain.driver import Document
-from domain.errors import CursorExpired, Forbidden, InvalidArgument
-from domain.models import Partner, SubPartnerState
-from domain.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
-from domain.principal import Role, Scope
-from domain.repositories import Repositories
-from domain.repositories.billing import ROW_ORDER
-from domain.repositories.customers import CUSTOMER_ORDERS, CustomerCriteria
-from domain.repositories.partners import PARTNER_ORDER
-from domain.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
-from domain.repositories.templates import TEMPLATE_ORDER
-from domain.tenancy import NOTHING, Caller, can_see_partner, direct_scope, list_scope
-from domain.validation import CUSTOMER_NAME_MAX_LENGTH
+from domain.model.entities import Partner, SubPartnerState
+from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
+from domain.model.principal import Role, Scope
+from domain.rules.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
+from domain.rules.tenancy import NOTHING, Caller, can_see_partner, direct_scope, list_scope
+from domain.rules.validation import CUSTOMER_NAME_MAX_LENGTH
+from domain.store.driver import Document
+from domain.store.repositories import Repositories
+from domain.store.repositories.base import Repository
+from domain.store.repositories.billing import ROW_ORDER
+from domain.store.repositories.customers import CUSTOMER_ORDERS, CustomerCriteria
+from domain.store.repositories.events import EVENT_ORDER
+from domain.store.repositories.partners import PARTNER_ORDER
+from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
+from domain.store.repositories.templates import TEMPLATE_ORDER
 
 _EMPTY_ORDER = Order("empty", (("_id", 1),))
 
@@ -110,7 +113,6 @@ class EventCriteria:
         return filter
 
 
-EVENT_ORDER = Order("events", (("seq", 1), ("_id", 1)))
 
 
 def event_cursor(seq: int) -> str:
@@ -217,19 +219,38 @@ async def partners_by_ids(repos: Repositories, caller: Caller, ids: Sequence[str
     return [p if p is not None and can_see_partner(caller, p) else None for p in found]
 
 
+class Record(Enum):
+    """What can be fetched by id."""
+
+    CUSTOMER = "customer"
+    SUBSCRIBER = "subscriber"
+    LOCATION = "location"
+    TEMPLATE = "template"
+    BILLING_REPORT = "billingReport"
+
+
+# The token scope reading each record needs (a template needs none beyond the role).
+_READ_SCOPE: dict[Record, Scope] = {Record.CUSTOMER: Scope.CUSTOMERS_READ, Record.SUBSCRIBER: Scope.SUBSCRIBERS_READ,
+                                    Record.LOCATION: Scope.CUSTOMERS_READ,
+                                    Record.BILLING_REPORT: Scope.BILLING_REPORTS_READ}
+
+
+def _repository(repos: Repositories, record: Record) -> Repository:
+    return {Record.CUSTOMER: repos.customers, Record.SUBSCRIBER: repos.subscribers, Record.LOCATION: repos.locations,
+            Record.TEMPLATE: repos.templates, Record.BILLING_REPORT: repos.billing_reports}[record]
+
+
 async def visible_by_ids(
-    repos: Repositories, caller: Caller, collection: str, ids: Sequence[str]
+    repos: Repositories, caller: Caller, record: Record, ids: Sequence[str]
 ) -> list[Document | None]:
     """Customers, subscribers, locations, templates or billing reports by id, as this caller may see them (R-ORG-6)."""
     scope = direct_scope(caller)
     if scope is NOTHING:
         return [None] * len(ids)
-    required = {"customers": Scope.CUSTOMERS_READ, "subscribers": Scope.SUBSCRIBERS_READ,
-                "locations": Scope.CUSTOMERS_READ, "billing_reports": Scope.BILLING_REPORTS_READ}.get(collection)
+    required = _READ_SCOPE.get(record)
     if required is not None and not caller.principal.can(required):
         return [None] * len(ids)
-    repo = {"customers": repos.customers, "subscribers": repos.subscribers, "locations": repos.locations,
-            "templates": repos.templates, "billing_reports": repos.billing_reports}[collection]
+    repo = _repository(repos, record)
     docs = await repo.by_ids(ids, scope)
     return [docs.get(i) for i in ids]
 

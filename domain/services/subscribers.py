@@ -12,27 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from domain.catalogue import CATALOGUE
-from domain.driver import Document, DuplicateKey
-from domain.errors import DomainError, ErrorCode, FieldError
-from domain.events import Change, EntityType
-from domain.ids import Kind, new_id
-from domain.jobs import enqueue
-from domain.models import (
+from domain.model.changes import Change, EntityType
+from domain.model.entities import (
     Customer,
     CustomerStatus,
     Partner,
     Subscriber,
     SubscriberStatus,
 )
-from domain.packages import admin_change_problems, assignment_problems, calling_problems, number_country_problems
-from domain.principal import Scope
-from domain.repositories import Repositories, Tx
+from domain.model.errors import DomainError, ErrorCode, FieldError
+from domain.model.ids import Kind, new_id
+from domain.model.jobs import SettleSubscriber
+from domain.model.principal import Scope
+from domain.model.status import SUBSCRIBER, require_move
+from domain.rules.catalogue import CATALOGUE
+from domain.rules.packages import admin_change_problems, assignment_problems, calling_problems, number_country_problems
+from domain.rules.tenancy import Caller
+from domain.rules.validation import Problems
 from domain.services.acting import acting_owner
 from domain.services.customers import owned_customer
-from domain.status import SUBSCRIBER, require_move
-from domain.tenancy import Caller
-from domain.validation import Problems
+from domain.store.driver import Document, DuplicateKey
+from domain.store.repositories import Repositories, Tx
 
 # A customer in one of these states cannot take new subscribers or changes.
 CLOSED = (CustomerStatus.DELETING, CustomerStatus.ERROR)
@@ -196,8 +196,7 @@ async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSub
         except DuplicateKey as exc:
             raise _duplicate(exc, "input") from None
         wait = customer.id if customer.status in UNSETTLED else None
-        await enqueue(tx, repos.db, f"subscriber:{subscriber.id}:provision:v1", "subscriber.settle", subscriber.id,
-                      wait_for=wait)
+        await tx.enqueue(SettleSubscriber(subscriber.id, "provision", 1, waiting_for=wait))
         tx.record(subscriber_change(subscriber, None))
         return subscriber
 
@@ -261,8 +260,7 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
             await repos.subscribers.replace(updated.to_doc(), session=tx.session)
         except DuplicateKey as exc:
             raise _duplicate(exc, "input") from None
-        await enqueue(tx, repos.db, f"subscriber:{updated.id}:update:v{updated.version}", "subscriber.settle",
-                      updated.id, payload={"previousPackage": current.package})
+        await tx.enqueue(SettleSubscriber(updated.id, "update", updated.version, previous_package=current.package))
         change = subscriber_change(updated, current.status)
         # R-SUB-4: a package change ends one billing interval and starts another; the event says both.
         tx.record(replace(change, details={**change.details, "previousPackage": current.package}))
@@ -286,8 +284,7 @@ async def delete_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
         updated = fresh.model_copy(update={"status": SubscriberStatus.DELETING, "version": fresh.version + 1,
                                            "last_status_change": tx.now})
         await repos.subscribers.replace(updated.to_doc(), session=tx.session)
-        await enqueue(tx, repos.db, f"subscriber:{updated.id}:delete:v{updated.version}", "subscriber.settle",
-                      updated.id)
+        await tx.enqueue(SettleSubscriber(updated.id, "delete", updated.version))
         tx.record(subscriber_change(updated, fresh.status))
         return updated
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from domain.errors import ErrorCode
-from domain.ids import Kind, new_id
-from domain.locales import resolve_locale
-from domain.models import AuthMode, OnboardingTemplate
-from domain.principal import Scope
-from domain.repositories import Repositories
+from domain.model.entities import AuthMode, OnboardingTemplate
+from domain.model.errors import ErrorCode
+from domain.model.ids import Kind, new_id
+from domain.model.principal import Scope
+from domain.rules.locales import resolve_locale
+from domain.rules.tenancy import Caller
+from domain.rules.validation import Problems
 from domain.services.acting import acting_owner
-from domain.tenancy import Caller
-from domain.validation import Problems
+from domain.store.repositories import Repositories
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from domain.jobs import QueueStats
+from domain.store.jobs import QueueStats
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Operation names come from clients: only well-formed, short names get a label of their own, and only the

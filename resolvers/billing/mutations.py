@@ -6,8 +6,8 @@ from datetime import date
 
 import strawberry
 
-from domain.billing import ReportType
-from domain.errors import DomainError
+from domain.model.errors import DomainError
+from domain.rules.billing import ReportType
 from domain.services import billing
 from resolvers.billing.types import BillingReportNode, ReportKind
 from resolvers.common import UserError, user_errors

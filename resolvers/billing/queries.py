@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.pagination import PageRequest
-from domain.principal import Scope
+from domain.model.principal import Scope
+from domain.rules.pagination import PageRequest
 from domain.services import billing, reads
 from resolvers.billing.types import BillingReportConnection, BillingReportFilter, BillingReportNode, BillingReportOrder
 from resolvers.common import listing_connection

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain import billing
-from domain.driver import Document
-from domain.pagination import PageRequest
+from domain.rules import billing
+from domain.rules.pagination import PageRequest
 from domain.services import billing as billing_service
 from domain.services import reads
+from domain.store.driver import Document
 from resolvers.common import Connection, Node, ProvisioningError, listing_connection
 from resolvers.context import Info
 

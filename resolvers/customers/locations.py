@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import models
-from domain.driver import Document
+from domain.model import entities as models
+from domain.store.driver import Document
 from resolvers.common import Address, Node
 
 

@@ -7,8 +7,8 @@ from enum import Enum
 
 import strawberry
 
-from domain import models
-from domain.errors import DomainError, FieldError
+from domain.model import entities as models
+from domain.model.errors import DomainError, FieldError
 from domain.services import compliance, customers
 from resolvers.common import UserError, user_errors
 from resolvers.context import Info

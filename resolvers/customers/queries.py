@@ -7,11 +7,11 @@ from collections.abc import Awaitable
 
 import strawberry
 
-from domain import models
-from domain.pagination import PageRequest
-from domain.principal import Scope
-from domain.repositories.customers import CustomerCriteria
+from domain.model import entities as models
+from domain.model.principal import Scope
+from domain.rules.pagination import PageRequest
 from domain.services import compliance, reads
+from domain.store.repositories.customers import CustomerCriteria
 from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder, CustomerType

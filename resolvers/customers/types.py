@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain import models
-from domain.dialin import default_call_in_number
-from domain.driver import Document
-from domain.locales import meetings_site_locale
-from domain.models import OnboardingTemplate, Partner
+from domain.model import entities as models
+from domain.model.entities import OnboardingTemplate, Partner
+from domain.rules.dialin import default_call_in_number
+from domain.rules.locales import meetings_site_locale
+from domain.store.driver import Document
 from resolvers.common import Address, Connection, Node, ProvisioningError
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType

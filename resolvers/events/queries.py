@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.pagination import PageRequest
+from domain.rules.pagination import PageRequest
 from domain.services import reads
 from resolvers.common import connection_of
 from resolvers.context import Info

@@ -1,6 +1,6 @@
 """Run a subscription's selection once per event for every subscriber that asked the same thing.
 
-Live events reach all local subscribers as one shared `Delivery` (domain.event_feed). Subscribers
+Live events reach all local subscribers as one shared `Delivery` (domain.store.event_hub). Subscribers
 whose selection (with the variables it uses) and whose scope are the same get the same result, so
 the first of them to handle an event executes the selection and the others take its result, and
 the websocket handlers encode that result to JSON once (`encoded`). A subscriber whose selection
@@ -20,7 +20,7 @@ from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, Node, Var
 from graphql.language import Visitor, visit
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from domain.principal import Principal
+from domain.model.principal import Principal
 
 
 @dataclass

@@ -6,8 +6,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from domain.event_feed import compile_filter
 from domain.services import reads
+from domain.store.event_hub import compile_filter
 from resolvers.context import Info
 from resolvers.events.sharing import Share, selection_key
 from resolvers.events.types import EventFilter, ProvisioningEventType

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.driver import Document
 from domain.services import reads
+from domain.store.driver import Document
 from resolvers.common import Connection, ProvisioningError
 from resolvers.context import Info
 from resolvers.events.sharing import Share

@@ -6,7 +6,7 @@ from datetime import date
 
 import strawberry
 
-from domain.errors import DomainError
+from domain.model.errors import DomainError
 from domain.services import organisations
 from resolvers.common import UserError, user_errors
 from resolvers.context import Info

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.errors import Forbidden
-from domain.pagination import PageRequest
+from domain.model.errors import Forbidden
+from domain.rules.pagination import PageRequest
 from domain.services import reads
 from resolvers.context import Info
 from resolvers.organisations.types import (

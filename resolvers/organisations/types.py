@@ -7,9 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from domain import models
-from domain.models import OrgKind
-from domain.pagination import PageRequest
+from domain.model import entities as models
+from domain.model.entities import OrgKind
+from domain.rules.pagination import PageRequest
 from domain.services import reads
 from resolvers.common import Connection, Node, listing_connection
 from resolvers.context import Info

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import models
-from domain.errors import DomainError
+from domain.model import entities as models
+from domain.model.errors import DomainError
 from domain.services import subscribers
 from resolvers.common import UserError, user_errors
 from resolvers.context import Info

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import strawberry
 
-from domain import models
-from domain.pagination import PageRequest
-from domain.principal import Scope
-from domain.repositories.subscribers import SubscriberCriteria
+from domain.model import entities as models
+from domain.model.principal import Scope
+from domain.rules.pagination import PageRequest
 from domain.services import reads
+from domain.store.repositories.subscribers import SubscriberCriteria
 from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.loaders import SubscriberCountKey, SubscriberPageKey

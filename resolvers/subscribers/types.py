@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain import models
-from domain.driver import Document
+from domain.model import entities as models
+from domain.store.driver import Document
 from resolvers.common import Connection, Node, ProvisioningError
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType

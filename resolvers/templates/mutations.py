@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import models
-from domain.errors import DomainError
+from domain.model import entities as models
+from domain.model.errors import DomainError
 from domain.services import templates
 from resolvers.common import UserError, user_errors
 from resolvers.context import Info

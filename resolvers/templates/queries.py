@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.pagination import PageRequest
+from domain.rules.pagination import PageRequest
 from domain.services import reads
 from resolvers.common import listing_connection
 from resolvers.context import Info

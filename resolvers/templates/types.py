@@ -7,8 +7,8 @@ from enum import Enum
 
 import strawberry
 
-from domain import models
-from domain.driver import Document
+from domain.model import entities as models
+from domain.store.driver import Document
 from resolvers.common import Connection, Node
 
 

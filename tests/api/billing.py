@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.catalogue import CATALOGUE
+from domain.rules.catalogue import CATALOGUE
 from tests.api.provisioning import (
     DELETE_SUBSCRIBER,
     PROVISION_SUBSCRIBER,

@@ -16,7 +16,7 @@ from gql import Client
 from gql.transport.websockets import WebsocketsTransport
 from starlette.types import ASGIApp
 
-from domain.event_feed import EventHub
+from domain.store.event_hub import EventHub
 
 START_DEADLINE_S = 30.0  # a failure bound, not a timing assertion
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from gql import GraphQLRequest
 
-from domain.catalogue import CATALOGUE
-from domain.jobs import Job
+from domain.rules.catalogue import CATALOGUE
 from domain.services.billing import GENERATE
+from domain.store.jobs import Job
 from tests.api.billing import (
     CREATE_REPORT,
     CUSTOMER_PACKAGES,

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from domain.billing import COLUMNS, ReportType
+from domain.rules.billing import COLUMNS, ReportType
 from tests.api.billing import DELETE_REPORT, REPORT, Tenancy, at, rows, tenancy
 from tests.conftest import NOW, Gateway
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from domain.models import Address, Customer, CustomerPackage, CustomerStatus, PackageStatus
+from domain.model.entities import Address, Customer, CustomerPackage, CustomerStatus, PackageStatus
 from tests.conftest import NOW, Demo, Gateway
 
 PAGE = """query($first: Int, $after: String, $order: CustomerOrder, $filter: CustomerFilter) {
@@ -194,7 +194,7 @@ async def test_onboarding_templates_are_the_callers_own(gateway: Gateway, demo: 
 
 
 def _customer(owner: str, name: str, created: Any) -> Customer:
-    from domain.ids import Kind, new_id
+    from domain.model.ids import Kind, new_id
 
     return Customer(
         id=new_id(Kind.CUSTOMER), owner_org_id=owner, root_org_id=owner, template_id="tpl_none", external_id=name,

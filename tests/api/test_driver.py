@@ -1,4 +1,4 @@
-"""The driver switch: Motor or PyMongo's native async client, the same behaviour through `domain.driver.Database`.
+"""The driver switch: Motor or PyMongo's native async client, the same behaviour through `domain.store.driver.Database`.
 
 Each test runs once per driver (the `driver` fixture); the first one proves the parametrization really switches
 the client, so the other runs cannot silently test Motor twice.
@@ -17,7 +17,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import AutoReconnect, PyMongoError
 
-from domain.driver import DRIVERS, Database, DatabaseUnavailable, Driver, DuplicateKey, Session, is_transient
+from domain.store.driver import DRIVERS, Database, DatabaseUnavailable, Driver, DuplicateKey, Session, is_transient
 from tests.conftest import Gateway
 
 DEADLINE_S = 30.0  # a failure bound, not a timing assertion

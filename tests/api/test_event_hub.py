@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from graphql import GraphQLError
 
-from domain.event_feed import Delivery, EventHub, FeedUnavailable, SlowConsumer
+from domain.store.event_hub import Delivery, EventHub, FeedUnavailable, SlowConsumer
 from resolvers.errors import code_of
 from tests.api.live import subscribers_reach
 from tests.api.provisioning import customer_input, partner_token, provision, provisioning_id
-from tests.api.raw_ws import pymongo_socket_leaks_tolerated
+from tests.api.raw_ws import PYMONGO_SOCKET_LEAKS
 from tests.conftest import Demo, Gateway
 
 DEADLINE_S = 30.0
@@ -77,8 +77,8 @@ async def test_live_events_reach_every_local_subscriber_as_one_shared_delivery(g
                                                     (FeedUnavailable, "EVENTS_UNAVAILABLE")])
 def test_an_interrupted_feed_tells_the_client_its_code_and_the_cursor_to_resume_from(
         interruption: type[SlowConsumer | FeedUnavailable], code: str) -> None:
-    from domain.pagination import decode_cursor
-    from domain.services.reads import EVENT_ORDER
+    from domain.rules.pagination import decode_cursor
+    from domain.store.repositories.events import EVENT_ORDER
 
     error = GraphQLError("ended", original_error=interruption("ended", 41))
     found, extra = code_of(error)
@@ -86,6 +86,7 @@ def test_an_interrupted_feed_tells_the_client_its_code_and_the_cursor_to_resume_
     assert decode_cursor(EVENT_ORDER, str(extra["cursor"])) == [41, "evt_000000000041"]
 
 
+@PYMONGO_SOCKET_LEAKS
 async def test_a_subscription_cancelled_as_it_starts_ends_instead_of_waiting_for_events_forever(
         gateway: Gateway) -> None:
     # Python 3.11's asyncio.wait_for returns the result, and drops the cancellation, when the task is cancelled
@@ -93,22 +94,19 @@ async def test_a_subscription_cancelled_as_it_starts_ends_instead_of_waiting_for
     # waiting for the hub to be ready) went on waiting for events forever, and so did its socket's handler.
     # Found by tests/fuzz/test_websocket_fuzz.py. Each step count lands the cancellation at another await.
     hub = EventHub(gateway.repos.events)
-    # PyMongo async (4.20) leaks the socket of a pooled connection it was opening when the operation is cancelled
-    # (the family of PYTHON-5867, see tests/conftest.py): not what this test is about.
-    with pymongo_socket_leaks_tolerated(gateway.runtime.settings.driver):
-        try:
-            warm = hub.subscribe(accepts, CUSTOMERS, None)
-            first = asyncio.ensure_future(anext(warm))
-            await subscribers_reach(hub, 1)  # the hub is ready
-            first.cancel()
-            await asyncio.gather(first, return_exceptions=True)
-            for steps in range(6):
-                started = asyncio.ensure_future(anext(hub.subscribe(accepts, CUSTOMERS, None)))
-                for _ in range(steps):
-                    await asyncio.sleep(0)
-                started.cancel()
-                await asyncio.wait([started], timeout=DEADLINE_S)  # a failure bound, not a timing assertion
-                assert started.cancelled(), f"not cancelled after {steps} steps"
-            assert hub.subscribers == 0
-        finally:
-            await hub.stop()
+    try:
+        warm = hub.subscribe(accepts, CUSTOMERS, None)
+        first = asyncio.ensure_future(anext(warm))
+        await subscribers_reach(hub, 1)  # the hub is ready
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        for steps in range(6):
+            started = asyncio.ensure_future(anext(hub.subscribe(accepts, CUSTOMERS, None)))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            started.cancel()
+            await asyncio.wait([started], timeout=DEADLINE_S)  # a failure bound, not a timing assertion
+            assert started.cancelled(), f"not cancelled after {steps} steps"
+        assert hub.subscribers == 0
+    finally:
+        await hub.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.engine import Fault, FaultRule
+from domain.store.engine import Fault, FaultRule
 from tests.api.provisioning import (
     DELETE,
     PROVISION_SUBSCRIBER,
@@ -212,8 +212,8 @@ async def test_r_evt_1_a_billing_report_event_resolves_the_report_as_the_caller_
         gateway: Gateway, demo: Demo) -> None:
     # Report generation is the billing issue's; here a report and its event are stored as that work will store
     # them, to show the event's `billingReport` field resolves the current report within the caller's scope.
-    from domain.events import Change, EntityType
-    from domain.ids import Kind, new_id
+    from domain.model.changes import Change, EntityType
+    from domain.model.ids import Kind, new_id
 
     report_id = new_id(Kind.BILLING_REPORT)
     report: dict[str, Any] = {

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 import pytest
 
-from domain.engine import Fault, FaultRule
-from domain.jobs import JOBS, READY, Job, JobQueue, LeaseLost, enqueue
-from domain.repositories import Tx
+from domain.model.jobs import JobCommand, JobKind
+from domain.store.engine import Fault, FaultRule
+from domain.store.jobs import Job, JobQueue, LeaseLost
+from domain.store.repositories import Tx
+from domain.store.repositories.jobs import JOBS, READY
 from tests.api.provisioning import current, customer_input, partner_token, provision, provisioning_id
 from tests.conftest import Demo, Gateway
 
 
-async def _queued(gateway: Gateway, job_id: str = "job-1") -> None:
-    db = gateway.runtime.db
-    assert db is not None
+@dataclass(frozen=True)
+class _Probe(JobCommand):
+    """A job with an id of the test's choosing (no worker runs here: the tests drive the queue by hand)."""
 
+    kind: ClassVar[JobKind] = JobKind.SETTLE_CUSTOMER
+    id: str = "job-1"
+
+    @property
+    def job_id(self) -> str:
+        return self.id
+
+
+async def _queued(gateway: Gateway, job_id: str = "job-1") -> None:
     async def write(tx: Tx) -> None:
-        await enqueue(tx, db, job_id, "test.kind", "entity-1")
+        await tx.enqueue(_Probe("entity-1", job_id))
 
     await gateway.repos.atomic(write)
 

@@ -34,8 +34,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from websockets.asyncio.client import connect
 
-from domain.clock import FixedClock
-from domain.driver import Driver
+from domain.model.clock import FixedClock
+from domain.store.driver import Driver
 from gateway.app import create_app
 from gateway.auth import IDP_LEEWAY
 from gateway.jwks import COOLDOWN, MAX_AGE

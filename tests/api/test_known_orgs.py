@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from domain.clock import FixedClock
-from domain.driver import Database
-from domain.repositories import Repositories
+from domain.model.clock import FixedClock
+from domain.store.driver import Database
+from domain.store.repositories import Repositories
 from gateway.authentication import KNOWN_ORG_TTL, KnownOrgs
 from tests.api.live import free_port
 from tests.conftest import NOW, Demo, Gateway

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from domain.rpl import RplEntry
+from domain.rules.rpl import RplEntry
 from tests.api.live import serving
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
 from tests.conftest import Demo, Gateway

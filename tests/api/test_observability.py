@@ -28,9 +28,9 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from domain.clock import FixedClock
-from domain.driver import Driver
+from domain.model.clock import FixedClock
 from domain.services.reads import event_cursor
+from domain.store.driver import Driver
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.embedded import EmbeddedDatabase

@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from domain.rpl import RplEntry
+from domain.rules.rpl import RplEntry
 from tests.api.provisioning import (
     CONTACT,
     CUSTOMER,

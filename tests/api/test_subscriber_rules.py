@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from domain.rpl import RplEntry
+from domain.rules.rpl import RplEntry
 from tests.api.provisioning import (
     DECIDE,
     DELETE,

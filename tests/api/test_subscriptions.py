@@ -18,8 +18,8 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
 from websockets.exceptions import ConnectionClosed
 
-from domain.event_feed import PURGE_EVERY, PURGE_JOB
-from domain.rpl import RplEntry
+from domain.rules.rpl import RplEntry
+from domain.store.event_hub import PURGE_EVERY, PURGE_JOB
 from resolvers.events.sharing import STATS
 from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.driver import Database
+from domain.store.driver import Database
 from gateway.embedded import EmbeddedDatabase
 from tests.e2e.test_gateway_process import Processes
 from tests.e2e.test_provisioning_processes import Cluster

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from domain.driver import Driver
+from domain.store.driver import Driver
 from gateway.embedded import EmbeddedDatabase
 from tests.api.provisioning import PROVISION, customer_input
 from tests.conftest import JWT_SECRET

@@ -28,7 +28,7 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from pymongo.errors import PyMongoError
 
-from domain.driver import Database, Document
+from domain.store.driver import Database, Document
 from gateway.embedded import EmbeddedDatabase, EmbeddedDatabaseError
 from tests.api.live import ws_client
 from tests.api.provisioning import PROVISION, customer_input

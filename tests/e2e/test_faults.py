@@ -18,8 +18,8 @@ import httpx
 import pytest
 from pymongo.errors import PyMongoError
 
-from domain.driver import Database, Document, Driver
-from domain.event_feed import PURGE_JOB
+from domain.store.driver import Database, Document, Driver
+from domain.store.event_hub import PURGE_JOB
 from gateway.embedded import EmbeddedDatabase
 from tests.api.provisioning import DELETE, PROVISION, PROVISION_SUBSCRIBER, customer_input, subscriber_input
 from tests.e2e.test_event_processes import (

@@ -27,7 +27,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 
-from domain.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS
+from gateway.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS
 
 pytestmark = pytest.mark.e2e
 

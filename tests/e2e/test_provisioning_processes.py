@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.driver import Database, Document
-from domain.event_feed import PURGE_JOB
+from domain.store.driver import Database, Document
+from domain.store.event_hub import PURGE_JOB
 from gateway.auth import issue_token
 from tests.api.provisioning import CUSTOMER, PROVISION, PROVISION_SUBSCRIBER, customer_input, subscriber_input
 from tests.conftest import JWT_SECRET

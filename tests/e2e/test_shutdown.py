@@ -26,8 +26,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from domain.driver import Database, Document
-from domain.events import COUNTERS, EVENT_COUNTER_ID
+from domain.store.driver import Database, Document
+from domain.store.repositories.events import COUNTERS, EVENT_COUNTER_ID
 from tests.api.provisioning import PROVISION, customer_input
 from tests.e2e.test_gateway_process import Gateway
 from tests.e2e.test_provisioning_processes import Cluster, Tenant, fresh_cluster, onboard

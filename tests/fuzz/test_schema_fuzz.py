@@ -89,7 +89,7 @@ from graphql.execution.values import get_variable_values
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from domain.driver import Driver
+from domain.store.driver import Driver
 from resolvers.schema import sdl
 from tests.api.bad_input import hostile
 from tests.conftest import Demo, Gateway

@@ -29,7 +29,7 @@ socket per example), hence the suppressed `function_scoped_fixture` health check
 
 Budget: GATEWAY_FUZZ_EXAMPLES examples per driver (default 100, half for each protocol: 200 for a whole run on
 both drivers, about 6 s of examples on 2 shared cores, plus the gateway and demo data the fixtures build);
-`GATEWAY_FUZZ_EXAMPLES=5000` for a long local run (10 000 examples, about half an hour). Runs are derandomized:
+`GATEWAY_FUZZ_EXAMPLES=5000` for a long local run (10 000 examples, about 4 minutes here). Runs are derandomized:
 CI runs the same examples every time, so a failure reproduces with the same command and the suite never turns red
 by luck (and with nothing random there is nothing for hypothesis's example database to replay, so it is off); set
 GATEWAY_FUZZ_SEED=<int> to explore other examples (then the database keeps failures to replay).
@@ -55,13 +55,15 @@ from websockets.exceptions import ConnectionClosed
 
 from gateway.graphql_view import GatewayGraphQL
 from tests.api.provisioning import partner_token
-from tests.api.raw_ws import LEGACY, TRANSPORT, ServerErrors, pymongo_socket_leaks_tolerated, serving_checked
+from tests.api.raw_ws import LEGACY, PYMONGO_SOCKET_LEAKS, TRANSPORT, ServerErrors, serving_checked
 from tests.conftest import Demo, Gateway
 
 # Hypothesis warns when the global `random` state changes while it generates an example; Motor's worker threads
 # (PyMongo's server selection) use `random` meanwhile, which it takes for the strategies' doing. They do not.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning")
+# And the examples cancel operations all the time (tests.api.raw_ws.PYMONGO_SOCKET_LEAKS).
+pytestmark = [pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"),
+    PYMONGO_SOCKET_LEAKS]
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "100")) // 2  # per protocol and driver
 SEED = os.environ.get("GATEWAY_FUZZ_SEED")
 SERVER_TYPES = {TRANSPORT: {"connection_ack", "ping", "pong", "next", "error", "complete"},
@@ -264,11 +266,10 @@ class Server:
 
 @pytest.fixture
 async def server(gateway: Gateway) -> AsyncIterator[Server]:
-    """The server, once for the whole test (pytest 9 catches warnings once around setup, call and teardown)."""
+    """The server, once for the whole test."""
     limit = gateway.runtime.settings.max_body_bytes
-    with pymongo_socket_leaks_tolerated(gateway.runtime.settings.driver):
-        async with serving_checked(gateway.app, ws_max_size=limit) as (url, errors):
-            yield Server(url, errors, gateway.app.state.graphql, limit)
+    async with serving_checked(gateway.app, ws_max_size=limit) as (url, errors):
+        yield Server(url, errors, gateway.app.state.graphql, limit)
     assert not errors.records, errors.report()
 
 

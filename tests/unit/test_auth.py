@@ -5,7 +5,7 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from domain.principal import Role
+from domain.model.principal import Role
 from gateway.auth import InvalidToken, bearer_token, issue_token, verify_token
 
 SECRET = "unit-secret-0123456789-0123456789-0123456789-0123456789-0123456789"

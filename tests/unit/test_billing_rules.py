@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from domain.billing import LinkSigner, earliest_start, period_problems
-from domain.models import OrgKind, Partner
-from domain.usage import billing_start
-from domain.validation import Problems
+from domain.model.entities import OrgKind, Partner
+from domain.rules.billing import billing_start, earliest_start, period_problems
+from domain.rules.validation import Problems
+from gateway.downloads import LinkSigner
 
 
 def problems_of(start: date, end: date, today: date) -> list[tuple[str, tuple[str, ...] | None]]:

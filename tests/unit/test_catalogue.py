@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from domain.catalogue import CATALOGUE, USER_PACKAGES, is_downgrade
+from domain.rules.catalogue import CATALOGUE, USER_PACKAGES, is_downgrade
 
 
 def test_r_pkg_1_catalogue_holds_every_package() -> None:

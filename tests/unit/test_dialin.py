@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.countries import COUNTRIES, REGION_OF
-from domain.dialin import default_call_in_number
+from domain.rules.countries import COUNTRIES, REGION_OF
+from domain.rules.dialin import default_call_in_number
 
 
 @pytest.mark.parametrize(

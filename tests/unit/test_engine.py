@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.engine import Engine, Fault, FaultRule, OrgCreationFailed, TemporaryFailure, parse_fault_rules
+from domain.store.engine import Engine, Fault, FaultRule, OrgCreationFailed, TemporaryFailure, parse_fault_rules
 from gateway.settings import SettingsError, load_settings
 
 

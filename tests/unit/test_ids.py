@@ -1,4 +1,4 @@
-"""Entity ids (domain/ids.py): routable by their prefix, and carrying no global sequence (R-ORG-6)."""
+"""Entity ids (domain/model/ids.py): routable by their prefix, and carrying no global sequence (R-ORG-6)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 import time
 from itertools import pairwise
 
-from domain.ids import Kind, kind_of, new_id
+from domain.model.ids import Kind, kind_of, new_id
 
 SHAPE = re.compile(r"^[a-z]{3}_[0-9a-f]{24}$")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.locales import meetings_site_locale, normalise_locale, resolve_locale
+from domain.rules.locales import meetings_site_locale, normalise_locale, resolve_locale
 
 
 @pytest.mark.parametrize(

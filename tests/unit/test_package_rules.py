@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import ErrorCode, FieldError
-from domain.packages import (
+from domain.model.errors import ErrorCode, FieldError
+from domain.rules.packages import (
     admin_change_problems,
     assignment_problems,
     calling_problems,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.errors import InvalidArgument
-from domain.pagination import CursorCodec, Order, PageRequest, after_filter, decode_cursor, encode_cursor
+from domain.model.errors import InvalidArgument
+from domain.rules.pagination import CursorCodec, Order, PageRequest, after_filter, decode_cursor, encode_cursor
 
 ORDER = Order("CREATED_DESC", (("createdAt", -1), ("_id", -1)))
 SECRET = "test-secret-0123456789-0123456789-abcdef"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.phones import example_numbers, is_number_of, is_valid_number
+from domain.rules.phones import example_numbers, is_number_of, is_valid_number
 
 
 @pytest.mark.parametrize("number", ["+13125550101", "+14155550123", "+4930901820", "+442071838750", "+33142685300",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.principal import Principal, Role, Scope
+from domain.model.principal import Principal, Role, Scope
 
 
 def test_full_admin_has_every_scope() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz
 
-from domain.rpl import DEFAULT_THRESHOLD, RplEntry, RplFormatError, RplMatch, Screener, normalise, parse_csv
+from domain.rules.rpl import DEFAULT_THRESHOLD, RplEntry, RplFormatError, RplMatch, Screener, normalise, parse_csv
 
 EL = "Entity List (EL) - Bureau of Industry and Security"
 SDN = "Specially Designated Nationals (SDN) - Treasury Department"

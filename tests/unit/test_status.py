@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import DomainError, ErrorCode
-from domain.models import CustomerStatus as C
-from domain.models import PackageStatus as P
-from domain.models import SubscriberStatus as S
-from domain.status import CUSTOMER, PACKAGE, SUBSCRIBER, can_move, require_move
+from domain.model.entities import CustomerStatus as C
+from domain.model.entities import PackageStatus as P
+from domain.model.entities import SubscriberStatus as S
+from domain.model.errors import DomainError, ErrorCode
+from domain.model.status import CUSTOMER, PACKAGE, SUBSCRIBER, can_move, require_move
 
 
 def test_r_cus_state_every_status_has_a_row() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from tests.api.bad_input.matrix import Ctx
 from tests.conftest import Demo, Gateway
 
-# Demo customers by external id (domain/demo.py); each owner's are unique.
+# Demo customers by external id (gateway/demo.py); each owner's are unique.
 _CUSTOMERS = {
     "p.customer": ("partner", "EXT-1009"),  # provisioned: webex_voice + cisco_calling_plan, a location
     "p.customer.other": ("partner", "EXT-1002"),  # provisioned: webex_calling_standard, a location

@@ -13,12 +13,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.catalogue import CATALOGUE
-from domain.clock import FixedClock
-from domain.engine import Engine, Fault, FaultRule
-from domain.ids import Kind
-from domain.jobs import JobQueue, Worker
-from domain.models import (
+from domain.model.clock import FixedClock
+from domain.model.entities import (
     Address,
     AuthMode,
     CustomerStatus,
@@ -27,13 +23,17 @@ from domain.models import (
     Partner,
     SubPartnerState,
 )
-from domain.phones import example_numbers
-from domain.principal import ROLE_SCOPES, Principal, Role
-from domain.repositories import Repositories
-from domain.rpl import RplEntry
+from domain.model.ids import Kind
+from domain.model.principal import ROLE_SCOPES, Principal, Role
+from domain.rules.catalogue import CATALOGUE
+from domain.rules.phones import example_numbers
+from domain.rules.rpl import RplEntry
+from domain.rules.tenancy import Caller
 from domain.services import compliance, customers, organisations, subscribers
-from domain.tenancy import Caller
-from domain.workflows import ACCOUNTS, Workflows
+from domain.store.engine import Engine, Fault, FaultRule
+from domain.store.jobs import JobQueue, Worker
+from domain.store.repositories import Repositories
+from domain.workflows import Workflows
 
 
 def demo_id(kind: Kind, name: str) -> str:
@@ -171,8 +171,7 @@ async def seed_demo(repos: Repositories) -> SeedResult:
     await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs)])
     await repos.templates.insert_many([t.to_doc() for t in templates])
     await repos.rpl.load(demo_rpl_entries())
-    await repos.db.collection(ACCOUNTS).insert_many(
-        [{"_id": email, "consentAt": now + timedelta(minutes=2)} for email in _FREE_ACCOUNTS])
+    await repos.accounts.load([(email, now + timedelta(minutes=2)) for email in _FREE_ACCOUNTS])
 
     owners = [(parent, templates[i % 2]) for i in range(20)] + [(subs[0], templates[2])] * 6 + \
              [(subs[1], templates[3])] * 4

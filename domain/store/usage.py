@@ -8,29 +8,18 @@ retention period while a report may cover the last five years (R-BIL-2).
 
 A day's quantity is the fraction of that UTC day an interval covers, so a period's quantity is the
 covered time divided by the length of a day; reports compute exactly that in a MongoDB pipeline
-(`domain.billing`).
+(`domain.store.billing_pipelines`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bson import ObjectId
 
-from domain.models import Customer, OrgKind, Partner, Subscriber
-from domain.repositories import Repositories, Tx
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), UTC)
-
-
-def billing_start(customer_start: date | None, owner: Partner | None) -> datetime | None:
-    """The first billable instant of a customer: the later of its own and its sub-partner's start dates."""
-    days = [d for d in (customer_start,
-                        owner.billing_start_date if owner and owner.kind is OrgKind.SUB_PARTNER else None) if d]
-    return day_start(max(days)) if days else None
+from domain.model.entities import Customer, Subscriber
+from domain.rules.billing import billing_start
+from domain.store.repositories import Repositories, Tx
 
 
 async def _customer_facts(repos: Repositories, tx: Tx, customer: Customer) -> dict[str, Any]:

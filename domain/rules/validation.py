@@ -7,9 +7,9 @@ import unicodedata
 import zoneinfo
 from functools import cache
 
-from domain.countries import is_country
-from domain.errors import DomainError, ErrorCode, FieldError
-from domain.models import Address
+from domain.model.entities import Address
+from domain.model.errors import DomainError, ErrorCode, FieldError
+from domain.rules.countries import is_country
 
 # The longest customer name accepted; a name filter longer than this cannot match anything.
 CUSTOMER_NAME_MAX_LENGTH = 255

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.driver import Document, Session
-from domain.repositories.base import Repository
+from domain.store.driver import Document, Session
+from domain.store.repositories.base import Repository
 
 
 class LocationRepository(Repository):

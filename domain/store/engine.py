@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from domain.catalogue import CATALOGUE
-from domain.models import ProvisioningError
+from domain.model.entities import ProvisioningError
+from domain.rules.catalogue import CATALOGUE
 
 
 class Fault(str, Enum):

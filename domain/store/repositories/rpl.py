@@ -4,9 +4,9 @@ from collections.abc import Sequence
 
 from pymongo import ReplaceOne
 
-from domain.driver import Document
-from domain.repositories.base import Repository
-from domain.rpl import RplEntry
+from domain.rules.rpl import RplEntry
+from domain.store.driver import Document
+from domain.store.repositories.base import Repository
 
 LIST_VERSION_ID = "rpl-list"
 

@@ -19,18 +19,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from domain.background import BackgroundTask
-from domain.clock import Clock
-from domain.driver import Database, Document, is_transient
-from domain.repositories import Tx
+from domain.model.clock import Clock
+from domain.store.background import BackgroundTask
+from domain.store.driver import Database, Document, is_transient
+from domain.store.repositories import Tx
+from domain.store.repositories.jobs import JOBS, READY, RUNNING, WAITING
 
 log = logging.getLogger("gateway.jobs")
 
-JOBS = "jobs"
-READY, RUNNING, WAITING = "ready", "running", "waiting"
 
 
 class LeaseLost(Exception):
@@ -48,28 +47,6 @@ class Job:
     @classmethod
     def from_doc(cls, doc: Document) -> Job:
         return cls(doc["_id"], doc["kind"], doc["entityId"], doc.get("payload") or {}, doc.get("attempts", 0))
-
-
-async def enqueue(tx: Tx, db: Database, job_id: str, kind: str, entity_id: str, *, run_at: datetime | None = None,
-                  payload: Mapping[str, Any] | None = None, wait_for: str | None = None) -> None:
-    """Create a job in the caller's transaction; a job id that already exists is left as it is."""
-    doc = {
-        "kind": kind, "entityId": entity_id, "payload": dict(payload or {}),
-        "status": WAITING if wait_for else READY, "waitFor": wait_for, "runAt": run_at or tx.now,
-        "attempts": 0, "leaseOwner": None, "leaseUntil": None, "createdAt": tx.now,
-    }
-    await db.collection(JOBS).update_one({"_id": job_id}, {"$setOnInsert": doc}, upsert=True, session=tx.session)
-
-
-async def cancel(tx: Tx, db: Database, job_id: str) -> None:
-    await db.collection(JOBS).delete_one({"_id": job_id}, session=tx.session)
-
-
-async def release_waiting(tx: Tx, db: Database, wait_for: str) -> None:
-    """Make every job parked on `wait_for` due now (in the transaction that settles it)."""
-    await db.collection(JOBS).update_many(
-        {"status": WAITING, "waitFor": wait_for},
-        {"$set": {"status": READY, "runAt": tx.now, "waitFor": None}}, session=tx.session)
 
 
 class JobQueue:

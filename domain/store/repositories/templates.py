@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from domain.models import OnboardingTemplate
-from domain.pagination import Order
-from domain.repositories.base import Repository
+from domain.model.entities import OnboardingTemplate
+from domain.rules.pagination import Order
+from domain.store.repositories.base import Repository
 
 TEMPLATE_ORDER = Order("templates.created", (("createdAt", -1), ("_id", -1)))
 

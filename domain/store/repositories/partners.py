@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
-from domain.driver import Session
-from domain.models import OrgKind, Partner, SubPartnerState
-from domain.pagination import Order, Page, PageRequest
-from domain.repositories.base import Repository
+from domain.model.entities import OrgKind, Partner, SubPartnerState
+from domain.rules.pagination import Order, Page, PageRequest
+from domain.store.driver import Session
+from domain.store.repositories.base import Repository
 
 PARTNER_ORDER = Order("partners.created", (("createdAt", 1), ("_id", 1)))
 

@@ -12,11 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.driver import Document
-from domain.engine import Engine, OrgCreationFailed, TemporaryFailure
-from domain.events import DELETED, Change, EntityType, package_entity_id
-from domain.jobs import GiveUp, Handler, Job, JobQueue, Retry, cancel, enqueue, release_waiting
-from domain.models import (
+from domain.model.changes import DELETED, Change, EntityType, package_entity_id
+from domain.model.entities import (
     Compliance,
     Customer,
     CustomerPackage,
@@ -28,22 +25,23 @@ from domain.models import (
     Subscriber,
     SubscriberStatus,
 )
-from domain.repositories import Repositories, Tx
-from domain.rpl import Screener
+from domain.model.jobs import AwaitMigration, ReviewTimeout, compliance_deadline_id
+from domain.rules.rpl import Screener
 from domain.services.compliance import (
     NON_COMPLIANCE_WINDOW,
     REVIEW_WINDOW,
-    deadline_job_id,
     fail_unprovisioned,
-    timeout_job_id,
 )
 from domain.services.customers import customer_change, deleted_change, package_change, start_deletion
 from domain.services.subscribers import UNSETTLED, subscriber_change
-from domain.usage import record_assignment, record_customer_removal, record_removal
+from domain.store.driver import Document
+from domain.store.engine import Engine, OrgCreationFailed, TemporaryFailure
+from domain.store.jobs import GiveUp, Handler, Job, JobQueue, Retry
+from domain.store.repositories import Repositories, Tx
+from domain.store.usage import record_assignment, record_customer_removal, record_removal
 
 log = logging.getLogger("gateway.workflows")
 
-ACCOUNTS = "accounts"  # the directory of existing free Webex accounts (R-SUB-3)
 SETTLED_RETRY = timedelta(seconds=2)
 
 
@@ -154,14 +152,13 @@ class Workflows:
                 await self.repos.customers.replace(updated, expected_version=current.version, session=tx.session)
                 tx.record(customer_change(updated, current.status,
                                           reason=f"potential restricted-party match ({len(found)})"))
-                await enqueue(tx, self.repos.db, timeout_job_id(current.id), "rpl.timeout", current.id,
-                              run_at=deadline)
+                await tx.enqueue(ReviewTimeout(current.id, deadline))
                 await self.queue.finish(tx, job)
                 return updated
             # No match: clear, and a flag from an earlier rejection is lifted (R-RPL-3).
             warnings = [w for w in current.warnings if w.code != "NON_COMPLIANT"]
             if current.compliance.non_compliant_since is not None:
-                await cancel(tx, self.repos.db, deadline_job_id(current.id))
+                await tx.cancel(compliance_deadline_id(current.id))
             updated = current.model_copy(update={
                 "compliance": Compliance(state=RplState.CLEAR, screened_at=tx.now), "warnings": warnings,
                 "version": current.version + 1, "updated_at": tx.now})
@@ -218,7 +215,7 @@ class Workflows:
             tx.record(customer_change(updated, current.status))
             for package, before, to in changes:
                 tx.record(package_change(updated, package, before, to))
-            await release_waiting(tx, self.repos.db, current.id)  # R-RPL-5: waiting subscribers go on
+            await tx.release_waiting(current.id)  # R-RPL-5: waiting subscribers go on
             await self.queue.finish(tx, job)
 
         await self.repos.atomic(write)
@@ -242,7 +239,7 @@ class Workflows:
                                  current.owner_org_id, current.root_org_id, package.status.value, DELETED,
                                  current.version + 1, customer_id=current.id, details={"package": package.name}))
             tx.record(deleted_change(current))
-            await release_waiting(tx, self.repos.db, current.id)
+            await tx.release_waiting(current.id)
             await self.queue.finish(tx, job)
 
         await self.repos.atomic(write)
@@ -322,7 +319,7 @@ class Workflows:
                 code="PACKAGE_NOT_PROVISIONED", message=f"the customer's `{subscriber.package}` is not provisioned")]
             return await self._settle(job, subscriber, SubscriberStatus.ERROR, errors=errors)
         await self.engine.assign_user(subscriber.id, customer.external_id)
-        account = await self.repos.db.collection(ACCOUNTS).find_one({"_id": subscriber.email})
+        account = await self.repos.accounts.by_email(subscriber.email)
         if account is not None and subscriber.status is SubscriberStatus.PROVISIONING:
             # R-SUB-3: an existing free account must consent before it joins the org.
             return await self._settle(job, subscriber, SubscriberStatus.PENDING_USER_MIGRATION,
@@ -350,8 +347,7 @@ class Workflows:
                     await record_assignment(self.repos, tx, updated)  # R-BIL-1: usage accrues from now
                 tx.record(subscriber_change(updated, subscriber.status))
                 if to is SubscriberStatus.PENDING_USER_MIGRATION and consent_at is not None:
-                    await enqueue(tx, self.repos.db, f"subscriber:{subscriber.id}:migration", "subscriber.migration",
-                                  subscriber.id, run_at=consent_at)
+                    await tx.enqueue(AwaitMigration(subscriber.id, consent_at))
             await self.queue.finish(tx, job)
 
         await self.repos.atomic(write)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import Forbidden
-from domain.models import OrgKind, Partner
-from domain.principal import Principal, Role
+from domain.model.entities import OrgKind, Partner
+from domain.model.errors import Forbidden
+from domain.model.principal import Principal, Role
 
 # A filter that matches nothing: what a caller sees of data outside its reach.
 NOTHING: dict[str, Any] = {"_id": {"$in": []}}

@@ -5,11 +5,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.driver import Document, Session
-from domain.errors import DomainError, ErrorCode
-from domain.models import Customer, CustomerStatus
-from domain.pagination import Order, Page, PageRequest
-from domain.repositories.base import Repository
+from domain.model.entities import Customer, CustomerStatus
+from domain.model.errors import DomainError, ErrorCode
+from domain.rules.pagination import Order, Page, PageRequest
+from domain.store.driver import Document, Session
+from domain.store.repositories.base import Repository
 
 CUSTOMER_ORDERS: dict[str, Order] = {
     o.name: o

@@ -18,11 +18,15 @@ A row document: `reportId`, `n` (its place in the report) and the R-BIL-4 column
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from typing import Any
 
-from domain.driver import Document, Session
-from domain.pagination import Order
-from domain.repositories.base import Repository
+from domain.model.entities import Partner
+from domain.rules.billing import Period, ReportType
+from domain.rules.pagination import Order
+from domain.store.billing_pipelines import report_pipeline
+from domain.store.driver import Document, Session
+from domain.store.repositories.base import Repository
 
 USAGE = "usage"
 BILLING_REPORTS = "billing_reports"
@@ -32,6 +36,13 @@ ROW_ORDER = Order("billing-rows", (("n", 1), ("_id", 1)))
 
 class UsageRepository(Repository):
     collection = USAGE
+
+    async def report_rows(self, scope: Mapping[str, Any], period: Period, kind: ReportType, now: datetime,
+                          orgs: Mapping[str, Partner], batch: int) -> AsyncIterator[list[Document]]:
+        """A report's rows in report order, `batch` at a time, computed by one pipeline over the ledger."""
+        async for rows in self.db.aggregate_batches(self.collection, report_pipeline(scope, period, kind, now, orgs),
+                                                    batch):
+            yield rows
 
     async def open_of(self, subscriber_id: str, *, session: Session | None = None) -> list[Document]:
         return await self.db.find(self.collection, {"subscriberId": subscriber_id, "end": None}, session=session)

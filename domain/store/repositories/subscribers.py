@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.driver import Document, Session
-from domain.models import HOLDING_STATUSES, SubscriberStatus
-from domain.pagination import Order, Page, PageRequest, make_page, page_filter
-from domain.repositories.base import Repository
+from domain.model.entities import HOLDING_STATUSES, SubscriberStatus
+from domain.rules.pagination import Order, Page, PageRequest, make_page, page_filter
+from domain.store.driver import Document, Session
+from domain.store.repositories.base import Repository
 
 SUBSCRIBER_ORDERS: dict[str, Order] = {
     o.name: o

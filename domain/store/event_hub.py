@@ -32,12 +32,13 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from domain.background import BackgroundTask
-from domain.driver import Database, Document, is_transient
-from domain.events import EVENTS
-from domain.jobs import Job, JobQueue, enqueue
-from domain.repositories import EventRepository, Repositories
+from domain.model.jobs import PurgeEvents
 from domain.services.reads import event_cursor
+from domain.store.background import BackgroundTask
+from domain.store.driver import Database, Document, is_transient
+from domain.store.jobs import Job, JobQueue
+from domain.store.repositories import Repositories
+from domain.store.repositories.events import EVENTS, EventRepository
 
 log = logging.getLogger("gateway.events")
 
@@ -278,7 +279,7 @@ class EventRetention:
 
     async def schedule(self) -> None:
         """Make sure the purge job exists (idempotent; every process calls this at start-up)."""
-        await self.repos.atomic(lambda tx: enqueue(tx, self.repos.db, PURGE_JOB, PURGE_JOB, "events"))
+        await self.repos.atomic(lambda tx: tx.enqueue(PurgeEvents()))
 
     async def purge(self) -> int:
         removed = await self.repos.events.purge(self.cutoff())

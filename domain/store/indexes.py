@@ -9,7 +9,7 @@ from pymongo import ASCENDING as ASC
 from pymongo import DESCENDING as DESC
 from pymongo import IndexModel
 
-from domain.driver import Database
+from domain.store.driver import Database
 
 INDEXES: dict[str, list[IndexModel]] = {
     "partners": [

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.driver import Database, Document, Session
-from domain.pagination import Order, Page, PageRequest, make_page, page_filter
+from domain.rules.pagination import Order, Page, PageRequest, make_page, page_filter
+from domain.store.driver import Database, Document, Session
 
 
 class Repository:

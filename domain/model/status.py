@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import TypeVar
 
-from domain.errors import DomainError, ErrorCode
-from domain.models import CustomerStatus as C
-from domain.models import PackageStatus as P
-from domain.models import SubscriberStatus as S
+from domain.model.entities import CustomerStatus as C
+from domain.model.entities import PackageStatus as P
+from domain.model.entities import SubscriberStatus as S
+from domain.model.errors import DomainError, ErrorCode
 
 E = TypeVar("E", bound=Enum)
 

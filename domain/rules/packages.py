@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from domain.catalogue import CATALOGUE, is_downgrade
-from domain.errors import ErrorCode, FieldError
-from domain.phones import is_number_of, is_valid_number
+from domain.model.errors import ErrorCode, FieldError
+from domain.rules.catalogue import CATALOGUE, is_downgrade
+from domain.rules.phones import is_number_of, is_valid_number
 
 # ASCII digits only: `\d` alone also matches fullwidth and Arabic-Indic digits, which no dial plan takes.
 _EXTENSION = re.compile(r"^\d{2,10}$", re.ASCII)

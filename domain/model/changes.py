@@ -15,13 +15,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from domain.models import ProvisioningError
+from domain.model.entities import ProvisioningError
 
-EVENTS = "events"
-COUNTERS = "counters"
-EVENT_COUNTER_ID = "events"
-# Per owner org, the newest `seq` retention removed: heads and CURSOR_EXPIRED stay exact per tenant (R-ORG-6).
-PURGED = "events_purged"
 # What a removed entity's last event says it became ("removed" is not a status of the entity itself).
 DELETED = "deleted"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.countries import REGION_OF
+from domain.rules.countries import REGION_OF
 
 
 @dataclass(frozen=True)

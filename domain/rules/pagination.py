@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from domain.errors import InvalidArgument
+from domain.model.errors import InvalidArgument
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
