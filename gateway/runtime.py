@@ -14,14 +14,14 @@ from strawberry.extensions import DisableIntrospection
 
 from domain.model.clock import Clock, SystemClock
 from domain.rules.pagination import configure_cursors
-from domain.services.billing import BillingJobs
 from domain.store.driver import Database
 from domain.store.engine import Engine, parse_fault_rules
-from domain.store.event_hub import PURGE_JOB, EventHub, EventRetention
+from domain.store.event_hub import EventHub
 from domain.store.indexes import ensure_indexes
 from domain.store.jobs import JobQueue, Worker
 from domain.store.repositories import Repositories
 from domain.workflows import Workflows
+from domain.workflows.maintenance import EventRetention
 from gateway.authentication import Authenticator, KnownOrgs
 from gateway.embedded import EmbeddedDatabase
 from gateway.jwks import JwksKeys
@@ -98,11 +98,9 @@ class Runtime:
         s = self.settings
         queue = JobQueue(self.db, self.clock, owner=f"{repos.process}:{uuid.uuid4().hex[:8]}",
                          lease=timedelta(seconds=s.job_lease_seconds))
-        workflows = Workflows(repos, queue, self.engine)
-        self.retention = EventRetention(repos, queue, timedelta(days=s.events_retention_days))
-        billing = BillingJobs(repos, queue)
-        handlers = {**workflows.handlers(), **billing.handlers(), PURGE_JOB: self.retention.run}
-        self.worker = Worker(queue, handlers, give_ups={**workflows.give_ups(), **billing.give_ups()},
+        workflows = Workflows(repos, queue, self.engine, timedelta(days=s.events_retention_days))
+        self.retention = workflows.retention
+        self.worker = Worker(queue, workflows.handlers(), give_ups=workflows.give_ups(),
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
         # The change stream opens with the first subscriber (one per process, shared by all of them).

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.model.entities import ProvisioningError
+if TYPE_CHECKING:
+    from domain.model.entities import ProvisioningError
 
 # What a removed entity's last event says it became ("removed" is not a status of the entity itself).
 DELETED = "deleted"

@@ -8,6 +8,12 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.model.changes import DELETED, Change, EntityType, package_entity_id
+from domain.model.status import CUSTOMER, SUBSCRIBER, require_move
+from domain.model.status import CustomerStatus as CustomerStatus
+from domain.model.status import PackageStatus as PackageStatus
+from domain.model.status import SubscriberStatus as SubscriberStatus
+
 
 class OrgKind(str, Enum):
     PARTNER = "PARTNER"
@@ -23,32 +29,6 @@ class AuthMode(str, Enum):
     WEBEX = "webex"
     PARTNER_SAML = "partner_saml"
     PARTNER_OIDC = "partner_oidc"
-
-
-class CustomerStatus(str, Enum):
-    PROVISIONING = "provisioning"
-    PENDING_RPL_REVIEW = "pending_rpl_review"
-    PROVISIONED = "provisioned"
-    PROVISIONED_WITH_ERRORS = "provisioned_with_errors"
-    UPDATING = "updating"
-    DELETING = "deleting"
-    ERROR = "error"
-
-
-class PackageStatus(str, Enum):
-    PROVISIONING = "provisioning"
-    PROVISIONED = "provisioned"
-    DELETING = "deleting"
-    ERROR = "error"
-
-
-class SubscriberStatus(str, Enum):
-    PROVISIONING = "provisioning"
-    PENDING_USER_MIGRATION = "pending_user_migration"
-    PROVISIONED = "provisioned"
-    UPDATING = "updating"
-    DELETING = "deleting"
-    ERROR = "error"
 
 
 class RplState(str, Enum):
@@ -207,6 +187,42 @@ class Customer(_Entity):
     updated_at: datetime = Field(alias="updatedAt")
     last_status_change: datetime = Field(alias="lastStatusChange")
 
+    def move(self, to: CustomerStatus, at: datetime, *, reason: str | None = None,
+             **fields: Any) -> tuple[Customer, Change]:
+        """The one way a customer changes status (R-CUS-STATE): checked against the machine, its version bumped,
+        its times stamped, `fields` applied; returns the customer as it becomes and the event that says so."""
+        require_move(CUSTOMER, self.status, to, "customer")
+        moved = self.model_copy(update={**fields, "status": to, "version": self.version + 1, "updated_at": at,
+                                        "last_status_change": at})
+        return moved, moved.change(self.status, reason=reason)
+
+    def revised(self, at: datetime, **fields: Any) -> Customer:
+        """The customer with `fields` changed and its version bumped, its status as it is (no event)."""
+        return self.model_copy(update={**fields, "version": self.version + 1, "updated_at": at})
+
+    def change(self, from_status: CustomerStatus | None, *, reason: str | None = None) -> Change:
+        """The event of this customer having come from `from_status` (None: it is new) to its status."""
+        return Change(EntityType.CUSTOMER, self.id, self.owner_org_id, self.root_org_id,
+                      from_status.value if from_status else None, self.status.value, self.version,
+                      customer_id=self.id, errors=list(self.errors), reason=reason)
+
+    def package_change(self, package: CustomerPackage, from_status: PackageStatus | None,
+                       to_status: str | None = None) -> Change:
+        """The event of one of its packages having moved (to `to_status`, or the package's own status)."""
+        return Change(EntityType.CUSTOMER_PACKAGE, package_entity_id(self.id, package.name), self.owner_org_id,
+                      self.root_org_id, from_status.value if from_status else None, to_status or package.status.value,
+                      self.version, customer_id=self.id, errors=list(package.errors),
+                      details={"package": package.name})
+
+    def removals(self) -> list[Change]:
+        """The last events of a customer whose deletion completed: each of its packages', then its own."""
+        gone = self.version + 1
+        return [*(Change(EntityType.CUSTOMER_PACKAGE, package_entity_id(self.id, p.name), self.owner_org_id,
+                         self.root_org_id, p.status.value, DELETED, gone, customer_id=self.id,
+                         details={"package": p.name}) for p in self.packages),
+                Change(EntityType.CUSTOMER, self.id, self.owner_org_id, self.root_org_id, self.status.value, DELETED,
+                       gone, customer_id=self.id)]
+
 
 class Location(_Entity):
     customer_id: str = Field(alias="customerId")
@@ -237,3 +253,25 @@ class Subscriber(_Entity):
     version: int
     created_at: datetime = Field(alias="createdAt")
     last_status_change: datetime = Field(alias="lastStatusChange")
+
+    def move(self, to: SubscriberStatus, at: datetime, *, reason: str | None = None,
+             **fields: Any) -> tuple[Subscriber, Change]:
+        """The one way a subscriber changes status (R-SUB-3): checked against the machine, its version bumped,
+        stamped, `fields` applied; returns the subscriber as it becomes and the event that says so."""
+        require_move(SUBSCRIBER, self.status, to, "subscriber")
+        moved = self.model_copy(update={**fields, "status": to, "version": self.version + 1,
+                                        "last_status_change": at})
+        return moved, moved.change(self.status, reason=reason)
+
+    def change(self, from_status: SubscriberStatus | None, *, reason: str | None = None) -> Change:
+        """The event of this subscriber having come from `from_status` (None: it is new) to its status."""
+        return Change(EntityType.SUBSCRIBER, self.id, self.owner_org_id, self.root_org_id,
+                      from_status.value if from_status else None, self.status.value, self.version,
+                      customer_id=self.customer_id, errors=list(self.errors), reason=reason,
+                      details={"package": self.package})
+
+    def removal(self, *, reason: str | None = None) -> Change:
+        """The last event of a subscriber that left (its deletion completed, or its customer's)."""
+        return Change(EntityType.SUBSCRIBER, self.id, self.owner_org_id, self.root_org_id, self.status.value,
+                      DELETED, self.version + 1, customer_id=self.customer_id, errors=list(self.errors),
+                      reason=reason, details={"package": self.package})

@@ -1,4 +1,5 @@
-"""Status machines (R-CUS-STATE, package status, R-SUB-3) as transition tables with one guard."""
+"""The statuses of customers, their packages and subscribers, and their machines (R-CUS-STATE, R-SUB-3) as
+transition tables with one guard. Entities move through `Customer.move` / `Subscriber.move`, which use it."""
 
 from __future__ import annotations
 
@@ -6,38 +7,65 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import TypeVar
 
-from domain.model.entities import CustomerStatus as C
-from domain.model.entities import PackageStatus as P
-from domain.model.entities import SubscriberStatus as S
 from domain.model.errors import DomainError, ErrorCode
 
 E = TypeVar("E", bound=Enum)
 
+
+class CustomerStatus(str, Enum):
+    PROVISIONING = "provisioning"
+    PENDING_RPL_REVIEW = "pending_rpl_review"
+    PROVISIONED = "provisioned"
+    PROVISIONED_WITH_ERRORS = "provisioned_with_errors"
+    UPDATING = "updating"
+    DELETING = "deleting"
+    ERROR = "error"
+
+
+class PackageStatus(str, Enum):
+    PROVISIONING = "provisioning"
+    PROVISIONED = "provisioned"
+    DELETING = "deleting"
+    ERROR = "error"
+
+
+class SubscriberStatus(str, Enum):
+    PROVISIONING = "provisioning"
+    PENDING_USER_MIGRATION = "pending_user_migration"
+    PROVISIONED = "provisioned"
+    UPDATING = "updating"
+    DELETING = "deleting"
+    ERROR = "error"
+
+
+_C, _P, _S = CustomerStatus, PackageStatus, SubscriberStatus  # short names for the tables below
+
 # "Removed" is not a status: a record in `deleting` leaves the table when its deletion completes.
-CUSTOMER: Mapping[C, frozenset[C]] = {
-    C.PROVISIONING: frozenset({C.PENDING_RPL_REVIEW, C.PROVISIONED, C.PROVISIONED_WITH_ERRORS, C.ERROR, C.DELETING}),
-    C.PENDING_RPL_REVIEW: frozenset({C.PROVISIONED, C.PROVISIONED_WITH_ERRORS, C.ERROR, C.DELETING}),
-    C.PROVISIONED: frozenset({C.UPDATING, C.DELETING}),
-    C.PROVISIONED_WITH_ERRORS: frozenset({C.UPDATING, C.DELETING}),
-    C.UPDATING: frozenset({C.PENDING_RPL_REVIEW, C.PROVISIONED, C.PROVISIONED_WITH_ERRORS, C.ERROR, C.DELETING}),
-    C.ERROR: frozenset({C.DELETING}),
-    C.DELETING: frozenset(),
+CUSTOMER: Mapping[CustomerStatus, frozenset[CustomerStatus]] = {
+    _C.PROVISIONING: frozenset({_C.PENDING_RPL_REVIEW, _C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS, _C.ERROR,
+                                _C.DELETING}),
+    _C.PENDING_RPL_REVIEW: frozenset({_C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS, _C.ERROR, _C.DELETING}),
+    _C.PROVISIONED: frozenset({_C.UPDATING, _C.DELETING}),
+    _C.PROVISIONED_WITH_ERRORS: frozenset({_C.UPDATING, _C.DELETING}),
+    _C.UPDATING: frozenset({_C.PENDING_RPL_REVIEW, _C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS, _C.ERROR, _C.DELETING}),
+    _C.ERROR: frozenset({_C.DELETING}),
+    _C.DELETING: frozenset(),
 }
 
-PACKAGE: Mapping[P, frozenset[P]] = {
-    P.PROVISIONING: frozenset({P.PROVISIONED, P.ERROR, P.DELETING}),
-    P.PROVISIONED: frozenset({P.DELETING}),
-    P.ERROR: frozenset({P.PROVISIONING, P.DELETING}),  # an update retries a failed package
-    P.DELETING: frozenset(),
+PACKAGE: Mapping[PackageStatus, frozenset[PackageStatus]] = {
+    _P.PROVISIONING: frozenset({_P.PROVISIONED, _P.ERROR, _P.DELETING}),
+    _P.PROVISIONED: frozenset({_P.DELETING}),
+    _P.ERROR: frozenset({_P.PROVISIONING, _P.DELETING}),  # an update retries a failed package
+    _P.DELETING: frozenset(),
 }
 
-SUBSCRIBER: Mapping[S, frozenset[S]] = {
-    S.PROVISIONING: frozenset({S.PROVISIONED, S.PENDING_USER_MIGRATION, S.ERROR, S.DELETING}),
-    S.PENDING_USER_MIGRATION: frozenset({S.PROVISIONED, S.ERROR, S.DELETING}),
-    S.PROVISIONED: frozenset({S.UPDATING, S.DELETING}),
-    S.UPDATING: frozenset({S.PROVISIONED, S.ERROR, S.DELETING}),
-    S.ERROR: frozenset({S.DELETING}),
-    S.DELETING: frozenset(),
+SUBSCRIBER: Mapping[SubscriberStatus, frozenset[SubscriberStatus]] = {
+    _S.PROVISIONING: frozenset({_S.PROVISIONED, _S.PENDING_USER_MIGRATION, _S.ERROR, _S.DELETING}),
+    _S.PENDING_USER_MIGRATION: frozenset({_S.PROVISIONED, _S.ERROR, _S.DELETING}),
+    _S.PROVISIONED: frozenset({_S.UPDATING, _S.DELETING}),
+    _S.UPDATING: frozenset({_S.PROVISIONED, _S.ERROR, _S.DELETING}),
+    _S.ERROR: frozenset({_S.DELETING}),
+    _S.DELETING: frozenset(),
 }
 
 

@@ -6,12 +6,15 @@ are made and checked where they are served (`gateway/downloads.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
+from typing import Any
 
-from domain.model.entities import OrgKind, Partner
-from domain.model.errors import ErrorCode
+from domain.model.changes import DELETED, Change, EntityType
+from domain.model.entities import OrgKind, Partner, ProvisioningError
+from domain.model.errors import DomainError, ErrorCode
 from domain.rules.validation import Problems
 
 DAY_MS = 86_400_000
@@ -96,3 +99,42 @@ def billing_start(customer_start: date | None, owner: Partner | None) -> datetim
     days = [d for d in (customer_start,
                         owner.billing_start_date if owner and owner.kind is OrgKind.SUB_PARTNER else None) if d]
     return day_start(max(days)) if days else None
+
+
+# ------------------------------------------------------------------ a report's status moves (R-BIL-3)
+
+REPORT_MOVES: dict[ReportStatus, frozenset[ReportStatus]] = {
+    ReportStatus.IN_PROGRESS: frozenset({ReportStatus.COMPLETED, ReportStatus.FAILED}),
+    ReportStatus.COMPLETED: frozenset(),
+    ReportStatus.FAILED: frozenset(),
+}
+
+
+def report_change(report: Mapping[str, Any], from_status: str | None, to_status: str | None = None, *,
+                  version: int | None = None) -> Change:
+    """The event of a report (a stored document) having moved from `from_status` (None: it is new)."""
+    return Change(EntityType.BILLING_REPORT, report["_id"], report["ownerOrgId"], report["rootOrgId"], from_status,
+                  to_status or report["status"], version or report["version"],
+                  errors=[ProvisioningError(**e) for e in report.get("errors") or []],
+                  details={"type": report["type"], "billingStartDate": report["billingStartDate"],
+                           "billingEndDate": report["billingEndDate"]})
+
+
+def report_moved(report: Mapping[str, Any], to: ReportStatus, **fields: Any) -> tuple[dict[str, Any], Change]:
+    """The one way a report changes status: checked, version bumped, `fields` set; the report and its event.
+
+    A report that is no longer IN_PROGRESS loses its `activeKey`: only a living report blocks an equal new one.
+    """
+    current = ReportStatus(report["status"])
+    if to not in REPORT_MOVES[current]:
+        raise DomainError.single(ErrorCode.INVALID_STATE,
+                                 f"a billing report in status `{current.value}` cannot become `{to.value}`")
+    moved = {**report, **fields, "status": to.value, "version": report["version"] + 1}
+    if to is ReportStatus.FAILED:
+        moved.pop("activeKey", None)  # a FAILED report does not block a new one
+    return moved, report_change(moved, current.value)
+
+
+def report_removal(report: Mapping[str, Any]) -> Change:
+    """The last event of a deleted report."""
+    return report_change(report, report["status"], DELETED, version=report["version"] + 1)

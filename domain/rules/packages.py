@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from domain.model.changes import DELETED
+from domain.model.entities import CustomerPackage, PackageStatus, ProvisioningError
 from domain.model.errors import ErrorCode, FieldError
 from domain.rules.catalogue import CATALOGUE, is_downgrade
 from domain.rules.phones import is_number_of, is_valid_number
@@ -96,3 +98,23 @@ def admin_change_problems(is_admin: bool, old: str, new: str, *field: str) -> li
                            f"the customer's admin cannot move from `{old}` to `{new}`: it loses capabilities",
                            tuple(field) or None)]
     return []
+
+
+def settled_packages(packages: list[CustomerPackage], outcome: dict[str, ProvisioningError | None]
+                     ) -> tuple[list[CustomerPackage], list[tuple[CustomerPackage, PackageStatus, str | None]]]:
+    """The packages after a provisioning step (`outcome`: each assigned package's error, None when it worked),
+    and their moves (package, from, to: None for its own new status, DELETED for one that was removed)."""
+    kept: list[CustomerPackage] = []
+    moves: list[tuple[CustomerPackage, PackageStatus, str | None]] = []
+    for package in packages:
+        if package.status is PackageStatus.DELETING:
+            moves.append((package, PackageStatus.DELETING, DELETED))
+            continue
+        if package.name in outcome:
+            error = outcome[package.name]
+            after = package.model_copy(update={"status": PackageStatus.ERROR if error else PackageStatus.PROVISIONED,
+                                               "errors": [error] if error else []})
+            moves.append((after, package.status, None))
+            package = after
+        kept.append(package)
+    return kept, moves

@@ -1,12 +1,14 @@
-"""Who sees what (R-ORG-1…6), expressed as Mongo filters on `ownerOrgId` / `rootOrgId`.
+"""Who sees what (R-ORG-1…6): one `Reach` value per read, rendered where it is needed.
 
 Every customer-side document carries the org that owns it (`ownerOrgId`) and the top-level partner
-above that org (`rootOrgId`), so every visibility rule is a single indexed equality inside the
-query itself: nothing is fetched first and filtered in Python.
+above that org (`rootOrgId`), so every visibility rule is a single equality: the repositories put
+`Reach.filter()` inside the query itself (nothing is fetched first and filtered in Python), and the
+live event feed checks the same rule on each event with `Reach.admits(doc)`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +16,42 @@ from domain.model.entities import OrgKind, Partner
 from domain.model.errors import Forbidden
 from domain.model.principal import Principal, Role
 
-# A filter that matches nothing: what a caller sees of data outside its reach.
-NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+OWNER, ROOT = "ownerOrgId", "rootOrgId"
+# A Mongo filter that matches nothing.
+MATCHES_NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The orgs whose data one read may include: one org's own (`ownerOrgId`), everything under one top-level
+    partner (`rootOrgId`), or nothing at all (both None)."""
+
+    key: str | None = None
+    org_id: str | None = None
+
+    @classmethod
+    def owner(cls, org_id: str) -> Reach:
+        return cls(OWNER, org_id)
+
+    @classmethod
+    def root(cls, org_id: str) -> Reach:
+        return cls(ROOT, org_id)
+
+    @property
+    def is_nothing(self) -> bool:
+        return self.key is None
+
+    def filter(self) -> dict[str, Any]:
+        """As a Mongo filter, for the repositories."""
+        return MATCHES_NOTHING if self.key is None else {self.key: self.org_id}
+
+    def admits(self, doc: Mapping[str, Any]) -> bool:
+        """As a predicate over a stored document, for the live event feed: the same rule as `filter`."""
+        return self.key is not None and doc.get(self.key) == self.org_id
+
+
+# What a caller sees of data outside its reach.
+NOTHING = Reach()
 
 
 @dataclass(frozen=True)
@@ -39,7 +75,7 @@ class Caller:
 
 
 def list_scope(caller: Caller, sub_partner: Partner | None, sub_partner_requested: bool,
-               include_sub_partners: bool) -> dict[str, Any]:
+               include_sub_partners: bool) -> Reach:
     """The owner filter of a list query (R-ORG-2, R-ORG-3).
 
     `sub_partner` is the org named by a `subPartnerOrgId` filter, already loaded (None when the id
@@ -51,26 +87,26 @@ def list_scope(caller: Caller, sub_partner: Partner | None, sub_partner_requeste
     own = caller.org.id
     if sub_partner_requested:
         if sub_partner is not None and sub_partner.id == own:
-            return {"ownerOrgId": own}
+            return Reach.owner(own)
         if not caller.is_parent_partner:
             return NOTHING
         _require_sub_partner_view(caller)
         if sub_partner is None or not caller.owns_sub_partner(sub_partner):
             return NOTHING
-        return {"ownerOrgId": sub_partner.id}
+        return Reach.owner(sub_partner.id)
     if include_sub_partners and caller.is_parent_partner:
         _require_sub_partner_view(caller)
-        return {"rootOrgId": own}
-    return {"ownerOrgId": own}
+        return Reach.root(own)
+    return Reach.owner(own)
 
 
-def direct_scope(caller: Caller) -> dict[str, Any]:
+def direct_scope(caller: Caller) -> Reach:
     """The owner filter for fetching one object by id: a full_admin parent reaches its sub-partners'."""
     if caller.org is None:
         return NOTHING
     if caller.may_view_sub_partners:
-        return {"rootOrgId": caller.org.id}
-    return {"ownerOrgId": caller.org.id}
+        return Reach.root(caller.org.id)
+    return Reach.owner(caller.org.id)
 
 
 def can_see_partner(caller: Caller, org: Partner) -> bool:

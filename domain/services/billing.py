@@ -9,37 +9,32 @@ on the same stream as provisioning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from domain.model.changes import DELETED, Change, EntityType
-from domain.model.entities import OrgKind, Partner, ProvisioningError
+from domain.model.entities import OrgKind, Partner
 from domain.model.errors import DomainError, ErrorCode, Forbidden
 from domain.model.ids import Kind, new_id
 from domain.model.jobs import DiscardReport, GenerateReport
 from domain.model.principal import Scope
 from domain.rules.billing import (
-    Period,
     ReportStatus,
     ReportType,
     active_key,
     period_problems,
+    report_change,
+    report_removal,
 )
 from domain.rules.pagination import Order, PageRequest
-from domain.rules.tenancy import NOTHING, Caller, list_scope
+from domain.rules.tenancy import Caller, list_scope
 from domain.rules.validation import Problems
 from domain.services.reads import Listing, Record, empty, require_scope, visible_by_ids
 from domain.store.driver import Document, DuplicateKey
-from domain.store.jobs import GiveUp, Handler, Job, JobQueue
 from domain.store.repositories import Repositories, Tx
 
 log = logging.getLogger("gateway.billing")
 
-GENERATE = "billing.generate"
-ROW_BATCH = 1000  # rows stored per insert while a report is generated
-DISCARD = "billing.discard"
 
 REPORT_ORDERS: dict[str, Order] = {
     o.name: o for o in (
@@ -57,15 +52,6 @@ class NewReport:
     billing_end_date: date
     type: ReportType = ReportType.PARTNER
     sub_partner_org_id: str | None = None
-
-
-def report_change(doc: Document, from_status: str | None, to_status: str | None = None, *,
-                  version: int | None = None) -> Change:
-    return Change(EntityType.BILLING_REPORT, doc["_id"], doc["ownerOrgId"], doc["rootOrgId"], from_status,
-                  to_status or doc["status"], version or doc["version"],
-                  errors=[ProvisioningError(**e) for e in doc.get("errors") or []],
-                  details={"type": doc["type"], "billingStartDate": doc["billingStartDate"],
-                           "billingEndDate": doc["billingEndDate"]})
 
 
 async def _covered_org(repos: Repositories, caller: Caller, sub_partner_org_id: str | None) -> Partner:
@@ -155,7 +141,7 @@ async def delete_report(repos: Repositories, caller: Caller, report_id: str) -> 
         await repos.billing_reports.delete({"_id": report_id}, session=tx.session)
         # Rows can be many: a durable job removes them, outside this transaction.
         await tx.enqueue(DiscardReport(report_id))
-        tx.record(report_change(doc, doc["status"], DELETED, version=doc["version"] + 1))
+        tx.record(report_removal(doc))
 
     await repos.atomic(write)
     return report_id
@@ -189,85 +175,8 @@ async def reports(repos: Repositories, caller: Caller, criteria: ReportCriteria,
     require_scope(caller, Scope.BILLING_REPORTS_READ)
     sub_partner = await repos.partners.get(sub_partner_org_id) if sub_partner_org_id is not None else None
     owner = list_scope(caller, sub_partner, sub_partner_org_id is not None, False)
-    if owner is NOTHING:
+    if owner.is_nothing:
         return empty(request)
-    base = {"$and": [owner, criteria.to_filter()]}
+    base = {"$and": [owner.filter(), criteria.to_filter()]}
     page = await repos.billing_reports.page(base, REPORT_ORDERS[order], request)
     return Listing(page, lambda: repos.billing_reports.count(base))
-
-
-# ------------------------------------------------------------------ the background half
-
-
-@dataclass
-class BillingJobs:
-    repos: Repositories
-    queue: JobQueue
-
-    def handlers(self) -> dict[str, Handler]:
-        return {GENERATE: self.generate, DISCARD: self.discard}
-
-    def give_ups(self) -> dict[str, GiveUp]:
-        return {GENERATE: self.give_up}
-
-    async def _orgs(self, root_id: str) -> Mapping[str, Partner]:
-        return {p.id: p for p in await self.repos.partners.family(root_id)}
-
-    async def generate(self, job: Job) -> None:
-        repos = self.repos
-        report = await repos.billing_reports.find_doc(job.entity_id)
-        if report is None or report["status"] != ReportStatus.IN_PROGRESS.value:
-            return await self.discard(job)
-        # A previous attempt (a crash, a lost lease) may have stored some rows: start clean.
-        await repos.billing_rows.delete({"reportId": report["_id"]})
-        scope = {"ownerOrgId": report["subPartnerOrgId"]} if report["subPartnerOrgId"] else \
-            {"rootOrgId": report["rootOrgId"]}
-        period = Period(date.fromisoformat(report["billingStartDate"]), date.fromisoformat(report["billingEndDate"]))
-        rows = 0
-        async for batch in repos.usage.report_rows(scope, period, ReportType(report["type"]), repos.clock.now(),
-                                                   await self._orgs(report["rootOrgId"]), ROW_BATCH):
-            for row in batch:
-                rows += 1
-                row |= {"_id": f"{report['_id']}:{rows}", "reportId": report["_id"], "n": rows}
-            await repos.billing_rows.insert_many(batch)
-
-        async def write(tx: Tx) -> bool:
-            current = await repos.billing_reports.find_doc(report["_id"], session=tx.session)
-            await self.queue.finish(tx, job)
-            if current is None or current["version"] != report["version"]:
-                return False  # deleted while it ran
-            done = {**current, "status": ReportStatus.COMPLETED.value, "rowCount": rows,
-                    "completedAt": tx.now, "version": current["version"] + 1}
-            await repos.billing_reports.replace(done, session=tx.session)
-            tx.record(report_change(done, current["status"]))
-            return True
-
-        if not await repos.atomic(write):
-            await repos.billing_rows.delete({"reportId": report["_id"]})
-        return None
-
-    async def discard(self, job: Job) -> None:
-        """The rows of a deleted report (or of one deleted while it was generated)."""
-        if await self.repos.billing_reports.find_doc(job.entity_id) is None:
-            await self.repos.billing_rows.delete({"reportId": job.entity_id})
-
-        async def write(tx: Tx) -> None:
-            await self.queue.finish(tx, job)
-
-        await self.repos.atomic(write)
-
-    async def give_up(self, job: Job, error: str) -> None:
-        """A report that kept failing ends FAILED with the reason; it no longer blocks a new one (R-BIL-3)."""
-        async def write(tx: Tx) -> None:
-            current = await self.repos.billing_reports.find_doc(job.entity_id, session=tx.session)
-            if current is not None and current["status"] == ReportStatus.IN_PROGRESS.value:
-                failed = {**current, "status": ReportStatus.FAILED.value,
-                          "errors": [{"code": "INTERNAL", "message": f"report generation failed: {error}"[:500]}],
-                          "version": current["version"] + 1}
-                del failed["activeKey"]  # a FAILED report does not block a new one
-                await self.repos.billing_reports.replace(failed, session=tx.session)
-                tx.record(report_change(failed, current["status"]))
-            await self.queue.finish(tx, job)
-
-        await self.repos.atomic(write)
-        await self.repos.billing_rows.delete({"reportId": job.entity_id})

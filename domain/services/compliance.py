@@ -20,7 +20,7 @@ from domain.model.principal import Role
 from domain.rules.pagination import Page, PageRequest
 from domain.rules.tenancy import Caller
 from domain.rules.validation import Problems
-from domain.services.customers import customer_change, package_change, start_deletion
+from domain.services.customers import start_deletion
 from domain.store.repositories import Repositories, Tx
 
 REVIEW_WINDOW = timedelta(hours=72)
@@ -65,14 +65,13 @@ async def fail_unprovisioned(repos: Repositories, tx: Tx, customer: Customer, er
     """End a customer's onboarding in `error`; subscribers waiting for it fail with its reason (R-RPL-5)."""
     packages = [p.model_copy(update={"status": PackageStatus.ERROR}) if p.status is PackageStatus.PROVISIONING
                 else p for p in customer.packages]
-    failed = customer.model_copy(update={
-        "status": CustomerStatus.ERROR, "errors": [error], "compliance": compliance, "packages": packages,
-        "version": customer.version + 1, "updated_at": tx.now, "last_status_change": tx.now})
+    failed, change = customer.move(CustomerStatus.ERROR, tx.now, reason=error.message, errors=[error],
+                                   compliance=compliance, packages=packages)
     await repos.customers.replace(failed, expected_version=customer.version, session=tx.session)
-    tx.record(customer_change(failed, customer.status, reason=error.message))
+    tx.record(change)
     for before, after in zip(customer.packages, packages, strict=True):
         if before.status is not after.status:
-            tx.record(package_change(failed, after, before.status))
+            tx.record(failed.package_change(after, before.status))
     await tx.release_waiting(customer.id)
     return failed
 
@@ -107,8 +106,7 @@ async def decide(repos: Repositories, caller: Caller, customer_id: str, decision
             compliance = decided.model_copy(update={"state": RplState.REJECTED, "non_compliant_since": since})
             warnings = [*(w for w in customer.warnings if w.code != NON_COMPLIANT.code), NON_COMPLIANT]
             await tx.enqueue(ComplianceDeadline(customer.id, since + NON_COMPLIANCE_WINDOW))
-        updated = customer.model_copy(update={"compliance": compliance, "warnings": warnings,
-                                              "version": customer.version + 1, "updated_at": tx.now})
+        updated = customer.revised(tx.now, compliance=compliance, warnings=warnings)
         await repos.customers.replace(updated, expected_version=customer.version, session=tx.session)
         # Provisioning continues from where the review stopped it.
         await tx.enqueue(SettleCustomer(customer.id, "reviewed", updated.version))
@@ -130,9 +128,8 @@ async def record_contact_attempt(repos: Repositories, caller: Caller, customer_i
                                      "customerId")
         attempts = [*customer.compliance.contact_attempts,
                     ContactAttempt(at=tx.now, reached=reached, note=note, by=caller.principal.subject)]
-        updated = customer.model_copy(update={
-            "compliance": customer.compliance.model_copy(update={"contact_attempts": attempts}),
-            "version": customer.version + 1, "updated_at": tx.now})
+        updated = customer.revised(
+            tx.now, compliance=customer.compliance.model_copy(update={"contact_attempts": attempts}))
         await repos.customers.replace(updated, expected_version=customer.version, session=tx.session)
         if sum(not a.reached for a in attempts) >= MAX_UNREACHED_ATTEMPTS:
             return await start_deletion(repos, tx, customer.id,

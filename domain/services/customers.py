@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from domain.model.changes import DELETED, Change, EntityType, package_entity_id
 from domain.model.entities import (
     Address,
     Customer,
@@ -22,6 +21,7 @@ from domain.model.entities import (
     OnboardingTemplate,
     PackageStatus,
     Partner,
+    Subscriber,
     SubscriberStatus,
 )
 from domain.model.errors import DomainError, ErrorCode, FieldError
@@ -198,19 +198,6 @@ async def check_new_customer(repos: Repositories, owner: Partner, data: NewCusto
     return plan
 
 
-def customer_change(c: Customer, from_status: CustomerStatus | None, *, reason: str | None = None) -> Change:
-    return Change(EntityType.CUSTOMER, c.id, c.owner_org_id, c.root_org_id,
-                  from_status.value if from_status else None, c.status.value, c.version, customer_id=c.id,
-                  errors=list(c.errors), reason=reason)
-
-
-def package_change(c: Customer, package: CustomerPackage, from_status: PackageStatus | None,
-                   to_status: str | None = None) -> Change:
-    return Change(EntityType.CUSTOMER_PACKAGE, package_entity_id(c.id, package.name), c.owner_org_id, c.root_org_id,
-                  from_status.value if from_status else None, to_status or package.status.value, c.version,
-                  customer_id=c.id, errors=list(package.errors), details={"package": package.name})
-
-
 async def provision_customer(repos: Repositories, caller: Caller, data: NewCustomer,
                              on_behalf_of: str | None) -> Customer:
     owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE)
@@ -246,9 +233,9 @@ async def provision_customer(repos: Repositories, caller: Caller, data: NewCusto
         if location is not None:
             await repos.locations.insert(location.to_doc(), session=tx.session)
         await tx.enqueue(SettleCustomer(customer.id, "provision", customer.version, screen=True))
-        tx.record(customer_change(customer, None))
+        tx.record(customer.change(None))
         for package in customer.packages:
-            tx.record(package_change(customer, package, None))
+            tx.record(customer.package_change(package, None))
 
     await repos.atomic(write)
     return customer
@@ -355,12 +342,9 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
         if fresh is None or fresh.version != current.version:
             raise DomainError.single(ErrorCode.INVALID_STATE, "the customer changed meanwhile; read it and retry",
                                      "id")
-        updated = fresh.model_copy(update={
-            "external_id": external_id, "address": address, "packages": new_packages + removed,
-            "meetings_timezone": meetings_timezone, "billing_start_date": billing_start,
-            "status": CustomerStatus.UPDATING, "version": fresh.version + 1, "updated_at": tx.now,
-            "last_status_change": tx.now,
-        })
+        updated, change = fresh.move(
+            CustomerStatus.UPDATING, tx.now, external_id=external_id, address=address,
+            packages=new_packages + removed, meetings_timezone=meetings_timezone, billing_start_date=billing_start)
         try:
             await repos.customers.replace(updated, expected_version=fresh.version, session=tx.session)
         except DuplicateKey:
@@ -372,13 +356,13 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
                 fresh.external_id, fresh.billing_start_date):
             await restamp_customer(repos, tx, updated)  # reports show its current billing facts
         await tx.enqueue(SettleCustomer(updated.id, "update", updated.version, screen=rescreen))
-        tx.record(customer_change(updated, fresh.status))
+        tx.record(change)
         for package in new_packages:
             before = old.get(package.name)
             if before is None or before.status is not package.status:
-                tx.record(package_change(updated, package, before.status if before else None))
+                tx.record(updated.package_change(package, before.status if before else None))
         for package in removed:
-            tx.record(package_change(updated, package, old[package.name].status))
+            tx.record(updated.package_change(package, old[package.name].status))
         return updated
 
     return await repos.atomic(write)
@@ -411,17 +395,14 @@ async def start_deletion(repos: Repositories, tx: Tx, customer_id: str, *, reaso
     if doc is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no customer has this id", "id")
     fresh = Customer.from_doc(doc)
-    require_move(CUSTOMER, fresh.status, CustomerStatus.DELETING, "customer")
-    updated = fresh.model_copy(update={
-        "status": CustomerStatus.DELETING, "version": fresh.version + 1, "updated_at": tx.now,
-        "last_status_change": tx.now,
-        "packages": [p.model_copy(update={"status": PackageStatus.DELETING}) for p in fresh.packages],
-    })
+    updated, change = fresh.move(
+        CustomerStatus.DELETING, tx.now, reason=reason,
+        packages=[p.model_copy(update={"status": PackageStatus.DELETING}) for p in fresh.packages])
     await repos.customers.replace(updated, expected_version=fresh.version, session=tx.session)
-    tx.record(customer_change(updated, fresh.status, reason=reason))
+    tx.record(change)
     for before, after in zip(fresh.packages, updated.packages, strict=True):
         if before.status is not PackageStatus.DELETING:
-            tx.record(package_change(updated, after, before.status))
+            tx.record(updated.package_change(after, before.status))
     for sub in await repos.subscribers.of_customer(customer_id, session=tx.session):
         await _subscriber_deleting(repos, tx, sub)
     # Timers of a customer that is going away have nothing left to do.
@@ -432,18 +413,10 @@ async def start_deletion(repos: Repositories, tx: Tx, customer_id: str, *, reaso
 
 
 async def _subscriber_deleting(repos: Repositories, tx: Tx, doc: dict[str, Any]) -> None:
-    status = SubscriberStatus(doc["status"])
-    if status is SubscriberStatus.DELETING:
+    subscriber = Subscriber.from_doc(doc)
+    if subscriber.status is SubscriberStatus.DELETING:
         return
-    version = doc["version"] + 1
-    await repos.subscribers.set_fields(doc["_id"], {"status": SubscriberStatus.DELETING.value, "version": version,
-                                                    "lastStatusChange": tx.now}, session=tx.session)
-    tx.record(Change(EntityType.SUBSCRIBER, doc["_id"], doc["ownerOrgId"], doc["rootOrgId"], status.value,
-                     SubscriberStatus.DELETING.value, version, customer_id=doc["customerId"],
-                     reason="the customer is being deleted",
-                     details={"package": doc["package"]}))
-
-
-def deleted_change(c: Customer) -> Change:
-    return Change(EntityType.CUSTOMER, c.id, c.owner_org_id, c.root_org_id, CustomerStatus.DELETING.value, DELETED,
-                  c.version + 1, customer_id=c.id)
+    moved, change = subscriber.move(SubscriberStatus.DELETING, tx.now, reason="the customer is being deleted")
+    await repos.subscribers.set_fields(moved.id, {"status": moved.status.value, "version": moved.version,
+                                                  "lastStatusChange": moved.last_status_change}, session=tx.session)
+    tx.record(change)

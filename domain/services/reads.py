@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
@@ -11,7 +11,7 @@ from domain.model.entities import Partner, SubPartnerState
 from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.model.principal import Role, Scope
 from domain.rules.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
-from domain.rules.tenancy import NOTHING, Caller, can_see_partner, direct_scope, list_scope
+from domain.rules.tenancy import NOTHING, Caller, Reach, can_see_partner, direct_scope, list_scope
 from domain.rules.validation import CUSTOMER_NAME_MAX_LENGTH
 from domain.store.driver import Document
 from domain.store.repositories import Repositories
@@ -47,7 +47,7 @@ def require_scope(caller: Caller, scope: Scope) -> None:
         raise Forbidden(f"this needs the {scope.value} scope")
 
 
-async def _owner_filter(repos: Repositories, caller: Caller, ownership: Ownership) -> dict[str, Any]:
+async def _owner_filter(repos: Repositories, caller: Caller, ownership: Ownership) -> Reach:
     sub_partner: Partner | None = None
     if ownership.sub_partner_org_id is not None:
         sub_partner = await repos.partners.get(ownership.sub_partner_org_id)
@@ -70,9 +70,9 @@ async def customers(
     require_scope(caller, Scope.CUSTOMERS_READ)
     owner = await _owner_filter(repos, caller, ownership)
     # A name filter longer than any name matches nothing (and the database caps the size of a pattern).
-    if owner is NOTHING or len(criteria.name_contains or "") > CUSTOMER_NAME_MAX_LENGTH:
+    if owner.is_nothing or len(criteria.name_contains or "") > CUSTOMER_NAME_MAX_LENGTH:
         return empty(request)
-    base = {"$and": [owner, criteria.to_filter()]}
+    base = {"$and": [owner.filter(), criteria.to_filter()]}
     page = await repos.customers.page(base, CUSTOMER_ORDERS[order], request)
     return Listing(page, lambda: repos.customers.count(base))
 
@@ -83,15 +83,15 @@ async def subscribers(
 ) -> Listing:
     require_scope(caller, Scope.SUBSCRIBERS_READ)
     owner = await _owner_filter(repos, caller, ownership)
-    if owner is NOTHING:
+    if owner.is_nothing:
         return empty(request)
     if external_customer_id is not None:
-        ids = await repos.customers.ids_by_external_id(owner, external_customer_id)
+        ids = await repos.customers.ids_by_external_id(owner.filter(), external_customer_id)
         if criteria.customer_ids is not None:
             named = set(criteria.customer_ids)
             ids = [i for i in ids if i in named]
         criteria = replace(criteria, customer_ids=ids)
-    base = {"$and": [owner, criteria.to_filter()]}
+    base = {"$and": [owner.filter(), criteria.to_filter()]}
     page = await repos.subscribers.page(base, SUBSCRIBER_ORDERS[order], request)
     return Listing(page, lambda: repos.subscribers.count(base))
 
@@ -112,6 +112,11 @@ class EventCriteria:
             filter["toStatus"] = {"$in": list(self.to_statuses)}
         return filter
 
+    def admits(self, event: Mapping[str, Any]) -> bool:
+        """The same criteria as `to_filter`, checked on one event document."""
+        return all(wanted is None or event.get(key) in wanted for key, wanted in (
+            ("entityType", self.entity_types), ("customerId", self.customer_ids), ("toStatus", self.to_statuses)))
+
 
 
 
@@ -120,7 +125,7 @@ def event_cursor(seq: int) -> str:
     return encode_cursor(EVENT_ORDER, {"seq": seq, "_id": f"evt_{seq:012d}"})
 
 
-def event_scope(caller: Caller) -> dict[str, Any]:
+def event_scope(caller: Caller) -> Reach:
     """Every event the caller may see under some filter: its org's, and a full_admin parent's sub-partners'."""
     if not caller.principal.can(Scope.CUSTOMERS_READ):
         return NOTHING
@@ -131,12 +136,12 @@ async def events_head(repos: Repositories, caller: Caller) -> int:
     """The position of the caller's newest visible event (R-ORG-6): it moves only with events the caller may see
     (0, the start, for a caller that sees none). Resuming after it gives every later event the caller may see."""
     scope = event_scope(caller)
-    if scope is NOTHING:
+    if scope.is_nothing:
         return 0
-    return await repos.events.head_of(scope)
+    return await repos.events.head_of(scope.filter())
 
 
-async def event_position(repos: Repositories, after: str | None, owner: dict[str, Any]) -> int | None:
+async def event_position(repos: Repositories, after: str | None, owner: Reach) -> int | None:
     """The `seq` an events cursor points after; CursorExpired once retention removed events of `owner` (the
     owner filter the caller reads with) that followed it (R-EVT-2). Other tenants' purged events do not count."""
     if after is None:
@@ -144,7 +149,7 @@ async def event_position(repos: Repositories, after: str | None, owner: dict[str
     seq = decode_cursor(EVENT_ORDER, after)[0]
     if type(seq) is not int or seq < 0:
         raise InvalidArgument("`after` is not a cursor this API issued", "after")
-    if owner is not NOTHING and await repos.events.expired(seq, owner):
+    if not owner.is_nothing and await repos.events.expired(seq, owner.filter()):
         raise CursorExpired("events after this cursor were removed by retention; "
                             "query the current state, then continue after `eventsHead`", "after")
     return seq
@@ -162,17 +167,24 @@ async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, o
     return Listing(page, lambda: repos.events.count(base))
 
 
-async def event_owner(repos: Repositories, caller: Caller, ownership: Ownership) -> dict[str, Any]:
+async def event_owner(repos: Repositories, caller: Caller, ownership: Ownership) -> Reach:
     """The owner filter of the events a caller may see and asked for (NOTHING when that is nothing)."""
     require_scope(caller, Scope.CUSTOMERS_READ)
     return await _owner_filter(repos, caller, ownership)
 
 
-def visible_events(owner: dict[str, Any], criteria: EventCriteria) -> dict[str, Any] | None:
+def visible_events(owner: Reach, criteria: EventCriteria) -> dict[str, Any] | None:
     """The Mongo filter of the events of `owner` that match `criteria`; None when that is nothing."""
-    if owner is NOTHING:
+    if owner.is_nothing:
         return None
-    return {"$and": [owner, criteria.to_filter()]}
+    return {"$and": [owner.filter(), criteria.to_filter()]}
+
+
+def event_feed(owner: Reach, criteria: EventCriteria) -> tuple[Callable[[Mapping[str, Any]], bool], dict[str, Any]]:
+    """The events of `owner` that match `criteria`, twice: as a predicate for the live feed and as the Mongo filter
+    replaying them from the outbox (the same rule; a caller that sees nothing gets a feed of nothing)."""
+    return (lambda doc: owner.admits(doc) and criteria.admits(doc)), owner.filter() if owner.is_nothing else \
+        {"$and": [owner.filter(), criteria.to_filter()]}
 
 
 async def customer_events(repos: Repositories, customer_id: str, request: PageRequest) -> Listing:
@@ -245,13 +257,13 @@ async def visible_by_ids(
 ) -> list[Document | None]:
     """Customers, subscribers, locations, templates or billing reports by id, as this caller may see them (R-ORG-6)."""
     scope = direct_scope(caller)
-    if scope is NOTHING:
+    if scope.is_nothing:
         return [None] * len(ids)
     required = _READ_SCOPE.get(record)
     if required is not None and not caller.principal.can(required):
         return [None] * len(ids)
     repo = _repository(repos, record)
-    docs = await repo.by_ids(ids, scope)
+    docs = await repo.by_ids(ids, scope.filter())
     return [docs.get(i) for i in ids]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from domain.model.changes import Change, EntityType
 from domain.model.entities import (
     Customer,
     CustomerStatus,
@@ -62,14 +61,6 @@ class SubscriberUpdate:
 
 def _blank_to_none(value: str | None) -> str | None:
     return value.strip() if value is not None and value.strip() else None
-
-
-def subscriber_change(s: Subscriber, from_status: SubscriberStatus | None, *, to: str | None = None,
-                      reason: str | None = None, version: int | None = None) -> Change:
-    return Change(EntityType.SUBSCRIBER, s.id, s.owner_org_id, s.root_org_id,
-                  from_status.value if from_status else None, to or s.status.value, version or s.version,
-                  customer_id=s.customer_id, errors=list(s.errors), reason=reason,
-                  details={"package": s.package})
 
 
 async def _location_problems(repos: Repositories, customer: Customer, package: str, location_id: str | None,
@@ -197,7 +188,7 @@ async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSub
             raise _duplicate(exc, "input") from None
         wait = customer.id if customer.status in UNSETTLED else None
         await tx.enqueue(SettleSubscriber(subscriber.id, "provision", 1, waiting_for=wait))
-        tx.record(subscriber_change(subscriber, None))
+        tx.record(subscriber.change(None))
         return subscriber
 
     return await repos.atomic(write)
@@ -252,16 +243,14 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
         if again:
             raise DomainError(again)
         await repos.customers.set_fields(customer.id, {"subscriberWrites": tx.now}, session=tx.session)
-        updated = current.model_copy(update={
-            "package": data.package, "primary_phone_number": phone, "extension": extension,
-            "location_id": location_id, "status": SubscriberStatus.UPDATING, "version": current.version + 1,
-            "last_status_change": tx.now, "errors": []})
+        updated, change = current.move(SubscriberStatus.UPDATING, tx.now, package=data.package,
+                                       primary_phone_number=phone, extension=extension, location_id=location_id,
+                                       errors=[])
         try:
             await repos.subscribers.replace(updated.to_doc(), session=tx.session)
         except DuplicateKey as exc:
             raise _duplicate(exc, "input") from None
         await tx.enqueue(SettleSubscriber(updated.id, "update", updated.version, previous_package=current.package))
-        change = subscriber_change(updated, current.status)
         # R-SUB-4: a package change ends one billing interval and starts another; the event says both.
         tx.record(replace(change, details={**change.details, "previousPackage": current.package}))
         return updated
@@ -280,12 +269,10 @@ async def delete_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
         if doc is None:
             raise DomainError.single(ErrorCode.NOT_FOUND, "no subscriber has this id", "id")
         fresh = Subscriber.from_doc(doc)
-        require_move(SUBSCRIBER, fresh.status, SubscriberStatus.DELETING, "subscriber")
-        updated = fresh.model_copy(update={"status": SubscriberStatus.DELETING, "version": fresh.version + 1,
-                                           "last_status_change": tx.now})
+        updated, change = fresh.move(SubscriberStatus.DELETING, tx.now)
         await repos.subscribers.replace(updated.to_doc(), session=tx.session)
         await tx.enqueue(SettleSubscriber(updated.id, "delete", updated.version))
-        tx.record(subscriber_change(updated, fresh.status))
+        tx.record(change)
         return updated
 
     return await repos.atomic(write)

@@ -28,16 +28,12 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from domain.model.jobs import PurgeEvents
 from domain.services.reads import event_cursor
 from domain.store.background import BackgroundTask
 from domain.store.driver import Database, Document, is_transient
-from domain.store.jobs import Job, JobQueue
-from domain.store.repositories import Repositories
 from domain.store.repositories.events import EVENTS, EventRepository
 
 log = logging.getLogger("gateway.events")
@@ -240,53 +236,3 @@ class EventHub:
                 yield item
         finally:
             self._subscribers.discard(subscriber)
-
-
-def compile_filter(filter: Mapping[str, Any]) -> Predicate:
-    """The Python twin of the simple Mongo filters the read side builds ($and, equality, $in)."""
-    if "$and" in filter:
-        parts = [compile_filter(f) for f in filter["$and"]]
-        return lambda doc: all(p(doc) for p in parts)
-    checks: list[Predicate] = []
-    for key, condition in filter.items():
-        if isinstance(condition, Mapping):
-            if set(condition) != {"$in"}:
-                raise ValueError(f"unsupported condition on {key}: {condition}")
-            allowed = set(condition["$in"])
-            checks.append(lambda doc, k=key, a=allowed: doc.get(k) in a)  # type: ignore[misc]
-        else:
-            checks.append(lambda doc, k=key, v=condition: doc.get(k) == v)  # type: ignore[misc]
-    return lambda doc: all(c(doc) for c in checks)
-
-
-# ---------------------------------------------------------------------------------------------- retention
-
-PURGE_JOB = "events.purge"
-PURGE_EVERY = timedelta(hours=1)
-DEFAULT_RETENTION = timedelta(days=7)
-
-
-@dataclass
-class EventRetention:
-    """Events older than `retention` are removed by a recurring job (one for all processes: its id is fixed)."""
-
-    repos: Repositories
-    queue: JobQueue
-    retention: timedelta = DEFAULT_RETENTION
-
-    def cutoff(self) -> datetime:
-        return self.repos.clock.now() - self.retention
-
-    async def schedule(self) -> None:
-        """Make sure the purge job exists (idempotent; every process calls this at start-up)."""
-        await self.repos.atomic(lambda tx: tx.enqueue(PurgeEvents()))
-
-    async def purge(self) -> int:
-        removed = await self.repos.events.purge(self.cutoff())
-        if removed:
-            log.info("retention: removed %d events older than %s", removed, self.cutoff().isoformat())
-        return removed
-
-    async def run(self, job: Job) -> None:
-        await self.purge()
-        await self.queue.reschedule(job, PURGE_EVERY)

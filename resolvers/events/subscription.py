@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from domain.services import reads
-from domain.store.event_hub import compile_filter
 from resolvers.context import Info
 from resolvers.events.sharing import Share, selection_key
 from resolvers.events.types import EventFilter, ProvisioningEventType
@@ -38,8 +37,8 @@ class EventSubscription:
         if after_seq is None:  # from now: the caller's own head, so no cursor it is given tracks others' events
             after_seq = await reads.events_head(context.repos, caller)
         assert context.hub is not None
-        visible = reads.visible_events(owner, criteria) or {"_id": {"$in": []}}
+        accepts, replay = reads.event_feed(owner, criteria)
         key = selection_key(info._raw_info, info.variable_values, caller.principal)
-        async for delivery in context.hub.subscribe(compile_filter(visible), visible, after_seq):
+        async for delivery in context.hub.subscribe(accepts, replay, after_seq):
             context.fresh_loaders()
             yield ProvisioningEventType.of(delivery.doc, delivery.cursor, Share(delivery.shared, key))

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from gql import GraphQLRequest
 
+from domain.model.jobs import JobKind
 from domain.rules.catalogue import CATALOGUE
-from domain.services.billing import GENERATE
 from domain.store.jobs import Job
 from tests.api.billing import (
     CREATE_REPORT,
@@ -265,7 +265,7 @@ async def test_r_bil_3_equal_reports_in_progress_are_shared_completed_block_fail
         raise RuntimeError("the database went away")
 
     original = dict(worker.handlers)
-    worker.handlers = {**original, GENERATE: broken}
+    worker.handlers = {**original, JobKind.GENERATE_REPORT: broken}
     for _ in range(worker.max_attempts):
         await t.gateway.settle()
         t.gateway.clock.advance(timedelta(minutes=2))

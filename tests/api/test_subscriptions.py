@@ -19,7 +19,7 @@ from gql.transport.exceptions import TransportConnectionFailed, TransportQueryEr
 from websockets.exceptions import ConnectionClosed
 
 from domain.rules.rpl import RplEntry
-from domain.store.event_hub import PURGE_EVERY, PURGE_JOB
+from domain.workflows.maintenance import PURGE_EVERY, PURGE_JOB
 from resolvers.events.sharing import STATS
 from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
