@@ -26,6 +26,7 @@ from domain.model.entities import (
 from domain.model.ids import Kind
 from domain.model.principal import ROLE_SCOPES, Principal, Role
 from domain.rules.catalogue import CATALOGUE
+from domain.rules.customers import needs_location
 from domain.rules.phones import example_numbers
 from domain.rules.rpl import RplEntry
 from domain.rules.tenancy import Caller
@@ -255,7 +256,7 @@ def _request(plan: _Plan) -> customers.NewCustomer:
                       zip_or_postal_code=f"{10000 + i * 17}", country=plan.country)
     timezone = _TIMEZONES.get(plan.country, "Europe/Berlin")
     location = None
-    if customers.needs_location(plan.packages):
+    if needs_location(plan.packages):
         location = customers.CallingLocation(name="Headquarters", address=address, timezone=timezone,
                                              language=plan.language)
     limits = [(plan.packages[0], 25)] if i % 4 == 0 else None

@@ -9,12 +9,11 @@ whole system is guarded by a unique index as well.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from domain.model.entities import (
     Customer,
-    CustomerStatus,
     Partner,
     Subscriber,
     SubscriberStatus,
@@ -24,81 +23,47 @@ from domain.model.ids import Kind, new_id
 from domain.model.jobs import SettleSubscriber
 from domain.model.principal import Scope
 from domain.model.status import SUBSCRIBER, require_move
-from domain.rules.catalogue import CATALOGUE
-from domain.rules.packages import admin_change_problems, assignment_problems, calling_problems, number_country_problems
+
+# The request types and rules of this service, under the names its callers (resolvers, demo, workflows) use.
+from domain.rules.subscribers import (
+    CLOSED,
+    Holdings,
+    NewSubscriberFacts,
+    SubscriberPlan,
+    UpdateFacts,
+    blank_to_none,
+    conflict_problems,
+    needs_locations,
+    plan_new_subscriber,
+    plan_subscriber_update,
+)
+from domain.rules.subscribers import UNSETTLED as UNSETTLED
+from domain.rules.subscribers import NewSubscriber as NewSubscriber
+from domain.rules.subscribers import SubscriberUpdate as SubscriberUpdate
 from domain.rules.tenancy import Caller
-from domain.rules.validation import Problems
 from domain.services.acting import acting_owner
 from domain.services.customers import owned_customer
 from domain.store.driver import Document, DuplicateKey
 from domain.store.repositories import Repositories, Tx
 
-# A customer in one of these states cannot take new subscribers or changes.
-CLOSED = (CustomerStatus.DELETING, CustomerStatus.ERROR)
-# While the customer is in one of these, a new subscriber waits for it (R-RPL-5).
-UNSETTLED = (CustomerStatus.PROVISIONING, CustomerStatus.PENDING_RPL_REVIEW, CustomerStatus.UPDATING)
+
+async def _holdings(repos: Repositories, customer: Customer, package: str, phone: str | None,
+                    extension: str | None, exclude: str | None, *, session: Any = None,
+                    package_changes: bool = True) -> Holdings:
+    """What the customer's other subscribers hold of what a request asks for (read inside a transaction too)."""
+    subscribers = repos.subscribers
+    return Holdings(
+        held=await subscribers.holding(customer.id, package, session=session) if package_changes else 0,
+        phone_taken=phone is not None and await subscribers.number_taken(
+            customer.id, "primaryPhoneNumber", phone, exclude, session=session),
+        extension_taken=extension is not None and await subscribers.number_taken(
+            customer.id, "extension", extension, exclude, session=session))
 
 
-@dataclass(frozen=True)
-class NewSubscriber:
-    customer_id: str
-    email: str
-    package: str
-    first_name: str
-    last_name: str
-    primary_phone_number: str | None = None
-    extension: str | None = None
-    location_id: str | None = None
-
-
-@dataclass(frozen=True)
-class SubscriberUpdate:
-    package: str
-    primary_phone_number: str | None = None
-    extension: str | None = None
-    location_id: str | None = None
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    return value.strip() if value is not None and value.strip() else None
-
-
-async def _location_problems(repos: Repositories, customer: Customer, package: str, location_id: str | None,
-                             problems: Problems, *prefix: str) -> tuple[str | None, str]:
-    """The subscriber's location: one of its customer's (default: headquarters) for calling packages; and the
-    country its numbers belong to (the location's; without one, the customer's)."""
-    spec = CATALOGUE.get(package)
-    if spec is None or not spec.calling:
-        return None, customer.address.country
-    locations = (await repos.locations.by_customers([customer.id])).get(customer.id, [])
-    if location_id is None:
-        location_id = locations[0]["_id"] if locations else None
-    found = next((d for d in locations if d["_id"] == location_id), None)
-    if location_id is not None and found is None:
-        problems.add(ErrorCode.NOT_FOUND, "the customer has no location with this id", *prefix, "locationId")
-    country = found["address"]["country"] if found is not None else customer.address.country
-    return location_id, str(country)
-
-
-async def _conflicts(repos: Repositories, customer: Customer, package: str, phone: str | None,
-                     extension: str | None, exclude: str | None, *prefix: str, session: Any = None,
-                     package_changes: bool = True) -> list[FieldError]:
-    """Checks against stored subscribers: limits (R-PKG-6) and numbers unique in the customer (R-SUB-1)."""
-    problems: list[FieldError] = []
-    on_customer = {p.name: p for p in customer.packages if p.status.value != "deleting"}
-    limit = on_customer[package].limit if package in on_customer else None
-    held = await repos.subscribers.holding(customer.id, package, session=session) if package_changes else 0
-    if package_changes:
-        problems += assignment_problems(package, list(on_customer), limit, held, *prefix, "package")
-    if phone is not None and await repos.subscribers.number_taken(customer.id, "primaryPhoneNumber", phone, exclude,
-                                                                  session=session):
-        problems.append(FieldError(ErrorCode.NUMBER_IN_USE, "another subscriber of this customer has this number",
-                                   (*prefix, "primaryPhoneNumber")))
-    if extension is not None and await repos.subscribers.number_taken(customer.id, "extension", extension, exclude,
-                                                                      session=session):
-        problems.append(FieldError(ErrorCode.NUMBER_IN_USE, "another subscriber of this customer has this extension",
-                                   (*prefix, "extension")))
-    return problems
+async def _locations(repos: Repositories, customer: Customer, package: str) -> list[Document]:
+    if not needs_locations(package):
+        return []
+    return (await repos.locations.by_customers([customer.id])).get(customer.id, [])
 
 
 def _duplicate(exc: DuplicateKey, *prefix: str) -> DomainError:
@@ -113,38 +78,17 @@ def _duplicate(exc: DuplicateKey, *prefix: str) -> DomainError:
                               *prefix, "email")
 
 
-@dataclass
-class SubscriberPlan:
-    problems: Problems
-    customer: Customer | None = None
-    location_id: str | None = None
-
-
 async def check_new_subscriber(repos: Repositories, owner: Partner, data: NewSubscriber) -> SubscriberPlan:
-    problems = Problems()
-    plan = SubscriberPlan(problems)
-    p = ("input",)
-    problems.text(data.first_name, 100, *p, "firstName")
-    problems.text(data.last_name, 100, *p, "lastName")
-    problems.email(data.email, *p, "email")
     email = data.email.strip().lower()
-    if email and await repos.subscribers.by_email(email) is not None:
-        problems.add(ErrorCode.EMAIL_IN_USE, "this email is already used by a subscriber (Webex 10022)", *p, "email")
-    phone, extension = _blank_to_none(data.primary_phone_number), _blank_to_none(data.extension)
-    problems.extend(calling_problems(data.package, phone, extension, data.location_id, *p))
+    email_taken = bool(email) and await repos.subscribers.by_email(email) is not None
     doc = await repos.customers.owned(data.customer_id, owner.id)
-    if doc is None:
-        problems.add(ErrorCode.NOT_FOUND, "no customer has this id", *p, "customerId")
-        return plan
-    customer = plan.customer = Customer.from_doc(doc)
-    if customer.status in CLOSED:
-        problems.add(ErrorCode.INVALID_STATE, f"the customer is `{customer.status.value}`", *p, "customerId")
-        return plan
-    plan.location_id, country = await _location_problems(repos, customer, data.package, data.location_id,
-                                                         problems, *p)
-    problems.extend(number_country_problems(phone, country, *p))
-    problems.extend(await _conflicts(repos, customer, data.package, phone, extension, None, *p))
-    return plan
+    customer = Customer.from_doc(doc) if doc is not None else None
+    if customer is None or customer.status in CLOSED:
+        return plan_new_subscriber(data, NewSubscriberFacts(email_taken, customer))
+    phone, extension = blank_to_none(data.primary_phone_number), blank_to_none(data.extension)
+    return plan_new_subscriber(data, NewSubscriberFacts(
+        email_taken, customer, await _locations(repos, customer, data.package),
+        await _holdings(repos, customer, data.package, phone, extension, None)))
 
 
 async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSubscriber,
@@ -153,7 +97,7 @@ async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSub
     plan = await check_new_subscriber(repos, owner, data)
     plan.problems.raise_if_any()
     assert plan.customer is not None
-    phone, extension = _blank_to_none(data.primary_phone_number), _blank_to_none(data.extension)
+    phone, extension = blank_to_none(data.primary_phone_number), blank_to_none(data.extension)
     subscriber_id = new_id(Kind.SUBSCRIBER)
 
     async def write(tx: Tx) -> Subscriber:
@@ -167,8 +111,8 @@ async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSub
         if await repos.subscribers.by_email(data.email.strip().lower(), session=tx.session) is not None:
             raise DomainError.single(ErrorCode.EMAIL_IN_USE, "this email is already used by a subscriber "
                                      "(Webex 10022)", "input", "email")
-        problems = await _conflicts(repos, customer, data.package, phone, extension, None, "input",
-                                    session=tx.session)
+        holdings = await _holdings(repos, customer, data.package, phone, extension, None, session=tx.session)
+        problems = conflict_problems(customer, data.package, phone, extension, holdings, "input")
         if problems:
             raise DomainError(problems)
         is_admin = customer.admin_subscriber_id is None  # R-SUB-2: the first subscriber becomes the admin
@@ -218,19 +162,14 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
     customer = await owned_customer(repos, owner, current.customer_id)
     if customer.status in CLOSED or customer.status in UNSETTLED:
         raise DomainError.single(ErrorCode.INVALID_STATE, f"the customer is `{customer.status.value}`", "id")
-    problems = Problems()
-    p = ("input",)
-    phone, extension = _blank_to_none(data.primary_phone_number), _blank_to_none(data.extension)
-    problems.extend(calling_problems(data.package, phone, extension, data.location_id, *p))
-    problems.extend(admin_change_problems(current.is_admin, current.package, data.package, *p, "package"))
-    # Not named: the subscriber keeps its location (none for a package without calling).
-    location_id, country = await _location_problems(repos, customer, data.package,
-                                                     data.location_id or current.location_id, problems, *p)
-    problems.extend(number_country_problems(phone, country, *p))
+    phone, extension = blank_to_none(data.primary_phone_number), blank_to_none(data.extension)
     changes_package = data.package != current.package
-    problems.extend(await _conflicts(repos, customer, data.package, phone, extension, current.id, *p,
-                                     package_changes=changes_package))
-    problems.raise_if_any()
+    plan = plan_subscriber_update(current, customer, data, UpdateFacts(
+        await _locations(repos, customer, data.package),
+        await _holdings(repos, customer, data.package, phone, extension, current.id,
+                        package_changes=changes_package)))
+    plan.problems.raise_if_any()
+    location_id = plan.location_id
 
     async def write(tx: Tx) -> Subscriber:
         doc = await repos.subscribers.find_doc(current.id, session=tx.session)
@@ -238,8 +177,10 @@ async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: 
             raise DomainError.single(ErrorCode.INVALID_STATE, "the subscriber changed meanwhile; read it and retry",
                                      "id")
         fresh_customer = Customer.from_doc(await repos.customers.find_doc(customer.id, session=tx.session) or {})
-        again = await _conflicts(repos, fresh_customer, data.package, phone, extension, current.id, "input",
-                                 session=tx.session, package_changes=changes_package)
+        holdings = await _holdings(repos, fresh_customer, data.package, phone, extension, current.id,
+                                   session=tx.session, package_changes=changes_package)
+        again = conflict_problems(fresh_customer, data.package, phone, extension, holdings, "input",
+                                  package_changes=changes_package)
         if again:
             raise DomainError(again)
         await repos.customers.set_fields(customer.id, {"subscriberWrites": tx.now}, session=tx.session)

@@ -14,7 +14,7 @@ from domain.model.entities import (
     SubscriberStatus,
 )
 from domain.model.jobs import AwaitMigration
-from domain.services.subscribers import UNSETTLED
+from domain.rules.subscribers import UNSETTLED
 from domain.store.driver import Document
 from domain.store.engine import Engine, TemporaryFailure
 from domain.store.jobs import Job, Retry
