@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from domain.model.changes import Change, EntityType
 from domain.model.entities import OrgKind, Partner, SubPartnerState
 from domain.model.errors import DomainError, ErrorCode, Forbidden
 from domain.model.ids import Kind, new_id
 from domain.model.principal import Role
+from domain.rules.organisations import NewPartner as NewPartner
+from domain.rules.organisations import NewSubPartner as NewSubPartner
+from domain.rules.organisations import partner_problems, sub_partner_problems
 from domain.rules.tenancy import Caller
-from domain.rules.validation import Problems
 from domain.store.repositories import Repositories, Tx
-
-
-@dataclass(frozen=True)
-class NewPartner:
-    name: str
-    subscription_id: str
-    delayed_billing_enabled: bool = False
-
-
-@dataclass(frozen=True)
-class NewSubPartner:
-    name: str
-    admin_email: str
-    billing_start_date: date | None = None
 
 
 def _require_platform_admin(caller: Caller) -> None:
@@ -36,10 +21,7 @@ def _require_platform_admin(caller: Caller) -> None:
 
 async def create_partner(repos: Repositories, caller: Caller, data: NewPartner) -> Partner:
     _require_platform_admin(caller)
-    problems = Problems()
-    problems.text(data.name, 200, "input", "name")
-    problems.text(data.subscription_id, 100, "input", "subscriptionId")
-    problems.raise_if_any()
+    partner_problems(data).raise_if_any()
     partner = Partner(
         id=new_id(Kind.PARTNER),
         kind=OrgKind.PARTNER,
@@ -54,16 +36,8 @@ async def create_partner(repos: Repositories, caller: Caller, data: NewPartner) 
 
 async def create_sub_partner(repos: Repositories, caller: Caller, parent_id: str, data: NewSubPartner) -> Partner:
     _require_platform_admin(caller)
-    problems = Problems()
     parent = await repos.partners.get(parent_id)
-    if parent is None:
-        problems.add(ErrorCode.NOT_FOUND, "no partner has this id", "parentId")
-    elif parent.kind is not OrgKind.PARTNER:
-        # R-ORG-1: exactly one level below a partner.
-        problems.add(ErrorCode.VALIDATION_FAILED, "a sub-partner cannot have sub-partners", "parentId")
-    problems.text(data.name, 200, "input", "name")
-    problems.email(data.admin_email, "input", "adminEmail")
-    problems.raise_if_any()
+    sub_partner_problems(parent, data).raise_if_any()
     assert parent is not None
     now = repos.clock.now()
     sub_partner = Partner(
