@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from domain.model.entities import OrgKind, Partner, SubPartnerState
-from domain.model.errors import DomainError, ErrorCode, Forbidden
+from domain.model.errors import DomainError, ErrorCode, FieldError, Forbidden
 from domain.model.principal import Scope
 from domain.rules.tenancy import Caller
+from domain.rules.validation import Problems
 from domain.store.repositories import Repositories
 
 ON_BEHALF = "onBehalfOfSubPartnerOrgId"
@@ -41,3 +44,14 @@ async def acting_owner(
         raise DomainError.single(ErrorCode.SUB_PARTNER_SUSPENDED,
                                  "the sub-partner is suspended: it may only delete customers and subscribers", *path)
     return owner
+
+
+async def precheck(repos: Repositories, caller: Caller, on_behalf_of: str | None, scope: Scope,
+                   problems_for: Callable[[Partner], Awaitable[Problems]]) -> list[FieldError]:
+    """Every problem a provisioning request would be refused with, at once and without writing (R-PRE): those of
+    who it is done for first (a refusal there is the whole answer), then `problems_for` that owner."""
+    try:
+        owner = await acting_owner(repos, caller, on_behalf_of, scope)
+    except DomainError as e:
+        return list(e.errors)
+    return (await problems_for(owner)).items

@@ -41,7 +41,8 @@ from domain.rules.customers import CustomerUpdate as CustomerUpdate
 from domain.rules.customers import NewCustomer as NewCustomer
 from domain.rules.customers import Parameters as Parameters
 from domain.rules.tenancy import Caller
-from domain.services.acting import acting_owner
+from domain.rules.validation import Problems
+from domain.services.acting import acting_owner, precheck
 from domain.store.driver import DuplicateKey
 from domain.store.repositories import Repositories, Tx
 from domain.store.usage import restamp_customer
@@ -104,11 +105,10 @@ async def provision_customer(repos: Repositories, caller: Caller, data: NewCusto
 async def precheck_customer(repos: Repositories, caller: Caller, data: NewCustomer,
                             on_behalf_of: str | None) -> list[FieldError]:
     """Every problem of a provisioning request at once, without writing anything (R-PRE)."""
-    try:
-        owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE)
-    except DomainError as e:
-        return list(e.errors)
-    return (await check_new_customer(repos, owner, data)).problems.items
+    async def problems_for(owner: Partner) -> Problems:
+        return (await check_new_customer(repos, owner, data)).problems
+
+    return await precheck(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE, problems_for)
 
 
 async def owned_customer(repos: Repositories, owner: Partner, customer_id: str, *field: str) -> Customer:

@@ -41,7 +41,8 @@ from domain.rules.subscribers import UNSETTLED as UNSETTLED
 from domain.rules.subscribers import NewSubscriber as NewSubscriber
 from domain.rules.subscribers import SubscriberUpdate as SubscriberUpdate
 from domain.rules.tenancy import Caller
-from domain.services.acting import acting_owner
+from domain.rules.validation import Problems
+from domain.services.acting import acting_owner, precheck
 from domain.services.customers import owned_customer
 from domain.store.driver import Document, DuplicateKey
 from domain.store.repositories import Repositories, Tx
@@ -140,11 +141,11 @@ async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSub
 
 async def precheck_subscriber(repos: Repositories, caller: Caller, data: NewSubscriber,
                               on_behalf_of: str | None) -> list[FieldError]:
-    try:
-        owner = await acting_owner(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE)
-    except DomainError as e:
-        return list(e.errors)
-    return (await check_new_subscriber(repos, owner, data)).problems.items
+    """Every problem of a provisioning request at once, without writing anything (R-PRE)."""
+    async def problems_for(owner: Partner) -> Problems:
+        return (await check_new_subscriber(repos, owner, data)).problems
+
+    return await precheck(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE, problems_for)
 
 
 async def _owned_subscriber(repos: Repositories, owner: Partner, subscriber_id: str) -> Subscriber:
