@@ -1,21 +1,24 @@
-"""Types shared by every area of the API: Node, PageInfo, connections, UserError, Address."""
+"""Types shared by every area of the API: Node, PageInfo, connections, UserError, Address; mutation refusals."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import strawberry
 
 from domain.model import entities as models
-from domain.model.errors import DomainError, ErrorCode, FieldError
+from domain.model.errors import DomainError, FieldError
 from domain.rules.pagination import Page
 from domain.services.reads import Listing
 from domain.store.driver import Document
-
-ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+from resolvers.enums import ErrorCode
 
 T = TypeVar("T")
+P = TypeVar("P")
+Args = ParamSpec("Args")
 
 
 @strawberry.interface
@@ -72,7 +75,7 @@ def listing_connection(cls: type[C], listing: Listing, to_node: Callable[[Docume
 
 @strawberry.type
 class UserError:
-    code: ErrorCodeType  # type: ignore[valid-type]
+    code: ErrorCode
     message: str
     field: list[str] | None
 
@@ -83,6 +86,30 @@ class UserError:
 
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError.of(e) for e in error.errors]
+
+
+def refusal(payload: Callable[..., P], error: DomainError) -> P:
+    """A payload answering a refused mutation: every field null (nothing was written) but `errors`, the reasons."""
+    nothing = {name: None for name in inspect.signature(payload).parameters if name != "errors"}
+    return payload(**nothing, errors=user_errors(error))
+
+
+def refused_as(
+    payload: Callable[..., P],
+) -> Callable[[Callable[Args, Awaitable[P]]], Callable[Args, Coroutine[Any, Any, P]]]:
+    """Makes a mutation answer a DomainError it raises with `refusal(payload, error)`.
+
+    The one refusal path of the mutations: any other exception stays a top-level GraphQL error.
+    """
+    def decorate(mutation: Callable[Args, Awaitable[P]]) -> Callable[Args, Coroutine[Any, Any, P]]:
+        @functools.wraps(mutation)
+        async def run(*args: Args.args, **kwargs: Args.kwargs) -> P:
+            try:
+                return await mutation(*args, **kwargs)
+            except DomainError as error:
+                return refusal(payload, error)
+        return run
+    return decorate
 
 
 @strawberry.type

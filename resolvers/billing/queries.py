@@ -7,9 +7,10 @@ import strawberry
 from domain.model.principal import Scope
 from domain.rules.pagination import PageRequest
 from domain.services import billing, reads
-from resolvers.billing.types import BillingReportConnection, BillingReportFilter, BillingReportNode, BillingReportOrder
+from resolvers.billing.types import BillingReportConnection, BillingReportFilter, BillingReportNode
 from resolvers.common import listing_connection
 from resolvers.context import Info
+from resolvers.enums import BillingReportOrder
 
 
 @strawberry.type
@@ -24,7 +25,7 @@ class BillingQueries:
                                   "limited to one of its sub-partners (R-BIL-6).")
     async def billing_reports(
         self, info: Info, filter: BillingReportFilter | None = None, first: int | None = 50,
-        after: str | None = None, order_by: BillingReportOrder | None = BillingReportOrder.BILLING_START_DATE,
+        after: str | None = None, order_by: BillingReportOrder | None = BillingReportOrder["BILLING_START_DATE"],
     ) -> BillingReportConnection:
         f = filter or BillingReportFilter()
         criteria = billing.ReportCriteria(billing_start_date=f.billing_start_date,
@@ -32,5 +33,5 @@ class BillingQueries:
         listing = await billing.reports(
             info.context.repos, await info.context.caller(), criteria,
             str(f.sub_partner_org_id) if f.sub_partner_org_id is not None else None,
-            (order_by or BillingReportOrder.BILLING_START_DATE).value, PageRequest.of(first, after))
+            (order_by or BillingReportOrder["BILLING_START_DATE"]).value, PageRequest.of(first, after))
         return listing_connection(BillingReportConnection, listing, BillingReportNode.of_doc)

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.rules import billing
 from domain.rules.pagination import PageRequest
 from domain.services import billing as billing_service
 from domain.services import reads
 from domain.store.driver import Document
 from resolvers.common import Connection, Node, ProvisioningError, listing_connection
 from resolvers.context import Info
+from resolvers.enums import ReportStatus, ReportType
 
 if TYPE_CHECKING:
     from resolvers.organisations.types import PartnerType
-
-
-ReportKind = strawberry.enum(billing.ReportType, name="BillingReportType",
-                             description="PARTNER: one row per partner org and package; CUSTOMER: per customer "
-                                         "and package; USER: per subscriber and package (R-BIL-2).")
-ReportStatus = strawberry.enum(billing.ReportStatus, name="BillingReportStatus")
 
 
 @strawberry.type(name="BillingRow")
@@ -72,8 +65,8 @@ class BillingReportNode(Node):
     id: strawberry.ID
     billing_start_date: date
     billing_end_date: date
-    type: ReportKind  # type: ignore[valid-type]
-    status: ReportStatus  # type: ignore[valid-type]
+    type: ReportType
+    status: ReportStatus
     created_at: datetime
     created_by: str = strawberry.field(resolver=_created_by)
     errors: list[ProvisioningError]
@@ -83,7 +76,7 @@ class BillingReportNode(Node):
     def of_doc(cls, doc: Document) -> BillingReportNode:
         return cls(
             doc=doc, id=strawberry.ID(doc["_id"]), billing_start_date=date.fromisoformat(doc["billingStartDate"]),
-            billing_end_date=date.fromisoformat(doc["billingEndDate"]), type=ReportKind(doc["type"]),
+            billing_end_date=date.fromisoformat(doc["billingEndDate"]), type=ReportType(doc["type"]),
             status=ReportStatus(doc["status"]), created_at=doc["createdAt"],
             errors=[ProvisioningError(code=e["code"], message=e["message"]) for e in doc.get("errors") or []],
             version=doc["version"],
@@ -126,19 +119,11 @@ class BillingReportConnection(Connection[BillingReportNode]):
     pass
 
 
-@strawberry.enum
-class BillingReportOrder(Enum):
-    BILLING_START_DATE = "BILLING_START_DATE"
-    BILLING_END_DATE = "BILLING_END_DATE"
-    STATUS = "STATUS"
-    CREATED_DESC = "CREATED_DESC"
-
-
 @strawberry.input(description="Exact-match filters (R-BIL-6).")
 class BillingReportFilter:
     billing_start_date: date | None = None
     billing_end_date: date | None = None
-    type: ReportKind | None = None  # type: ignore[valid-type]
-    status: ReportStatus | None = None  # type: ignore[valid-type]
+    type: ReportType | None = None
+    status: ReportStatus | None = None
     sub_partner_org_id: strawberry.ID | None = strawberry.field(
         default=None, description="A parent naming one of its sub-partners: the reports limited to it.")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
 
 import strawberry
 
 from domain.model import entities as models
-from domain.model.errors import DomainError, FieldError
+from domain.model.errors import FieldError
 from domain.services import compliance, customers
-from resolvers.common import UserError, user_errors
+from resolvers.common import UserError, refused_as
 from resolvers.context import Info
-from resolvers.customers.types import CustomerType, PackageNameType
+from resolvers.customers.types import CustomerType
+from resolvers.enums import Decision, PackageName
 
 
 @strawberry.input
@@ -48,7 +48,7 @@ class CallingLocationInput:
 
 @strawberry.input
 class PackageLimitInput:
-    package: PackageNameType
+    package: PackageName
     limit: int
 
 
@@ -73,7 +73,7 @@ class ProvisioningParametersInput:
 class ProvisionCustomerInput:
     provisioning_id: strawberry.ID
     external_id: str
-    packages: list[PackageNameType]
+    packages: list[PackageName]
     address: AddressInput
     customer_info: CustomerInfoInput
     provisioning_parameters: ProvisioningParametersInput | None = None
@@ -93,7 +93,7 @@ class ProvisionCustomerInput:
 
 @strawberry.input
 class UpdateCustomerInput:
-    packages: list[PackageNameType] = strawberry.field(description="The complete list (R-CUS-2).")
+    packages: list[PackageName] = strawberry.field(description="The complete list (R-CUS-2).")
     external_id: str | None = None
     address: AddressInput | None = None
     provisioning_parameters: ProvisioningParametersInput | None = None
@@ -126,34 +126,23 @@ class PrecheckResult:
         return cls(ok=True, info=[PrecheckInfo(code=code, description=description)], errors=[])
 
 
-@strawberry.enum
-class RplDecision(Enum):
-    APPROVE = "APPROVE"
-    REJECT = "REJECT"
-
-
 def _payload(customer: models.Customer) -> CustomerPayload:
     return CustomerPayload(customer=CustomerType.of(customer), errors=[])
-
-
-def _refused(error: DomainError) -> CustomerPayload:
-    return CustomerPayload(customer=None, errors=user_errors(error))
 
 
 @strawberry.type
 class CustomerMutations:
     @strawberry.mutation(description="Validates and answers at once with the customer in `provisioning` (R-CUS-1).")
+    @refused_as(CustomerPayload)
     async def provision_customer(
         self, info: Info, input: ProvisionCustomerInput, on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
     ) -> CustomerPayload:
-        try:
-            customer = await customers.provision_customer(
-                info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return _refused(e)
+        customer = await customers.provision_customer(
+            info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
         return _payload(customer)
 
     @strawberry.mutation(description="Replaces the package list (R-CUS-2); the customer moves to `updating`.")
+    @refused_as(CustomerPayload)
     async def update_customer(
         self, info: Info, id: strawberry.ID, input: UpdateCustomerInput,
         on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
@@ -164,22 +153,17 @@ class CustomerMutations:
             parameters=input.provisioning_parameters.to_domain() if input.provisioning_parameters else None,
             billing_start_date=input.billing_start_date,
         )
-        try:
-            customer = await customers.update_customer(
-                info.context.repos, await info.context.caller(), id, data, on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return _refused(e)
+        customer = await customers.update_customer(
+            info.context.repos, await info.context.caller(), id, data, on_behalf_of_sub_partner_org_id)
         return _payload(customer)
 
     @strawberry.mutation(description="Starts deprovisioning (R-CUS-4); the customer moves to `deleting`.")
+    @refused_as(CustomerPayload)
     async def delete_customer(
         self, info: Info, id: strawberry.ID, on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
     ) -> CustomerPayload:
-        try:
-            customer = await customers.delete_customer(
-                info.context.repos, await info.context.caller(), id, on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return _refused(e)
+        customer = await customers.delete_customer(
+            info.context.repos, await info.context.caller(), id, on_behalf_of_sub_partner_org_id)
         return _payload(customer)
 
     @strawberry.mutation(description="Every problem of a provisioning request at once; never writes (R-PRE).")
@@ -192,24 +176,20 @@ class CustomerMutations:
 
     @strawberry.mutation(description="compliance_reviewer: approve or reject a potential restricted-party match "
                                      "(R-RPL-2).")
+    @refused_as(CustomerPayload)
     async def decide_rpl_review(
-        self, info: Info, customer_id: strawberry.ID, decision: RplDecision, note: str | None = None,
+        self, info: Info, customer_id: strawberry.ID, decision: Decision, note: str | None = None,
     ) -> CustomerPayload:
-        try:
-            customer = await compliance.decide(info.context.repos, await info.context.caller(), customer_id,
-                                               compliance.Decision(decision.value), note)
-        except DomainError as e:
-            return _refused(e)
+        customer = await compliance.decide(info.context.repos, await info.context.caller(), customer_id, decision,
+                                           note)
         return _payload(customer)
 
     @strawberry.mutation(description="compliance_reviewer: record an attempt to reach the partner of a "
                                      "non-compliant customer (R-RPL-3).")
+    @refused_as(CustomerPayload)
     async def record_compliance_contact_attempt(
         self, info: Info, customer_id: strawberry.ID, reached: bool, note: str | None = None,
     ) -> CustomerPayload:
-        try:
-            customer = await compliance.record_contact_attempt(
-                info.context.repos, await info.context.caller(), customer_id, reached, note)
-        except DomainError as e:
-            return _refused(e)
+        customer = await compliance.record_contact_attempt(
+            info.context.repos, await info.context.caller(), customer_id, reached, note)
         return _payload(customer)

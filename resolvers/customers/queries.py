@@ -14,7 +14,8 @@ from domain.services import compliance, reads
 from domain.store.repositories.customers import CustomerCriteria
 from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
-from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder, CustomerType
+from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerType
+from resolvers.enums import CustomerOrder
 from resolvers.loaders import selected_names
 
 
@@ -35,14 +36,13 @@ async def list_customers(
     criteria = CustomerCriteria(
         external_id=filter.external_id if filter else None,
         org_id=filter.org_id if filter else None,
-        statuses=[models.CustomerStatus(s.value) for s in filter.status] if filter and filter.status is not None
-        else None,
+        statuses=list(filter.status) if filter and filter.status is not None else None,
         name_contains=filter.name_contains if filter else None,
     )
     listing = await reads.customers(
         info.context.repos, caller, criteria,
         reads.Ownership(sub_partner_org_id=sub_partner_org_id, include_sub_partners=include_sub_partners),
-        (order_by or CustomerOrder.CREATED_DESC).value, request,
+        (order_by or CustomerOrder["CREATED_DESC"]).value, request,
     )
     connection = listing_connection(CustomerConnection, listing, CustomerType.of_doc)
     await prefetch(info, [edge.node.model for edge in connection.edges])
@@ -81,7 +81,7 @@ class CustomerQueries:
     @strawberry.field(description="The caller's customers; sub-partners' only when asked for (R-ORG-3).")
     async def customers(
         self, info: Info, filter: CustomerFilter | None = None, first: int | None = 50, after: str | None = None,
-        order_by: CustomerOrder | None = CustomerOrder.CREATED_DESC,
+        order_by: CustomerOrder | None = CustomerOrder["CREATED_DESC"],
     ) -> CustomerConnection:
         return await list_customers(info, filter, first, after, order_by)
 

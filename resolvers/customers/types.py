@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -16,10 +15,11 @@ from domain.store.driver import Document
 from resolvers.common import Address, Connection, Node, ProvisioningError
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType
+from resolvers.enums import AuthMode, CustomerStatus, PackageName, PackageStatus, RplState, SubscriberOrder
 from resolvers.loaders import now_or_later
 from resolvers.subscribers.queries import nested_subscribers
-from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder
-from resolvers.templates.types import AuthModeType, OnboardingTemplateType
+from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter
+from resolvers.templates.types import OnboardingTemplateType
 
 if TYPE_CHECKING:
     from resolvers.events.types import ProvisioningEventConnection
@@ -28,65 +28,16 @@ if TYPE_CHECKING:
     from resolvers.organisations.types import PartnerType
 
 
-@strawberry.enum(name="CustomerStatus")
-class CustomerStatusType(Enum):
-    provisioning = "provisioning"
-    pending_rpl_review = "pending_rpl_review"
-    provisioned = "provisioned"
-    provisioned_with_errors = "provisioned_with_errors"
-    updating = "updating"
-    deleting = "deleting"
-    error = "error"
-
-
-@strawberry.enum(name="PackageStatus")
-class PackageStatusType(Enum):
-    provisioning = "provisioning"
-    provisioned = "provisioned"
-    deleting = "deleting"
-    error = "error"
-
-
-@strawberry.enum(name="PackageName")
-class PackageNameType(Enum):
-    common_area_calling = "common_area_calling"
-    webex_calling = "webex_calling"
-    webex_calling_standard = "webex_calling_standard"
-    webex_voice = "webex_voice"
-    webex_meetings = "webex_meetings"
-    webex_suite = "webex_suite"
-    cx_essentials = "cx_essentials"
-    attendant_console = "attendant_console"
-    cisco_calling_plan = "cisco_calling_plan"
-
-
-@strawberry.enum(name="CustomerOrder")
-class CustomerOrder(Enum):
-    CREATED_DESC = "CREATED_DESC"
-    CREATED_ASC = "CREATED_ASC"
-    NAME_ASC = "NAME_ASC"
-    LAST_STATUS_CHANGE_DESC = "LAST_STATUS_CHANGE_DESC"
-
-
 @strawberry.input
 class CustomerFilter:
     external_id: str | None = None
     org_id: strawberry.ID | None = None
-    status: list[CustomerStatusType] | None = None
+    status: list[CustomerStatus] | None = None
     name_contains: str | None = None
     sub_partner_org_id: strawberry.ID | None = strawberry.field(
         default=None, description="A parent naming one of its sub-partners (R-ORG-3).")
     include_sub_partners: bool | None = strawberry.field(
         default=False, description="A parent's own customers and all its sub-partners' (R-ORG-3).")
-
-
-@strawberry.enum(name="RplState")
-class RplStateType(Enum):
-    clear = "clear"
-    under_review = "under_review"
-    approved = "approved"
-    rejected = "rejected"
-    timed_out = "timed_out"
 
 
 @strawberry.type
@@ -106,7 +57,7 @@ class ContactAttempt:
 
 @strawberry.type
 class ComplianceCheck:
-    state: RplStateType
+    state: RplState
     screened_at: datetime | None
     review_deadline: datetime | None
     matches: list[RplMatch]
@@ -119,7 +70,7 @@ class ComplianceCheck:
     @classmethod
     def of(cls, c: models.Compliance) -> ComplianceCheck:
         return cls(
-            state=RplStateType(c.state.value), screened_at=c.screened_at, review_deadline=c.review_deadline,
+            state=c.state, screened_at=c.screened_at, review_deadline=c.review_deadline,
             matches=[RplMatch(list_name=m.list_name, entry_name=m.entry_name, country=m.country, score=m.score)
                      for m in c.matches],
             decided_at=c.decided_at, note=c.note, non_compliant_since=c.non_compliant_since,
@@ -137,8 +88,8 @@ class CallInNumber:
 @strawberry.type(name="CustomerPackage")
 class CustomerPackageType:
     customer_id: strawberry.Private[str]
-    name: PackageNameType
-    status: PackageStatusType
+    name: PackageName
+    status: PackageStatus
     limit: int | None = strawberry.field(description="null = unlimited")
     errors: list[ProvisioningError]
     warnings: list[ProvisioningError]
@@ -159,7 +110,7 @@ class CustomerType(Node):
     primary_email: str
     language: str = strawberry.field(description="Normalised 5-character locale (R-LOC-1).")
     address: Address
-    status: CustomerStatusType
+    status: CustomerStatus
     errors: list[ProvisioningError]
     warnings: list[ProvisioningError]
     billing_start_date: date | None
@@ -178,7 +129,7 @@ class CustomerType(Node):
         return cls(
             model=c, id=strawberry.ID(c.id), external_id=c.external_id,
             org_id=strawberry.ID(c.org_id) if c.org_id else None, name=c.name, primary_email=c.primary_email,
-            language=c.language, address=Address.of(c.address), status=CustomerStatusType(c.status.value),
+            language=c.language, address=Address.of(c.address), status=c.status,
             errors=[ProvisioningError.of(e) for e in c.errors], warnings=[ProvisioningError.of(e) for e in c.warnings],
             billing_start_date=c.billing_start_date, restricted_by_partner_mode=c.restricted_by_partner_mode,
             version=c.version, created_at=c.created_at, updated_at=c.updated_at,
@@ -191,8 +142,8 @@ class CustomerType(Node):
 
     @strawberry.field(description="The authentication mode it was onboarded with (R-TPL-2: later template "
                                   "changes do not apply).")
-    def auth_mode(self) -> AuthModeType:
-        return AuthModeType(self.model.auth_mode.value)
+    def auth_mode(self) -> AuthMode:
+        return self.model.auth_mode
 
     @strawberry.field(description="Its status changes, in commit order.")
     async def events(
@@ -215,7 +166,7 @@ class CustomerType(Node):
     def packages(self) -> list[CustomerPackageType]:
         return [
             CustomerPackageType(
-                customer_id=self.model.id, name=PackageNameType(p.name), status=PackageStatusType(p.status.value),
+                customer_id=self.model.id, name=PackageName(p.name), status=p.status,
                 limit=p.limit, errors=[ProvisioningError.of(e) for e in p.errors],
                 warnings=[ProvisioningError.of(e) for e in p.warnings],
             )
@@ -252,7 +203,7 @@ class CustomerType(Node):
     async def subscribers(
         self, info: Info,
         filter: SubscriberFilter | None = None, first: int | None = 50, after: str | None = None,
-        order_by: SubscriberOrder | None = SubscriberOrder.CREATED_DESC,
+        order_by: SubscriberOrder | None = SubscriberOrder["CREATED_DESC"],
     ) -> SubscriberConnection:
         return await nested_subscribers(info, self.model, filter, first, after, order_by)
 

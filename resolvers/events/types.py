@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -12,6 +11,7 @@ from domain.services import reads
 from domain.store.driver import Document
 from resolvers.common import Connection, ProvisioningError
 from resolvers.context import Info
+from resolvers.enums import EntityType
 from resolvers.events.sharing import Share
 
 if TYPE_CHECKING:
@@ -20,18 +20,9 @@ if TYPE_CHECKING:
     from resolvers.subscribers.types import SubscriberType
 
 
-@strawberry.enum(name="EntityType")
-class EntityTypeType(Enum):
-    CUSTOMER = "CUSTOMER"
-    CUSTOMER_PACKAGE = "CUSTOMER_PACKAGE"
-    SUBSCRIBER = "SUBSCRIBER"
-    BILLING_REPORT = "BILLING_REPORT"
-    SUB_PARTNER = "SUB_PARTNER"
-
-
 @strawberry.input
 class EventFilter:
-    entity_types: list[EntityTypeType] | None = None
+    entity_types: list[EntityType] | None = None
     customer_ids: list[strawberry.ID] | None = None
     to_statuses: list[str] | None = None
     sub_partner_org_id: strawberry.ID | None = None
@@ -56,7 +47,7 @@ class EventFilter:
 class ProvisioningEventType:
     doc: strawberry.Private[Document]
     cursor: str = strawberry.field(description="Opaque; pass back as `after` to resume (R-EVT-2).")
-    entity_type: EntityTypeType
+    entity_type: EntityType
     entity_id: strawberry.ID
     customer_id: strawberry.ID | None
     owner_org_id: strawberry.ID
@@ -73,7 +64,7 @@ class ProvisioningEventType:
     def of(cls, doc: Document, cursor: str, share: Share | None = None) -> ProvisioningEventType:
         return cls(
             share=share,
-            doc=doc, cursor=cursor, entity_type=EntityTypeType(doc["entityType"]),
+            doc=doc, cursor=cursor, entity_type=EntityType(doc["entityType"]),
             entity_id=strawberry.ID(doc["entityId"]),
             customer_id=strawberry.ID(doc["customerId"]) if doc.get("customerId") else None,
             owner_org_id=strawberry.ID(doc["ownerOrgId"]), from_status=doc.get("fromStatus"),
@@ -99,7 +90,7 @@ class ProvisioningEventType:
     ) -> Annotated[SubscriberType, strawberry.lazy("resolvers.subscribers.types")] | None:
         from resolvers.subscribers.types import SubscriberType
 
-        if self.entity_type is not EntityTypeType.SUBSCRIBER:
+        if self.entity_type is not EntityType.SUBSCRIBER:
             return None
         doc = await info.context.loaders.visible_subscriber.load(self.entity_id)
         return SubscriberType.of_doc(doc) if doc else None
@@ -111,7 +102,7 @@ class ProvisioningEventType:
     ) -> Annotated[BillingReportNode, strawberry.lazy("resolvers.billing.types")] | None:
         from resolvers.billing.types import BillingReportNode
 
-        if self.entity_type is not EntityTypeType.BILLING_REPORT:
+        if self.entity_type is not EntityType.BILLING_REPORT:
             return None
         doc = await info.context.loaders.visible_billing_report.load(self.entity_id)
         return BillingReportNode.of_doc(doc) if doc else None

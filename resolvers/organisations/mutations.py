@@ -6,11 +6,12 @@ from datetime import date
 
 import strawberry
 
-from domain.model.errors import DomainError
+from domain.model import entities as models
 from domain.services import organisations
-from resolvers.common import UserError, user_errors
+from resolvers.common import UserError, refused_as
 from resolvers.context import Info
-from resolvers.organisations.types import PartnerType, SubPartnerStateType
+from resolvers.enums import SubPartnerState
+from resolvers.organisations.types import PartnerType
 
 
 @strawberry.input
@@ -33,36 +34,34 @@ class PartnerPayload:
     errors: list[UserError]
 
 
+def _payload(partner: models.Partner) -> PartnerPayload:
+    return PartnerPayload(partner=PartnerType.of(partner), errors=[])
+
+
 @strawberry.type
 class OrganisationMutations:
     @strawberry.mutation
+    @refused_as(PartnerPayload)
     async def create_partner(self, info: Info, input: CreatePartnerInput) -> PartnerPayload:
         data = organisations.NewPartner(input.name, input.subscription_id, bool(input.delayed_billing_enabled))
-        try:
-            partner = await organisations.create_partner(info.context.repos, await info.context.caller(), data)
-        except DomainError as e:
-            return PartnerPayload(partner=None, errors=user_errors(e))
-        return PartnerPayload(partner=PartnerType.of(partner), errors=[])
+        partner = await organisations.create_partner(info.context.repos, await info.context.caller(), data)
+        return _payload(partner)
 
     @strawberry.mutation
+    @refused_as(PartnerPayload)
     async def create_sub_partner(
         self, info: Info, parent_id: strawberry.ID, input: CreateSubPartnerInput
     ) -> PartnerPayload:
         data = organisations.NewSubPartner(input.name, input.admin_email, input.billing_start_date)
-        try:
-            partner = await organisations.create_sub_partner(
-                info.context.repos, await info.context.caller(), parent_id, data)
-        except DomainError as e:
-            return PartnerPayload(partner=None, errors=user_errors(e))
-        return PartnerPayload(partner=PartnerType.of(partner), errors=[])
+        partner = await organisations.create_sub_partner(
+            info.context.repos, await info.context.caller(), parent_id, data)
+        return _payload(partner)
 
     @strawberry.mutation
+    @refused_as(PartnerPayload)
     async def set_sub_partner_state(
-        self, info: Info, id: strawberry.ID, state: SubPartnerStateType
+        self, info: Info, id: strawberry.ID, state: SubPartnerState
     ) -> PartnerPayload:
-        try:
-            partner = await organisations.set_sub_partner_state(
-                info.context.repos, await info.context.caller(), id, state.to_domain())
-        except DomainError as e:
-            return PartnerPayload(partner=None, errors=user_errors(e))
-        return PartnerPayload(partner=PartnerType.of(partner), errors=[])
+        partner = await organisations.set_sub_partner_state(
+            info.context.repos, await info.context.caller(), id, state)
+        return _payload(partner)

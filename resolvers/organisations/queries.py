@@ -6,13 +6,8 @@ from domain.model.errors import Forbidden
 from domain.rules.pagination import PageRequest
 from domain.services import reads
 from resolvers.context import Info
-from resolvers.organisations.types import (
-    PartnerConnection,
-    PartnerType,
-    SubPartnerStateType,
-    Viewer,
-    partner_connection,
-)
+from resolvers.enums import SubPartnerState
+from resolvers.organisations.types import PartnerConnection, PartnerType, Viewer, partner_connection
 
 
 @strawberry.type
@@ -31,13 +26,12 @@ class OrganisationQueries:
 
     @strawberry.field(description="The caller's sub-partners (empty for a sub-partner: R-ORG-1).")
     async def sub_partners(
-        self, info: Info, provisioning_state: SubPartnerStateType | None = None, first: int | None = 50,
+        self, info: Info, provisioning_state: SubPartnerState | None = None, first: int | None = 50,
         after: str | None = None,
     ) -> PartnerConnection:
         caller = await info.context.caller()
         listing = await reads.sub_partners(
-            info.context.repos, caller, None, provisioning_state.to_domain() if provisioning_state else None,
-            PageRequest.of(first, after),
+            info.context.repos, caller, None, provisioning_state, PageRequest.of(first, after),
         )
         return partner_connection(listing)
 

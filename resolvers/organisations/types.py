@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 
 import strawberry
 
 from domain.model import entities as models
-from domain.model.entities import OrgKind
 from domain.rules.pagination import PageRequest
 from domain.services import reads
 from resolvers.common import Connection, Node, listing_connection
 from resolvers.context import Info
 from resolvers.customers.queries import list_customers
-from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerOrder
-
-OrgKindType = strawberry.enum(OrgKind, name="OrgKind")
-
-
-@strawberry.enum(name="SubPartnerState")
-class SubPartnerStateType(Enum):
-    active = "active"
-    suspended = "suspended"
-
-    def to_domain(self) -> models.SubPartnerState:
-        return models.SubPartnerState(self.value)
+from resolvers.customers.types import CustomerConnection, CustomerFilter
+from resolvers.enums import CustomerOrder, OrgKind, SubPartnerState
 
 
 @strawberry.type(name="Partner")
@@ -33,9 +21,9 @@ class PartnerType(Node):
     model: strawberry.Private[models.Partner]
     id: strawberry.ID
     name: str
-    kind: OrgKindType  # type: ignore[valid-type]
+    kind: OrgKind
     subscription_id: str
-    provisioning_state: SubPartnerStateType | None
+    provisioning_state: SubPartnerState | None
     billing_start_date: date | None
     delayed_billing_enabled: bool
     created_at: datetime
@@ -44,7 +32,7 @@ class PartnerType(Node):
     def of(cls, p: models.Partner) -> PartnerType:
         return cls(
             model=p, id=strawberry.ID(p.id), name=p.name, kind=p.kind, subscription_id=p.subscription_id,
-            provisioning_state=SubPartnerStateType(p.provisioning_state.value) if p.provisioning_state else None,
+            provisioning_state=p.provisioning_state,
             billing_start_date=p.billing_start_date, delayed_billing_enabled=p.delayed_billing_enabled,
             created_at=p.created_at,
         )
@@ -58,19 +46,19 @@ class PartnerType(Node):
 
     @strawberry.field
     async def sub_partners(
-        self, info: Info, provisioning_state: SubPartnerStateType | None = None, first: int | None = 50,
+        self, info: Info, provisioning_state: SubPartnerState | None = None, first: int | None = 50,
         after: str | None = None,
     ) -> PartnerConnection:
         listing = await reads.sub_partners(
             info.context.repos, await info.context.caller(), self.model,
-            provisioning_state.to_domain() if provisioning_state else None, PageRequest.of(first, after),
+            provisioning_state, PageRequest.of(first, after),
         )
         return partner_connection(listing)
 
     @strawberry.field(description="Customers owned by this org, as the caller may see them (R-ORG-3).")
     async def customers(
         self, info: Info, filter: CustomerFilter | None = None, first: int | None = 50, after: str | None = None,
-        order_by: CustomerOrder | None = CustomerOrder.CREATED_DESC,
+        order_by: CustomerOrder | None = CustomerOrder["CREATED_DESC"],
     ) -> CustomerConnection:
         return await list_customers(info, filter, first, after, order_by, owner=self.model)
 
@@ -87,7 +75,7 @@ def partner_connection(listing: reads.Listing) -> PartnerConnection:
 @strawberry.type
 class Viewer:
     org_id: strawberry.ID
-    org_kind: OrgKindType  # type: ignore[valid-type]
+    org_kind: OrgKind
     roles: list[str]
     scopes: list[str]
     partner: PartnerType = strawberry.field(description="The caller's own org.")

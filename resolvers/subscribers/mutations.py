@@ -5,19 +5,19 @@ from __future__ import annotations
 import strawberry
 
 from domain.model import entities as models
-from domain.model.errors import DomainError
 from domain.services import subscribers
-from resolvers.common import UserError, user_errors
+from resolvers.common import UserError, refused_as
 from resolvers.context import Info
 from resolvers.customers.mutations import PrecheckResult
-from resolvers.subscribers.types import SubscriberPackageType, SubscriberType
+from resolvers.enums import SubscriberPackage
+from resolvers.subscribers.types import SubscriberType
 
 
 @strawberry.input
 class ProvisionSubscriberInput:
     customer_id: strawberry.ID
     email: str
-    package: SubscriberPackageType
+    package: SubscriberPackage
     first_name: str
     last_name: str
     primary_phone_number: str | None = None
@@ -33,7 +33,7 @@ class ProvisionSubscriberInput:
 
 @strawberry.input
 class UpdateSubscriberInput:
-    package: SubscriberPackageType
+    package: SubscriberPackage
     primary_phone_number: str | None = None
     extension: str | None = None
     location_id: strawberry.ID | None = None
@@ -59,18 +59,17 @@ def _payload(subscriber: models.Subscriber) -> SubscriberPayload:
 class SubscriberMutations:
     @strawberry.mutation(description="Answers at once with the subscriber in `provisioning`; it waits for its "
                                      "customer if that is still being provisioned (R-RPL-5).")
+    @refused_as(SubscriberPayload)
     async def provision_subscriber(
         self, info: Info, input: ProvisionSubscriberInput,
         on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
     ) -> SubscriberPayload:
-        try:
-            subscriber = await subscribers.provision_subscriber(
-                info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return SubscriberPayload(subscriber=None, errors=user_errors(e))
+        subscriber = await subscribers.provision_subscriber(
+            info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
         return _payload(subscriber)
 
     @strawberry.mutation
+    @refused_as(SubscriberPayload)
     async def update_subscriber(
         self, info: Info, id: strawberry.ID, input: UpdateSubscriberInput,
         on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
@@ -78,22 +77,17 @@ class SubscriberMutations:
         data = subscribers.SubscriberUpdate(
             package=input.package.value, primary_phone_number=input.primary_phone_number, extension=input.extension,
             location_id=str(input.location_id) if input.location_id else None)
-        try:
-            subscriber = await subscribers.update_subscriber(
-                info.context.repos, await info.context.caller(), id, data, on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return SubscriberPayload(subscriber=None, errors=user_errors(e))
+        subscriber = await subscribers.update_subscriber(
+            info.context.repos, await info.context.caller(), id, data, on_behalf_of_sub_partner_org_id)
         return _payload(subscriber)
 
     @strawberry.mutation(description="Starts removing the subscriber; `deletedId` is its id once accepted.")
+    @refused_as(DeletePayload)
     async def delete_subscriber(
         self, info: Info, id: strawberry.ID, on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
     ) -> DeletePayload:
-        try:
-            subscriber = await subscribers.delete_subscriber(
-                info.context.repos, await info.context.caller(), id, on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return DeletePayload(deleted_id=None, errors=user_errors(e))
+        subscriber = await subscribers.delete_subscriber(
+            info.context.repos, await info.context.caller(), id, on_behalf_of_sub_partner_org_id)
         return DeletePayload(deleted_id=strawberry.ID(subscriber.id), errors=[])
 
     @strawberry.mutation(description="Every problem of a subscriber request at once; never writes (R-PRE).")

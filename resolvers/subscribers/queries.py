@@ -13,8 +13,9 @@ from domain.services import reads
 from domain.store.repositories.subscribers import SubscriberCriteria
 from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
+from resolvers.enums import SubscriberOrder
 from resolvers.loaders import SubscriberCountKey, SubscriberPageKey
-from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberOrder, SubscriberType
+from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberType
 
 
 def _criteria(f: SubscriberFilter | None) -> SubscriberCriteria:
@@ -23,14 +24,15 @@ def _criteria(f: SubscriberFilter | None) -> SubscriberCriteria:
     return SubscriberCriteria(
         customer_ids=(f.customer_id,) if f.customer_id is not None else None,
         email=f.email,
-        status=models.SubscriberStatus(f.status.value) if f.status else None,
+        status=f.status,
         package=f.package.value if f.package else None,
         last_status_change_after=f.last_status_change_after,
     )
 
 
 def _order(order_by: SubscriberOrder | None) -> str:
-    return (order_by or SubscriberOrder.CREATED_DESC).value
+    order: str = (order_by or SubscriberOrder["CREATED_DESC"]).value
+    return order
 
 
 async def list_subscribers(
@@ -80,6 +82,6 @@ class SubscriberQueries:
     @strawberry.field
     async def subscribers(
         self, info: Info, filter: SubscriberFilter | None = None, first: int | None = 50, after: str | None = None,
-        order_by: SubscriberOrder | None = SubscriberOrder.CREATED_DESC,
+        order_by: SubscriberOrder | None = SubscriberOrder["CREATED_DESC"],
     ) -> SubscriberConnection:
         return await list_subscribers(info, filter, first, after, order_by)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,44 +12,18 @@ from domain.store.driver import Document
 from resolvers.common import Connection, Node, ProvisioningError
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType
+from resolvers.enums import SubscriberPackage, SubscriberStatus
 
 if TYPE_CHECKING:
     from resolvers.customers.types import CustomerType
-
-
-@strawberry.enum(name="SubscriberStatus")
-class SubscriberStatusType(Enum):
-    provisioning = "provisioning"
-    pending_user_migration = "pending_user_migration"
-    provisioned = "provisioned"
-    updating = "updating"
-    deleting = "deleting"
-    error = "error"
-
-
-@strawberry.enum(name="SubscriberPackage")
-class SubscriberPackageType(Enum):
-    webex_calling = "webex_calling"
-    webex_calling_standard = "webex_calling_standard"
-    webex_voice = "webex_voice"
-    webex_meetings = "webex_meetings"
-    webex_suite = "webex_suite"
-    cx_essentials = "cx_essentials"
-
-
-@strawberry.enum(name="SubscriberOrder")
-class SubscriberOrder(Enum):
-    CREATED_DESC = "CREATED_DESC"
-    CREATED_ASC = "CREATED_ASC"
-    LAST_STATUS_CHANGE_DESC = "LAST_STATUS_CHANGE_DESC"
 
 
 @strawberry.input
 class SubscriberFilter:
     customer_id: strawberry.ID | None = None
     email: str | None = None
-    status: SubscriberStatusType | None = None
-    package: SubscriberPackageType | None = None
+    status: SubscriberStatus | None = None
+    package: SubscriberPackage | None = None
     external_customer_id: str | None = None
     last_status_change_after: datetime | None = None
     sub_partner_org_id: strawberry.ID | None = None
@@ -64,11 +37,11 @@ class SubscriberType(Node):
     email: str
     first_name: str
     last_name: str
-    package: SubscriberPackageType
+    package: SubscriberPackage
     primary_phone_number: str | None
     extension: str | None
     is_admin: bool
-    status: SubscriberStatusType
+    status: SubscriberStatus
     errors: list[ProvisioningError]
     version: int
     created_at: datetime
@@ -82,8 +55,8 @@ class SubscriberType(Node):
     def of(cls, s: models.Subscriber) -> SubscriberType:
         return cls(
             model=s, id=strawberry.ID(s.id), email=s.email, first_name=s.first_name, last_name=s.last_name,
-            package=SubscriberPackageType(s.package), primary_phone_number=s.primary_phone_number,
-            extension=s.extension, is_admin=s.is_admin, status=SubscriberStatusType(s.status.value),
+            package=SubscriberPackage(s.package), primary_phone_number=s.primary_phone_number,
+            extension=s.extension, is_admin=s.is_admin, status=s.status,
             errors=[ProvisioningError.of(e) for e in s.errors], version=s.version, created_at=s.created_at,
             last_status_change=s.last_status_change,
         )

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.model import entities as models
-from domain.model.errors import DomainError
 from domain.services import templates
-from resolvers.common import UserError, user_errors
+from resolvers.common import UserError, refused_as
 from resolvers.context import Info
-from resolvers.templates.types import AuthModeType, OnboardingTemplateType
+from resolvers.enums import AuthMode
+from resolvers.templates.types import OnboardingTemplateType
 
 
 @strawberry.input
@@ -15,7 +14,7 @@ class CreateOnboardingTemplateInput:
     name: str
     country: str
     language: str
-    auth_mode: AuthModeType | None = AuthModeType.webex
+    auth_mode: AuthMode | None = AuthMode.WEBEX
     idp_entity_id: str | None = None
     idp_name: str | None = strawberry.field(default=None, description="Required for partner_oidc.")
     brand_name: str | None = None
@@ -32,20 +31,18 @@ class OnboardingTemplatePayload:
 @strawberry.type
 class TemplateMutations:
     @strawberry.mutation(description="full_admin; a parent may create one for a sub-partner (R-ORG-4).")
+    @refused_as(OnboardingTemplatePayload)
     async def create_onboarding_template(
         self, info: Info, input: CreateOnboardingTemplateInput,
         on_behalf_of_sub_partner_org_id: strawberry.ID | None = None,
     ) -> OnboardingTemplatePayload:
         data = templates.NewTemplate(
             name=input.name, country=input.country, language=input.language,
-            auth_mode=models.AuthMode((input.auth_mode or AuthModeType.webex).value),
+            auth_mode=input.auth_mode or AuthMode.WEBEX,
             idp_entity_id=input.idp_entity_id, idp_name=input.idp_name, brand_name=input.brand_name,
             restrict_admin_invite_emails_on_attach=bool(input.restrict_admin_invite_emails_on_attach),
             disable_webex_calling_1to1=bool(input.disable_webex_calling1to1),
         )
-        try:
-            template = await templates.create_template(
-                info.context.repos, await info.context.caller(), data, on_behalf_of_sub_partner_org_id)
-        except DomainError as e:
-            return OnboardingTemplatePayload(template=None, errors=user_errors(e))
+        template = await templates.create_template(
+            info.context.repos, await info.context.caller(), data, on_behalf_of_sub_partner_org_id)
         return OnboardingTemplatePayload(template=OnboardingTemplateType.of(template), errors=[])

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from domain.model import entities as models
 from domain.store.driver import Document
 from resolvers.common import Connection, Node
-
-
-@strawberry.enum(name="AuthMode")
-class AuthModeType(Enum):
-    webex = "webex"
-    partner_saml = "partner_saml"
-    partner_oidc = "partner_oidc"
+from resolvers.enums import AuthMode
 
 
 @strawberry.type(name="OnboardingTemplate")
@@ -26,7 +19,7 @@ class OnboardingTemplateType(Node):
     name: str
     country: str
     language: str
-    auth_mode: AuthModeType
+    auth_mode: AuthMode
     idp_entity_id: str | None
     idp_name: str | None = strawberry.field(description="The IdP of a partner_oidc template.")
     brand_name: str | None
@@ -38,7 +31,7 @@ class OnboardingTemplateType(Node):
     def of(cls, t: models.OnboardingTemplate) -> OnboardingTemplateType:
         return cls(
             id=strawberry.ID(t.id), provisioning_id=strawberry.ID(t.provisioning_id), name=t.name, country=t.country,
-            language=t.language, auth_mode=AuthModeType(t.auth_mode.value), idp_entity_id=t.idp_entity_id,
+            language=t.language, auth_mode=t.auth_mode, idp_entity_id=t.idp_entity_id,
             idp_name=t.idp_name, brand_name=t.brand_name,
             restrict_admin_invite_emails_on_attach=t.restrict_admin_invite_emails_on_attach,
             disable_webex_calling1to1=t.disable_webex_calling_1to1, created_at=t.created_at,

@@ -1,0 +1,78 @@
+"""Every enum of the API, derived from the domain so that a new member there is in the API without a second edit.
+
+A domain enum is the API's enum itself: Strawberry marks the domain class here and resolvers pass its members
+through unchanged. Statuses, states and auth modes are shown by their values (`provisioned`), as the API has
+always shown them; the others by their names. Package names and list orders are the keys of domain tables (the
+package catalogue, the orders of the lists), so `TableEnum` makes enums of them, member name = value = key.
+
+Import an enum from this module, not from `domain`: that is what makes sure the class is marked before a schema
+is built (an unmarked enum would be shown by its names, silently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum, EnumMeta
+from typing import Any
+
+import strawberry
+
+from domain.model.changes import EntityType
+from domain.model.entities import (
+    AuthMode,
+    CustomerStatus,
+    OrgKind,
+    PackageStatus,
+    RplState,
+    SubPartnerState,
+    SubscriberStatus,
+)
+from domain.model.errors import ErrorCode
+from domain.rules.billing import ReportStatus, ReportType
+from domain.rules.catalogue import CATALOGUE, USER_PACKAGES
+from domain.services.billing import REPORT_ORDERS
+from domain.services.compliance import Decision
+from domain.store.repositories.customers import CUSTOMER_ORDERS
+from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS
+
+__all__ = [
+    "AuthMode", "BillingReportOrder", "CustomerOrder", "CustomerStatus", "Decision", "EntityType", "ErrorCode",
+    "OrgKind", "PackageName", "PackageStatus", "ReportStatus", "ReportType", "RplState", "SubPartnerState",
+    "SubscriberOrder", "SubscriberPackage", "SubscriberStatus", "TableEnum",
+]
+
+for _by_value in (AuthMode, CustomerStatus, PackageStatus, RplState, SubPartnerState, SubscriberStatus):
+    strawberry.enum(_by_value, graphql_name_from="value")
+for _by_name in (EntityType, ErrorCode, OrgKind):
+    strawberry.enum(_by_name)
+strawberry.enum(Decision, name="RplDecision")
+strawberry.enum(ReportType, name="BillingReportType",
+                description="PARTNER: one row per partner org and package; CUSTOMER: per customer and package; "
+                            "USER: per subscriber and package (R-BIL-2).")
+strawberry.enum(ReportStatus, name="BillingReportStatus")
+
+
+class _TableEnumType(EnumMeta):
+    def __new__(metacls, cls: str, bases: tuple[type, ...], classdict: Any, *, keys: Iterable[str] = (),
+                **kwargs: Any) -> _TableEnumType:
+        for key in keys:
+            classdict[key] = key
+        return super().__new__(metacls, cls, bases, classdict, **kwargs)
+
+
+class TableEnum(Enum, metaclass=_TableEnumType):
+    """An enum whose members are the `keys` of a domain table, in order: `class X(TableEnum, keys=TABLE)`.
+
+    Its members are only known at run time: name one by its key, `X["KEY"]`.
+    """
+
+
+class PackageName(TableEnum, keys=CATALOGUE): ...
+class SubscriberPackage(TableEnum, keys=USER_PACKAGES): ...
+class CustomerOrder(TableEnum, keys=CUSTOMER_ORDERS): ...
+class SubscriberOrder(TableEnum, keys=SUBSCRIBER_ORDERS): ...
+class BillingReportOrder(TableEnum, keys=REPORT_ORDERS): ...
+
+
+for _by_key in (PackageName, SubscriberPackage, CustomerOrder, SubscriberOrder, BillingReportOrder):
+    strawberry.enum(_by_key)
