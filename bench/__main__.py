@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 
 from bench import mixed_load, own_cost
-from bench.common import Figure, summary
-from bench.fanout import raise_open_files_limit
-from bench.provisioning import log
+from bench.support.cli import log
+from bench.support.processes import raise_open_files_limit
+from bench.support.stats import Figure, summary
 
 QUICK_ROUNDS, QUICK_WARMUP, QUICK_SECONDS = 30, 10, 20.0
 

@@ -35,19 +35,17 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `python bench/billing.py` works too
 
-from domain.model.entities import OrgKind, Partner, SubPartnerState  # noqa: E402
-from domain.rules.billing import Period, ReportType  # noqa: E402
-from domain.rules.catalogue import USER_PACKAGES  # noqa: E402
-from domain.store.billing_pipelines import usage_pipeline  # noqa: E402
-from domain.store.repositories.billing import USAGE  # noqa: E402
-from gateway.app import create_app  # noqa: E402
-from gateway.auth import issue_token  # noqa: E402
-from gateway.runtime import Runtime  # noqa: E402
-from gateway.settings import load_settings  # noqa: E402
+from domain.model.entities import OrgKind, Partner, SubPartnerState
+from domain.rules.billing import Period, ReportType
+from domain.rules.catalogue import USER_PACKAGES
+from domain.store.billing_pipelines import usage_pipeline
+from domain.store.repositories.billing import USAGE
+from gateway.app import create_app
+from gateway.auth import issue_token
+from gateway.runtime import Runtime
+from gateway.settings import load_settings
 
 SECRET = "bench-billing-secret-0123456789-0123456789"
 SUBSCRIBERS_PER_CUSTOMER = 10

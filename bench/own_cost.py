@@ -7,11 +7,11 @@ One run, one process, one event loop:
 * three servers, each under uvicorn on a loopback port, all in this process: ours with `driver=motor`, ours with
   `driver=pymongo` (both `create_app` on a `Runtime` with GATEWAY_WORKERS=0, so nothing but the request talks to the
   database; the per-token rate limit and every other default left on, the requests spread over --tokens tokens),
-  and the stock baseline: a bare Strawberry schema in this file (stock `strawberry.asgi.GraphQL` view, types
-  mirroring ours) serving, from memory, the `data` of ours' first answer;
-* the same httpx client sends the dashboard query (bench.common.DASHBOARD) to each in turn, --warmup rounds and then
-  --rounds measured ones, the order rotating every round so that none always goes first. Each round also sends
-  `{ __typename }` to ours (motor) and to the stock server: the fixed cost of a request that resolves nothing.
+  and the stock baseline: a bare Strawberry schema (bench.support.stock: the stock `strawberry.asgi.GraphQL`
+  view, types mirroring ours) serving, from memory, the `data` of ours' first answer;
+* the same httpx client sends the dashboard query (bench.support.data.DASHBOARD) to each in turn, --warmup rounds
+  and then --rounds measured ones, the order rotating every round so that none always goes first. Each round also
+  sends `{ __typename }` to ours (motor) and to the stock server: the fixed cost of a request that resolves nothing.
 
 Per request: e2e = client send → whole response read (time.perf_counter_ns); db = the wall time during which at
 least one of the database commands that request caused was in flight (pymongo command monitoring: each command's
@@ -22,9 +22,9 @@ server has no database: own = e2e. Every answer's `data` must equal
 the first one's (ours, both drivers, and the stock server's); a difference stops the run.
 
 The resolved-field count is the same for all three (the data is equal): every key of every object in `data` plus
-every list item (bench.common.count_fields). Figures are medians (p50) unless marked p99; own µs/field = p50(own) ÷
-fields. own-time ratio = ours' own µs/field ÷ the stock server's: the target is ≤ 1.0. The client runs on the same
-loop and its work is inside every e2e, for all three alike.
+every list item (bench.support.data.count_fields). Figures are medians (p50) unless marked p99; own µs/field =
+p50(own) ÷ fields. own-time ratio = ours' own µs/field ÷ the stock server's: the target is ≤ 1.0. The client runs
+on the same loop and its work is inside every e2e, for all three alike.
 
     cd /work/main && .venv/bin/python -m bench.own_cost --rounds 100
 """
@@ -39,38 +39,28 @@ import logging
 import os
 import platform
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import httpx
-import strawberry
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
-from starlette.applications import Starlette
-from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as `python bench/own_cost.py`
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `python bench/own_cost.py` works too
 
-from bench.common import DASHBOARD, Figure, count_fields, fmt, ratio, serving  # noqa: E402
-from bench.provisioning import TEMPLATES, customer_request, log, percentile, positive_int  # noqa: E402
-from gateway.app import create_app  # noqa: E402
-from gateway.auth import issue_token  # noqa: E402
-from gateway.demo import DEMO_PARTNER_ID, seed_demo  # noqa: E402
-from gateway.embedded import EmbeddedDatabase  # noqa: E402
-from gateway.runtime import Runtime  # noqa: E402
-from gateway.settings import Settings  # noqa: E402
+from bench.support.cli import log, positive_int
+from bench.support.data import DASHBOARD, bench_customer, count_fields, graphql, token, us_template
+from bench.support.processes import scratch, serving
+from bench.support.stats import DatabaseTime, Figure, fmt, percentile, ratio, table
+from bench.support.stock import stock_app
+from gateway.app import create_app
+from gateway.demo import seed_demo
+from gateway.processes import DatabaseProcess
+from gateway.runtime import Runtime
+from gateway.settings import Settings
 
 DATABASE = "bench_own_cost"
 TRIVIAL = "{ __typename }"
@@ -83,215 +73,7 @@ PROVISION_SUBSCRIBER = """mutation($input: ProvisionSubscriberInput!) {
 COMMAND = "python -m bench.own_cost"
 
 
-# --- database time ------------------------------------------------------------------------------------------------
-
-
-class DatabaseTime(CommandListener):
-    """The database commands since the last reset, each as the interval the driver waited for the server's reply.
-
-    A request's commands overlap (DataLoaders batch concurrently), so their summed durations can exceed the
-    request itself; `busy_us` is the union of the intervals: the wall time during which at least one command was
-    in flight. Motor reports from its threads, PyMongo's async client from the event loop: hence the lock.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._intervals: list[tuple[int, int]] = []  # perf_counter_ns at send, at reply
-
-    def reset(self) -> None:
-        with self._lock:
-            self._intervals = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        pass
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        self._add(event.duration_micros)
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        self._add(event.duration_micros)
-
-    def _add(self, micros: int) -> None:
-        end = time.perf_counter_ns()
-        with self._lock:
-            self._intervals.append((end - micros * 1000, end))
-
-    def read(self) -> tuple[float, float, int]:
-        """(busy µs, summed µs, commands) since the last reset."""
-        with self._lock:
-            intervals = sorted(self._intervals)
-        busy = 0
-        reach = None  # the end of the merged run so far
-        for start, end in intervals:
-            if reach is None or start > reach:
-                busy += end - start
-                reach = end
-            elif end > reach:
-                busy += end - reach
-                reach = end
-        summed = sum(end - start for start, end in intervals)
-        return busy / 1000, summed / 1000, len(intervals)
-
-
-# --- the stock baseline: a bare Strawberry schema answering from memory ---------------------------------------------
-
-
-@strawberry.enum(name="CustomerStatus")
-class StockCustomerStatus(Enum):
-    provisioning = "provisioning"
-    pending_rpl_review = "pending_rpl_review"
-    provisioned = "provisioned"
-    provisioned_with_errors = "provisioned_with_errors"
-    updating = "updating"
-    deleting = "deleting"
-    error = "error"
-
-
-@strawberry.enum(name="OrgKind")
-class StockOrgKind(Enum):
-    PARTNER = "PARTNER"
-    SUB_PARTNER = "SUB_PARTNER"
-
-
-@strawberry.enum(name="PackageName")
-class StockPackageName(Enum):
-    common_area_calling = "common_area_calling"
-    webex_calling = "webex_calling"
-    webex_calling_standard = "webex_calling_standard"
-    webex_voice = "webex_voice"
-    webex_meetings = "webex_meetings"
-    webex_suite = "webex_suite"
-    cx_essentials = "cx_essentials"
-    attendant_console = "attendant_console"
-    cisco_calling_plan = "cisco_calling_plan"
-
-
-@strawberry.enum(name="PackageStatus")
-class StockPackageStatus(Enum):
-    provisioning = "provisioning"
-    provisioned = "provisioned"
-    deleting = "deleting"
-    error = "error"
-
-
-@strawberry.type(name="Partner")
-class StockPartner:
-    id: strawberry.ID
-    name: str
-    kind: StockOrgKind
-
-
-@strawberry.type(name="OnboardingTemplate")
-class StockTemplate:
-    id: strawberry.ID
-    name: str
-    country: str
-
-
-@strawberry.type(name="CustomerPackage")
-class StockPackage:
-    name: StockPackageName
-    status: StockPackageStatus
-    limit: int | None
-    assigned: int
-
-
-@strawberry.type(name="SubscriberConnection")
-class StockSubscriberConnection:
-    total_count: int
-
-
-@strawberry.type(name="Customer")
-class StockCustomer:
-    id: strawberry.ID
-    external_id: str
-    name: str
-    status: StockCustomerStatus
-    last_status_change: datetime
-    owner: StockPartner
-    template: StockTemplate
-    packages: list[StockPackage]
-    subscriber_count: strawberry.Private[int]
-
-    @strawberry.field
-    def subscribers(self, first: int | None = 50, after: str | None = None) -> StockSubscriberConnection:
-        return StockSubscriberConnection(total_count=self.subscriber_count)
-
-
-@strawberry.type(name="CustomerEdge")
-class StockEdge:
-    cursor: str
-    node: StockCustomer
-
-
-@strawberry.type(name="PageInfo")
-class StockPageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
-@strawberry.type(name="CustomerConnection")
-class StockConnection:
-    total_count: int
-    page_info: StockPageInfo
-    edges: list[StockEdge]
-
-
-@strawberry.input(name="CustomerFilter")
-class StockCustomerFilter:
-    include_sub_partners: bool | None = False
-
-
-def stock_connection(data: dict[str, Any]) -> StockConnection:
-    """The objects behind a dashboard answer's `customers`, so that Strawberry resolves them field by field."""
-    customers = data["customers"]
-    edges = []
-    for edge in customers["edges"]:
-        node = edge["node"]
-        owner, template = node["owner"], node["template"]
-        customer = StockCustomer(
-            id=strawberry.ID(node["id"]), external_id=node["externalId"], name=node["name"],
-            status=StockCustomerStatus(node["status"]),
-            last_status_change=datetime.fromisoformat(node["lastStatusChange"]),
-            owner=StockPartner(id=strawberry.ID(owner["id"]), name=owner["name"], kind=StockOrgKind(owner["kind"])),
-            template=StockTemplate(id=strawberry.ID(template["id"]), name=template["name"],
-                                   country=template["country"]),
-            packages=[StockPackage(name=StockPackageName(p["name"]), status=StockPackageStatus(p["status"]),
-                                   limit=p["limit"], assigned=p["assigned"]) for p in node["packages"]],
-            subscriber_count=node["subscribers"]["totalCount"])
-        edges.append(StockEdge(cursor=edge["cursor"], node=customer))
-    info = customers["pageInfo"]
-    return StockConnection(total_count=customers["totalCount"], edges=edges,
-                           page_info=StockPageInfo(has_next_page=info["hasNextPage"], end_cursor=info["endCursor"]))
-
-
-def stock_app(data: dict[str, Any]) -> Starlette:
-    """Stock Strawberry on Starlette: the `customers` of `data`, whatever the arguments."""
-    connection = stock_connection(data)
-
-    @strawberry.type(name="Query")
-    class StockQuery:
-        @strawberry.field
-        def customers(self, filter: StockCustomerFilter | None = None, first: int | None = 50,
-                      after: str | None = None) -> StockConnection:
-            return connection
-
-    view: GraphQL[None, None] = GraphQL(strawberry.Schema(query=StockQuery))
-    return Starlette(routes=[Route("/graphql", view, methods=["GET", "POST"])])
-
-
 # --- the data -------------------------------------------------------------------------------------------------------
-
-
-async def post(http: httpx.AsyncClient, url: str, token: str, query: str,
-               variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = await http.post(url, json={"query": query, "variables": variables or {}},
-                               headers={"authorization": f"Bearer {token}"})
-    body: dict[str, Any] = response.json()
-    if response.status_code != 200 or body.get("errors"):
-        raise RuntimeError(f"HTTP {response.status_code}: {str(body)[:2000]}")
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 def settings_for(uri: str, data_dir: Path, secret: str, **overrides: Any) -> Settings:
@@ -305,24 +87,20 @@ async def prepare(uri: str, data_dir: Path, secret: str, extra: int, subscribers
     await runtime.start()
     try:
         await seed_demo(runtime.repos)
-        token = issue_token(secret, subject="setup@bench.local", org=DEMO_PARTNER_ID, roles=["full_admin"],
-                            ttl=timedelta(hours=1))
         transport = httpx.ASGITransport(app=create_app(runtime))
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench.local", timeout=120.0) as http:
-            templates = [e["node"] for e in (await post(http, "/graphql", token, TEMPLATES))
-                         ["onboardingTemplates"]["edges"]]
-            template = next(t for t in templates if t["country"] == "US")
+        headers = {"authorization": f"Bearer {token(secret, 'setup@bench.local', hours=1)}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench.local", timeout=120.0,
+                                     headers=headers) as http:
+            template = await us_template(http)
             for i in range(1, extra + 1):
-                answer = (await post(http, "/graphql", token, PROVISION,
-                                     {"input": customer_request(template["provisioningId"], 0, i)}))
+                answer = await graphql(http, PROVISION, {"input": bench_customer(template["provisioningId"], 0, i)})
                 payload = answer["provisionCustomer"]
                 if payload["errors"]:
                     raise RuntimeError(f"provisionCustomer refused: {payload['errors']}")
                 for j in range(subscribers):
                     user = {"customerId": payload["customer"]["id"], "email": f"user{j}.c{i}@bench-customer.example",
                             "package": "webex_meetings", "firstName": "Bench", "lastName": f"User {i}-{j}"}
-                    result = (await post(http, "/graphql", token, PROVISION_SUBSCRIBER,
-                                         {"input": user}))["provisionSubscriber"]
+                    result = (await graphql(http, PROVISION_SUBSCRIBER, {"input": user}))["provisionSubscriber"]
                     if result["errors"]:
                         raise RuntimeError(f"provisionSubscriber refused: {result['errors']}")
         assert runtime.worker is not None
@@ -422,48 +200,46 @@ async def timed(http: httpx.AsyncClient, url: str, token: str, query: str, liste
     return Timing(e2e, busy, summed, commands, body["data"])
 
 
-async def measure(args: argparse.Namespace) -> OwnCost:
-    result = OwnCost(rounds=args.rounds, warmup=args.warmup)
-    base = Path(tempfile.mkdtemp(prefix="bench-own-cost-"))
-    secret = secrets.token_urlsafe(48)
-    # The gateway's INFO logs (what `gateway serve` would print) go to a file: their cost is ours to pay.
-    handler = logging.FileHandler(base / "gateway.log")
+@contextlib.contextmanager
+def logging_to(path: Path) -> Iterator[None]:
+    """INFO logs (what `gateway serve` would print) to a file: their cost is ours to pay."""
+    handler = logging.FileHandler(path)
     root = logging.getLogger()
     previous_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    database = EmbeddedDatabase(base / "data")
     try:
-        log("own cost: starting the embedded database")
-        uri = await database.start()
-        log(f"own cost: seeding the demo and provisioning {args.extra} more customers")
-        await prepare(uri, base, secret, args.extra, args.subscribers)
-        tokens = [issue_token(secret, subject=f"bench{i}@own-cost.local", org=DEMO_PARTNER_ID, roles=["full_admin"],
-                              ttl=timedelta(hours=2)) for i in range(args.tokens)]
-        async with (our_server(uri, base, secret, "motor") as (motor_url, motor_rt, motor_db),
-                    our_server(uri, base, secret, "pymongo") as (pymongo_url, pymongo_rt, pymongo_db),
-                    httpx.AsyncClient(timeout=120.0, trust_env=False) as http):
-            result.motor = Variant("ours", motor_url, motor_db, client_class(motor_rt))
-            result.pymongo = Variant("ours", pymongo_url, pymongo_db, client_class(pymongo_rt))
-            if "pymongo" not in result.pymongo.client_class.split(".")[0]:
-                result.notes.append(f"driver=pymongo is NOT in effect: its client is {result.pymongo.client_class}")
-            reference = (await timed(http, motor_url, tokens[0], DASHBOARD, motor_db)).data
-            result.customers = len(reference["customers"]["edges"])
-            result.fields = count_fields(reference)
-            if result.customers < 50:
-                result.notes.append(f"only {result.customers} customers on the first page (wanted 50)")
-            async with serving(stock_app(reference), lifespan="off") as stock_base:
-                result.stock = Variant("stock", f"{stock_base}/graphql", None)
-                await run_rounds(http, tokens, reference, [result.motor, result.pymongo, result.stock], args)
+        yield
     finally:
-        await database.stop()
         root.removeHandler(handler)
         root.setLevel(previous_level)
         handler.close()
-        if args.keep:
-            result.notes.append(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+
+
+async def measure(args: argparse.Namespace) -> OwnCost:
+    result = OwnCost(rounds=args.rounds, warmup=args.warmup)
+    secret = secrets.token_urlsafe(48)
+    with scratch("bench-own-cost-", args.keep, result.notes) as base, logging_to(base / "gateway.log"):
+        log("own cost: starting the embedded database")
+        async with DatabaseProcess(base / "data") as database:
+            log(f"own cost: seeding the demo and provisioning {args.extra} more customers")
+            await prepare(database.url, base, secret, args.extra, args.subscribers)
+            tokens = [token(secret, f"bench{i}@own-cost.local") for i in range(args.tokens)]
+            async with (our_server(database.url, base, secret, "motor") as (motor_url, motor_rt, motor_db),
+                        our_server(database.url, base, secret, "pymongo") as (pymongo_url, pymongo_rt, pymongo_db),
+                        httpx.AsyncClient(timeout=120.0, trust_env=False) as http):
+                result.motor = Variant("ours", motor_url, motor_db, client_class(motor_rt))
+                result.pymongo = Variant("ours", pymongo_url, pymongo_db, client_class(pymongo_rt))
+                if "pymongo" not in result.pymongo.client_class.split(".")[0]:
+                    result.notes.append(f"driver=pymongo is NOT in effect: its client is {result.pymongo.client_class}")
+                reference = (await timed(http, motor_url, tokens[0], DASHBOARD, motor_db)).data
+                result.customers = len(reference["customers"]["edges"])
+                result.fields = count_fields(reference)
+                if result.customers < 50:
+                    result.notes.append(f"only {result.customers} customers on the first page (wanted 50)")
+                async with serving(stock_app(reference), lifespan="off") as stock_base:
+                    result.stock = Variant("stock", f"{stock_base}/graphql", None)
+                    await run_rounds(http, tokens, reference, [result.motor, result.pymongo, result.stock], args)
     return result
 
 
@@ -534,13 +310,6 @@ def report(result: OwnCost) -> None:
                   f"({min(variant.commands)}-{max(variant.commands)}): something else used the database meanwhile")
     for note in result.notes:
         print(f"  ! {note}")
-
-
-def table(columns: list[str], rows: list[list[str]]) -> None:
-    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
-    print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
 
 
 def figures(result: OwnCost, command: str = COMMAND) -> list[Figure]:

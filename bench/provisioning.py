@@ -13,7 +13,7 @@ and measures
 The moment the last customer became `provisioned` is read from the customers' `lastStatusChange`
 (server clock, same machine); the status poll (every --poll-seconds) only decides when to stop waiting.
 Nothing here asserts anything about timing: it prints a table. Every process it starts runs in a session
-of its own and is stopped in a `finally` (SIGTERM to its process group, SIGKILL after a grace period).
+of its own and is stopped in a `finally` (SIGTERM, then SIGKILL to its process group after a grace period).
 
     cd /work/main && .venv/bin/python -m bench.provisioning --sizes 100,1000 --concurrency 16
 """
@@ -22,49 +22,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import platform
-import re
 import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as `python bench/provisioning.py`
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `python bench/provisioning.py` works too
 
-from gateway.auth import issue_token  # noqa: E402
-from gateway.demo import DEMO_PARTNER_ID  # noqa: E402
+from bench.support.cli import log, positive_int, sizes
+from bench.support.data import (
+    BENCH_NAME,
+    PROVISION,
+    bench_customer,
+    graphql,
+    token,
+    us_template,
+    wait_demo_settled,
+)
+from bench.support.processes import TERM_GRACE_S, scratch, started
+from bench.support.stats import percentile
+from gateway.processes import GatewayCommand, GatewayProcess, stop_databases
 
 GATEWAY_DEFAULT_LATENCY_MS = 30
 GATEWAY_DEFAULT_WORKERS = 4
-START_DEADLINE_S = 90.0  # the gateway (and its database) must answer /readyz by then
+START_DEADLINE_S = 90.0  # the gateway (and its database) must answer by then
 SEED_DEADLINE_S = 300.0
-TERM_GRACE_S = 20.0  # SIGTERM, then SIGKILL
-DEMO_SETTLE_S = 120.0  # the demo's own in-flight work gets this long to finish before the load starts
-BENCH_NAME = "Bench Customer"
-
-PROVISION = """
-mutation Provision($input: ProvisionCustomerInput!) {
-  provisionCustomer(input: $input) { customer { id status } errors { code message field } }
-}"""
-TEMPLATES = "{ onboardingTemplates(first: 50) { edges { node { provisioningId country name } } } }"
-DEMO_IN_FLIGHT = """
-{ customers(filter: {status: [provisioning, updating, deleting], includeSubPartners: true}, first: 0) { totalCount } }
-"""
 PROGRESS = f"""
 {{
   provisioned: customers(filter: {{nameContains: "{BENCH_NAME}", status: [provisioned]}}, first: 0) {{ totalCount }}
@@ -80,175 +69,24 @@ query Page($after: String) {{
 }}"""
 
 
-def log(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = math.ceil(round(fraction * len(ordered), 9))  # rounded first: 0.99 * 100 is 98.99999999999999
-    return ordered[min(max(rank, 1), len(ordered)) - 1]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-# --- processes ----------------------------------------------------------------------------------------------------
-
-
-def database_pids(data_dir: Path) -> list[int]:
-    """The embedded SecantusDB started for `data_dir` (its command line holds `<data_dir>/db`).
-
-    It runs in a session of its own, so a signal to the gateway's process group does not reach it; the
-    gateway stops it on a clean exit and Linux sends it SIGTERM when the gateway dies. This is the fallback.
-    """
-    needle = b"\0" + str(data_dir.resolve() / "db").encode() + b"\0"
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if needle in b"\0" + (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def stop_databases(data_dir: Path) -> list[str]:
-    """Wait for the database of `data_dir` to be gone; terminate it if it lingers. Returns what had to be done."""
-    notes = []
-    deadline = time.monotonic() + TERM_GRACE_S
-    while (pids := database_pids(data_dir)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = database_pids(data_dir)
-        if not pids:
-            break
-        notes.append(f"embedded database {pids} still running after its gateway stopped: sent {sig.name}")
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 10.0
-        while database_pids(data_dir) and time.monotonic() < deadline:
-            time.sleep(0.2)
-    return notes
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> str | None:
-    """SIGTERM to the process group of `process` (started with start_new_session), SIGKILL after a grace period."""
-    if process.poll() is not None:
-        return None
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return None
-    try:
-        process.wait(timeout=TERM_GRACE_S)
-        return None
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-    return f"pid {process.pid} ignored SIGTERM for {TERM_GRACE_S:.0f} s: killed"
-
-
-def gateway_env(data_dir: Path, port: int, secret: str, args: argparse.Namespace) -> dict[str, str]:
-    """This environment without any GATEWAY_ variable (so no GATEWAY_MONGODB_URI), plus the benchmark's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(GATEWAY_DATA_DIR=str(data_dir), GATEWAY_PORT=str(port), GATEWAY_JWT_SECRET=secret,
-               GATEWAY_WORKERS=str(args.workers), GATEWAY_ENGINE_LATENCY_MS=str(args.latency_ms),
-               PYTHONUNBUFFERED="1")
+def gateway_env(secret: str, args: argparse.Namespace) -> dict[str, str]:
+    """The benchmark's GATEWAY_ settings (gateway.processes adds the data dir and the port; no GATEWAY_MONGODB_URI)."""
+    env = {"GATEWAY_JWT_SECRET": secret, "GATEWAY_WORKERS": str(args.workers),
+           "GATEWAY_ENGINE_LATENCY_MS": str(args.latency_ms)}
     if args.job_poll_ms is not None:
         env["GATEWAY_JOB_POLL_MS"] = str(args.job_poll_ms)
     return env
 
 
-def log_tail(path: Path) -> str:
-    return path.read_text(errors="replace")[-3000:] if path.exists() else "(no output)"
-
-
-def run_seed(env: dict[str, str], log_path: Path) -> None:
-    with log_path.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "seed"], cwd=REPO, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            code = process.wait(timeout=SEED_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            code = None
-        finally:
-            stop_group(process)
+async def seed(data_dir: Path, env: dict[str, str], notes: list[str]) -> None:
+    """`gateway seed` on `data_dir`; its database must be gone before a gateway starts there."""
+    command = GatewayCommand(data_dir, "seed", env=env)
+    try:
+        code = await command.run(SEED_DEADLINE_S)
+    finally:
+        notes += await stop_databases(data_dir)
     if code != 0:
-        tail = log_tail(log_path)
-        raise RuntimeError(f"`gateway seed` failed (exit {code}):\n{tail}")
-
-
-def start_gateway(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    with log_path.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--no-demo"], cwd=REPO, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own process group: killpg reaches nothing of ours
-
-
-async def wait_ready(client: httpx.AsyncClient, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_DEADLINE_S
-    while True:
-        if process.poll() is not None:
-            tail = await asyncio.to_thread(log_tail, log_path)
-            raise RuntimeError(f"the gateway exited at start-up (code {process.returncode}):\n{tail}")
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the gateway did not answer /readyz within {START_DEADLINE_S:.0f} s; see {log_path}")
-        await asyncio.sleep(0.2)
-
-
-def problems_in_log(path: Path, label: str) -> list[str]:
-    """Warnings, errors and non-200 answers in a process's output, each traceback shortened to its exception."""
-    if not path.exists():
-        return []
-    statuses: Counter[str] = Counter()
-    problems: list[str] = []
-    in_traceback = False
-    for line in path.read_text(errors="replace").splitlines():
-        if in_traceback:
-            if line[:1] in (" ", "\t", "") or line.startswith(("Traceback", "During handling", "The above")):
-                continue
-            problems[-1] += f" -> {line.strip()}"  # the exception that ends the traceback
-            in_traceback = False
-            continue
-        access = re.search(r'"(?:GET|POST) \S+ HTTP/[\d.]+" (\d{3})', line)
-        if access:
-            statuses[access.group(1)] += 1
-        elif line.startswith("Traceback"):
-            in_traceback = True
-            if not problems:
-                problems.append("traceback")
-        elif re.search(r"\b(WARNING|ERROR|CRITICAL)\b", line):
-            problems.append(line.strip())
-    notes = []
-    odd = {code: count for code, count in statuses.items() if code != "200"}
-    if odd:
-        notes.append(f"{label}: HTTP answers other than 200: {odd}")
-    if problems:
-        notes.append(f"{label}: {len(problems)} warning/error(s), first ones:")
-        notes += [f"    {line[:400]}" for line in problems[:8]]
-    return notes
+        raise RuntimeError(f"`gateway seed` failed (exit {code}):\n{command.output[-3000:]}")
 
 
 # --- measurement ------------------------------------------------------------------------------------------------
@@ -282,48 +120,6 @@ class Run:
         return float("nan")
 
 
-async def graphql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The `data` of an answer; raises on transport or GraphQL errors."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
-    response.raise_for_status()
-    body = response.json()
-    if body.get("errors"):
-        raise RuntimeError(f"GraphQL errors: {body['errors']}")
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-def customer_request(provisioning_id: str, n: int, i: int) -> dict[str, Any]:
-    """A US customer with calling and meetings, a calling location at its address; unique externalId per run."""
-    site = {"addressLine1": "1 Main Street", "city": "Springfield", "stateOrProvince": "IL",
-            "zipOrPostalCode": "62701", "country": "US"}
-    return {
-        "provisioningId": provisioning_id,
-        "externalId": f"BENCH-{n}-{i:05d}",
-        "packages": ["webex_calling", "webex_meetings"],
-        "address": site,
-        "customerInfo": {"name": f"{BENCH_NAME} {i:04d}", "primaryEmail": "it@bench-customer.example",
-                         "language": "en"},
-        "provisioningParameters": {
-            "callingLocation": {"name": "HQ", "address": site, "timezone": "America/Chicago", "language": "en_US"},
-            "meetingsTimezone": "America/Chicago",
-        },
-    }
-
-
-async def wait_demo_settled(client: httpx.AsyncClient, run: Run) -> None:
-    """The seed leaves some demo work queued; let the gateway finish it so it does not share the measurement."""
-    deadline = time.monotonic() + DEMO_SETTLE_S
-    while True:
-        left = (await graphql(client, DEMO_IN_FLIGHT))["customers"]["totalCount"]
-        if left == 0:
-            return
-        if time.monotonic() > deadline:
-            run.notes.append(f"{left} demo customer(s) still in flight when the load started")
-            return
-        await asyncio.sleep(0.5)
-
-
 async def send_all(client: httpx.AsyncClient, provisioning_id: str, run: Run, concurrency: int,
                    t0: float) -> None:
     """N provisionCustomer, at most `concurrency` in flight."""
@@ -336,7 +132,7 @@ async def send_all(client: httpx.AsyncClient, provisioning_id: str, run: Run, co
             started = time.perf_counter()
             try:
                 response = await client.post("/graphql", json={
-                    "query": PROVISION, "variables": {"input": customer_request(provisioning_id, run.n, i)}})
+                    "query": PROVISION, "variables": {"input": bench_customer(provisioning_id, run.n, i)}})
                 body = response.json()
             except (httpx.HTTPError, ValueError) as exc:
                 run.refusals[f"transport: {type(exc).__name__}: {exc}"[:160]] += 1
@@ -421,31 +217,21 @@ async def collect_outcome(client: httpx.AsyncClient, run: Run, t0_wall: datetime
 
 async def measure(run: Run, args: argparse.Namespace) -> None:
     n = run.n
-    base = Path(tempfile.mkdtemp(prefix=f"bench-provisioning-{n}-"))
-    data_dir, gateway_log, seed_log = base / "data", base / "gateway.log", base / "seed.log"
     secret = secrets.token_urlsafe(48)
-    port = free_port()
-    env = gateway_env(data_dir, port, secret, args)
-    token = issue_token(secret, subject="bench@provisioning.local", org=DEMO_PARTNER_ID, roles=["full_admin"],
-                        ttl=timedelta(hours=1))
-    headers = {"Authorization": f"Bearer {token}"}
-    process: subprocess.Popen[bytes] | None = None
-    try:
+    env = gateway_env(secret, args)
+    headers = {"Authorization": f"Bearer {token(secret, 'bench@provisioning.local', hours=1)}"}
+    with scratch(f"bench-provisioning-{n}-", args.keep, run.notes) as base:
+        data_dir = base / "data"
         log(f"N={n}: seeding {data_dir}")
-        await asyncio.to_thread(run_seed, env, seed_log)
-        run.notes += await asyncio.to_thread(stop_databases, data_dir)  # the seed's database must be gone
-        process = start_gateway(env, gateway_log)
-        base_url = f"http://127.0.0.1:{port}"
+        await seed(data_dir, env, run.notes)
+        gateway = GatewayProcess(data_dir, "--no-demo", env=env, term_grace_s=TERM_GRACE_S)
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120.0, limits=limits) as load, \
-                httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60.0) as control:
-            await wait_ready(control, process, gateway_log)
-            log(f"N={n}: gateway ready on port {port} (pid {process.pid}); waiting for the demo's queued work")
-            await wait_demo_settled(control, run)
-            templates = [e["node"] for e in (await graphql(control, TEMPLATES))["onboardingTemplates"]["edges"]]
-            template = next((t for t in templates if t["country"] == "US"), None)
-            if template is None:
-                raise RuntimeError(f"no US template visible to the demo partner: {templates}")
+        async with started(gateway, run.notes, START_DEADLINE_S, base), \
+                httpx.AsyncClient(base_url=gateway.url, headers=headers, timeout=120.0, limits=limits) as load, \
+                httpx.AsyncClient(base_url=gateway.url, headers=headers, timeout=60.0) as control:
+            log(f"N={n}: gateway ready on port {gateway.port} (pid {gateway.pid}); waiting for the demo's queued work")
+            await wait_demo_settled(control, run.notes)
+            template = await us_template(control)
             log(f"N={n}: sending {n} provisionCustomer (concurrency {args.concurrency}, "
                 f"template {template['name']!r})")
             run.notes.append("load average before the first send (1/5/15 min): "
@@ -461,26 +247,13 @@ async def measure(run: Run, args: argparse.Namespace) -> None:
             finally:
                 watcher.cancel()
             await collect_outcome(control, run, t0_wall)
-        if run.refusals:
-            run.notes.append(f"{n - run.accepted} mutation(s) not accepted:")
-            run.notes += [f"    {count} x {reason}" for reason, count in run.refusals.most_common(5)]
-        if run.polled_seconds is not None and run.provision_seconds is not None \
-                and run.provision_seconds > run.polled_seconds + 0.01:
-            run.notes.append(f"clock oddity: last provisioned at {run.provision_seconds:.2f} s by the server's clock, "
-                             f"after the poll at {run.polled_seconds:.2f} s saw none open")
-    finally:
-        if process is not None:
-            if (note := await asyncio.to_thread(stop_group, process)) is not None:
-                run.notes.append(f"gateway {note}")
-            elif process.returncode not in (0, -signal.SIGTERM):
-                run.notes.append(f"the gateway exited with code {process.returncode}")
-        run.notes += await asyncio.to_thread(stop_databases, data_dir)
-        run.notes += problems_in_log(gateway_log, "gateway output")
-        run.notes += problems_in_log(data_dir / "secantusd.log", "database log")
-        if args.keep:
-            run.notes.append(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+            if run.refusals:
+                run.notes.append(f"{n - run.accepted} mutation(s) not accepted:")
+                run.notes += [f"    {count} x {reason}" for reason, count in run.refusals.most_common(5)]
+            if run.polled_seconds is not None and run.provision_seconds is not None \
+                    and run.provision_seconds > run.polled_seconds + 0.01:
+                run.notes.append(f"clock oddity: last provisioned at {run.provision_seconds:.2f} s by the server's "
+                                 f"clock, after the poll at {run.polled_seconds:.2f} s saw none open")
 
 
 # --- report -----------------------------------------------------------------------------------------------------
@@ -518,23 +291,6 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             print(f"  ! {note}" if not note.startswith("    ") else f"  {note}")
     if any(r.provision_seconds is None for r in runs):
         print("* not every customer was provisioned: the rate of those that were, up to the last of them")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def sizes(text: str) -> list[int]:
-    try:
-        values = [positive_int(part) for part in text.split(",") if part.strip()]
-    except (ValueError, argparse.ArgumentTypeError):
-        raise argparse.ArgumentTypeError("a comma-separated list of positive integers, e.g. 100,1000") from None
-    if not values:
-        raise argparse.ArgumentTypeError("at least one size")
-    return values
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

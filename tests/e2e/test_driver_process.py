@@ -14,7 +14,6 @@ connection. The first test below shows that race's cause deterministically, from
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,25 +21,16 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from domain.store.driver import Driver
-from gateway.embedded import EmbeddedDatabase
+from gateway.processes import DatabaseProcess, Processes, command_line
 from tests.api.provisioning import PROVISION, customer_input
 from tests.conftest import JWT_SECRET
-from tests.e2e.test_gateway_process import Gateway, Processes, free_port, process_command_line, stop_cleanly
+from tests.e2e.test_gateway_process import Gateway, stop_cleanly
 from tests.e2e.test_provisioning_processes import onboard, wait_until_provisioned
 
 pytestmark = pytest.mark.e2e
 
 DRIVER_MARKERS: dict[Driver, str] = {"motor": "Motor", "pymongo": "async"}
 GATEWAY_APP_NAME = "wholesale-gateway"
-
-
-@pytest.fixture
-async def processes() -> AsyncIterator[Processes]:
-    started = Processes()
-    try:
-        yield started
-    finally:
-        await started.close()
 
 
 def connections_to(port: int) -> list[str]:
@@ -65,18 +55,14 @@ def connections_to(port: int) -> list[str]:
 
 async def test_the_embedded_database_is_ready_with_no_connection_of_its_readiness_check_left_open(
         tmp_path: Path) -> None:
-    server = EmbeddedDatabase(tmp_path)
-    try:
-        await server.start()
+    async with DatabaseProcess(tmp_path) as server:
         assert connections_to(server.port) == []
-    finally:
-        await server.stop()
 
 
 async def driver_markers(gateway: Gateway) -> set[str]:
     """The parts of the driver names ("PyMongo|c|Motor") of every connection the gateway holds to its database."""
-    command_line = process_command_line(gateway.database_pid())
-    port = command_line[command_line.index("--port") + 1]
+    arguments = command_line(gateway.database_pid())
+    port = arguments[arguments.index("--port") + 1]
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
         f"mongodb://127.0.0.1:{port}/?directConnection=true", appname="driver-check", serverSelectionTimeoutMS=10_000)
     async with client:
@@ -89,12 +75,9 @@ async def driver_markers(gateway: Gateway) -> set[str]:
 @pytest.mark.parametrize("driver", ["motor", "pymongo"])
 async def test_a_gateway_process_serves_and_runs_jobs_through_the_driver_its_setting_names(
         processes: Processes, tmp_path: Path, driver: Driver) -> None:
-    port = free_port()
-    command = await processes.start(
-        ["serve", "--no-demo"], tmp_path, port=port,
-        extra_env={"GATEWAY_DRIVER": driver, "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_ENGINE_LATENCY_MS": "0"})
-    gateway = Gateway(command, tmp_path, port)
-    await gateway.wait_until_ready()
+    gateway = await processes.start(Gateway(
+        tmp_path, "--no-demo",
+        env={"GATEWAY_DRIVER": driver, "GATEWAY_JWT_SECRET": JWT_SECRET, "GATEWAY_ENGINE_LATENCY_MS": "0"}))
 
     tenant = await onboard(gateway)  # a partner and a template, created and read back through the API
     data = await gateway.execute(tenant.token, PROVISION,

@@ -29,7 +29,7 @@ from gql.transport.exceptions import TransportQueryError
 from pymongo.errors import PyMongoError
 
 from domain.store.driver import Database, Document
-from gateway.embedded import EmbeddedDatabase, EmbeddedDatabaseError
+from gateway.processes import DatabaseProcess
 from tests.api.live import ws_client
 from tests.api.provisioning import PROVISION, customer_input
 from tests.e2e.test_gateway_process import Gateway
@@ -52,7 +52,6 @@ WORKERS = {"GATEWAY_WORKERS": "2", "GATEWAY_ENGINE_LATENCY_MS": "20"}
 CUSTOMERS = 10
 DELIVERY_DEADLINE_S = 240.0  # every expected event must have reached the subscriber by then
 PROVISION_RETRY_DEADLINE_S = 90.0  # a request must be accepted by then once the database is started again
-DATABASE_START_DEADLINE_S = 60.0
 IDLE_DEADLINE_S = 60.0
 UNREADY_DEADLINE_S = 30.0
 IDLE_HORIZON_S = 120.0  # a job due later than this is not work in flight
@@ -218,8 +217,8 @@ async def test_r_evt_3_a_change_committed_through_one_gateway_reaches_subscriber
     b = await shared_cluster.gateway(**WORKERS)
     tenant = await onboard(a)
     head = await events_head(b, tenant.token)
-    on_a = Feed(f"ws://127.0.0.1:{a.port}/graphql", tenant.token, head)
-    on_b = Feed(f"ws://127.0.0.1:{b.port}/graphql", tenant.token, head)
+    on_a = Feed(a.ws_url, tenant.token, head)
+    on_b = Feed(b.ws_url, tenant.token, head)
 
     async with following(on_a) as follow_a, following(on_b) as follow_b:
         ids = await asyncio.gather(*(provision(a, tenant, f"E2E-EVT-{i:02d}") for i in range(CUSTOMERS)))
@@ -240,20 +239,6 @@ async def test_r_evt_3_a_change_committed_through_one_gateway_reaches_subscriber
 # --- (2) the database goes away and comes back: the subscription goes on -----------------------------------------
 
 
-async def start_again(server: EmbeddedDatabase) -> None:
-    """Start the killed database on its port and storage; a start that fails at once (the port not free yet)
-    is retried."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DATABASE_START_DEADLINE_S
-    while True:
-        try:
-            await server.start()
-            return
-        except EmbeddedDatabaseError as exc:
-            assert loop.time() < deadline, f"SecantusDB did not come back on port {server.port}: {exc}"
-            await asyncio.sleep(0.2)
-
-
 async def wait_until_idle(db: Database) -> None:
     """No job running or due soon (a recurring one scheduled far ahead does not count): nothing is being
     written when the database is killed."""
@@ -271,7 +256,7 @@ async def wait_until_idle(db: Database) -> None:
 async def wait_until_unready(gateway: Gateway) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + UNREADY_DEADLINE_S
-    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=HTTP_TIMEOUT_S) as http:
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=HTTP_TIMEOUT_S) as http:
         while (response := await http.get("/readyz")).status_code == 200:
             assert loop.time() < deadline, f"/readyz still answers {response.json()} with the database killed"
             await asyncio.sleep(POLL_S)
@@ -309,11 +294,11 @@ async def provision_until_accepted(gateway: Gateway, tenant: Tenant, db: Databas
             await asyncio.sleep(1.0)
 
 
-async def test_r_evt_3_subscriptions_survive_a_database_restart(own_cluster: tuple[Cluster, EmbeddedDatabase]) -> None:
+async def test_r_evt_3_subscriptions_survive_a_database_restart(own_cluster: tuple[Cluster, DatabaseProcess]) -> None:
     cluster, server = own_cluster
     gateway = await cluster.gateway(**WORKERS)
     tenant = await onboard(gateway)
-    feed = Feed(gateway.graphql_url.replace("http://", "ws://"), tenant.token, await events_head(gateway, tenant.token))
+    feed = Feed(gateway.ws_url, tenant.token, await events_head(gateway, tenant.token))
 
     async with following(feed, resume=True) as follower:
         x = await provision(gateway, tenant, "E2E-OUTAGE-X")
@@ -324,12 +309,12 @@ async def test_r_evt_3_subscriptions_survive_a_database_restart(own_cluster: tup
         await server.kill()
         await wait_until_unready(gateway)  # the scenario holds: the gateway itself finds its database gone
         await asyncio.sleep(OUTAGE_S)
-        await start_again(server)
+        await server.restart()  # on its port and storage
 
         y, failures = await provision_until_accepted(gateway, tenant, cluster.db, "E2E-OUTAGE-Y")
         await wait_for_feeds(lambda: feed.reached([y]), [follower], "customer Y provisioned, as subscribed")
 
-    assert gateway.command.running, f"the gateway died with its database:\n{gateway.command.stderr[-3000:]}"
+    assert gateway.running, f"the gateway died with its database:\n{gateway.stderr[-3000:]}"
     assert feed.statuses(x) == HAPPY_CHAIN, feed.received
     assert feed.statuses(y) == HAPPY_CHAIN, feed.received
     assert [e["entityId"] for e in feed.received[:before_outage]] == [x, x], feed.received

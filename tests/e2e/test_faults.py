@@ -1,6 +1,6 @@
 """End to end: faults with real processes — the database killed under load, a gateway killed mid-request.
 
-Each test runs its own SecantusDB process (`EmbeddedDatabase`, started again on the same port and storage
+Each test runs its own SecantusDB process (`DatabaseProcess`, started again on the same port and storage
 after a SIGKILL) and `gateway serve` processes pointed at it with GATEWAY_MONGODB_URI. What is stored is read
 with a direct client, never through the gateway under test. Deadlines are failure bounds, never timing
 assertions; the figures printed are observations.
@@ -19,24 +19,22 @@ import pytest
 from pymongo.errors import PyMongoError
 
 from domain.store.driver import Database, Document, Driver
-from domain.store.event_hub import PURGE_JOB
-from gateway.embedded import EmbeddedDatabase
+from domain.workflows.maintenance import PURGE_JOB
+from gateway.processes import DatabaseProcess
 from tests.api.provisioning import DELETE, PROVISION, PROVISION_SUBSCRIBER, customer_input, subscriber_input
 from tests.e2e.test_event_processes import (
     Feed,
     delivery_problems,
     events_head,
     following,
-    start_again,
     stored_customer_events,
     wait_for_feeds,
 )
 from tests.e2e.test_gateway_process import Gateway
 from tests.e2e.test_provisioning_processes import TERMINAL, Cluster, Tenant, onboard
 from tests.e2e.test_shutdown import (
-    WRITE_CONFLICT,
-    Rollback,
     accepted,
+    conflicts,
     event_counter_held,
     held_in_transaction,
     provision,
@@ -165,7 +163,7 @@ class Readiness:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        async with httpx.AsyncClient(base_url=self.gateway.base_url, timeout=REQUEST_BOUND_S) as http:
+        async with httpx.AsyncClient(base_url=self.gateway.url, timeout=REQUEST_BOUND_S) as http:
             while True:
                 asked = loop.time()
                 response = await http.get("/readyz")
@@ -218,11 +216,11 @@ PYMONGO_DEADLOCK = (
 
 @pytest.mark.parametrize("driver", ["motor", pytest.param("pymongo", marks=pytest.mark.xfail(reason=PYMONGO_DEADLOCK))])
 async def test_requests_fail_clearly_while_the_database_is_down_and_recover_without_a_gateway_restart(
-        own_cluster: tuple[Cluster, EmbeddedDatabase], driver: Driver) -> None:
+        own_cluster: tuple[Cluster, DatabaseProcess], driver: Driver) -> None:
     cluster, server = own_cluster
     gateway = await cluster.gateway(**WORKERS, GATEWAY_DRIVER=driver, GATEWAY_JOB_LEASE_SECONDS="30")
     tenant = await onboard(gateway)
-    feed = Feed(gateway.graphql_url.replace("http://", "ws://"), tenant.token, await events_head(gateway, tenant.token))
+    feed = Feed(gateway.ws_url, tenant.token, await events_head(gateway, tenant.token))
     load = Load(gateway, tenant)
     readiness = Readiness(gateway)
     loop = asyncio.get_running_loop()
@@ -239,7 +237,7 @@ async def test_requests_fail_clearly_while_the_database_is_down_and_recover_with
                         READY_DEADLINE_S, loading, polling)
             await asyncio.sleep(max(0.0, OUTAGE_S - since(killed_at)))
             restarted_at = loop.time()
-            await start_again(server)
+            await server.restart()
             started_at = loop.time()
 
             def recovered(kind: str) -> bool:
@@ -247,7 +245,7 @@ async def test_requests_fail_clearly_while_the_database_is_down_and_recover_with
 
             await until(lambda: recovered("query") and recovered("mutation"),
                         "a query and a mutation succeed again", RECOVERY_DEADLINE_S, loading, polling,
-                        explain=lambda: load.since(started_at) + "\n" + gateway.command.stderr[-5000:])
+                        explain=lambda: load.since(started_at) + "\n" + gateway.stderr[-5000:])
             recovery_s = since(started_at)
             await until(lambda: 200 in readiness.between(started_at, loop.time()), "/readyz answers 200 again",
                         READY_DEADLINE_S, loading, polling)
@@ -261,8 +259,8 @@ async def test_requests_fail_clearly_while_the_database_is_down_and_recover_with
         loading.result()
 
         # The gateway process served throughout: never restarted, and every answer was one a client can act on.
-        assert gateway.command.running, gateway.command.stderr[-3000:]
-        assert load.unexpected() == [], "\n".join(map(str, load.unexpected()[:10])) + gateway.command.stderr[-8000:]
+        assert gateway.running, gateway.stderr[-3000:]
+        assert load.unexpected() == [], "\n".join(map(str, load.unexpected()[:10])) + gateway.stderr[-8000:]
         slowest = max(o.seconds for o in load.outcomes)
         assert slowest < REQUEST_BOUND_S, f"a request took {slowest:.1f} s"
         during = (killed_at, restarted_at)
@@ -306,7 +304,7 @@ HELD_BOUND_S = 12.0  # with a one-second database timeout
 
 
 async def test_a_mutation_caught_inside_its_transaction_by_the_outage_is_answered_unavailable_within_a_bound(
-        own_cluster: tuple[Cluster, EmbeddedDatabase]) -> None:
+        own_cluster: tuple[Cluster, DatabaseProcess]) -> None:
     cluster, server = own_cluster
     gateway = await cluster.gateway(**SHORT_DB_TIMEOUT)
     tenant = await onboard(gateway)
@@ -325,7 +323,7 @@ async def test_a_mutation_caught_inside_its_transaction_by_the_outage_is_answere
             answered, _ = await asyncio.wait([request], timeout=HELD_OUTAGE_S)
             waited_s = since(killed_at)
             if not answered:
-                await start_again(server)
+                await server.restart()
             response = await request
         finally:
             request.cancel()
@@ -333,7 +331,7 @@ async def test_a_mutation_caught_inside_its_transaction_by_the_outage_is_answere
                      f"back it got: HTTP {response.status_code} {response.text[:200]}"
     assert waited_s < HELD_BOUND_S, f"answered after {waited_s:.1f} s"
     assert classify(response)[0] == SERVICE_UNAVAILABLE, response.text
-    await start_again(server)
+    await server.restart()
     assert await cluster.db.find("customers", {"externalId": "HELD-1"}) == [], "a refused request wrote"
 
 
@@ -343,17 +341,8 @@ async def test_a_mutation_caught_inside_its_transaction_by_the_outage_is_answere
 async def customer_update_pending(db: Database, customer_id: str) -> bool:
     """Whether another transaction holds an uncommitted write of this customer's document: an update of it, in a
     transaction of ours that is always aborted, conflicts with it then."""
-    try:
-        async with db.transaction() as session:
-            await db.collection("customers").update_one({"_id": customer_id}, {"$set": {"probe": True}},
-                                                        session=session)
-            raise Rollback
-    except Rollback:
-        return False
-    except PyMongoError as exc:
-        if getattr(exc, "code", None) == WRITE_CONFLICT:
-            return True
-        raise
+    return await conflicts(db, lambda session: db.collection("customers").update_one(
+        {"_id": customer_id}, {"$set": {"probe": True}}, session=session))
 
 
 async def footprint(db: Database, customer_id: str) -> dict[str, list[Document]]:
@@ -374,7 +363,7 @@ async def post(http: httpx.AsyncClient, gateway: Gateway, token: str, query: str
 
 
 async def test_a_gateway_killed_inside_a_multi_document_mutation_leaves_none_of_it_and_its_queued_jobs_finish(
-        own_cluster: tuple[Cluster, EmbeddedDatabase]) -> None:
+        own_cluster: tuple[Cluster, DatabaseProcess]) -> None:
     cluster, _ = own_cluster
     setup = await cluster.gateway(**WORKERS)
     tenant = await onboard(setup)
@@ -392,7 +381,7 @@ async def test_a_gateway_killed_inside_a_multi_document_mutation_leaves_none_of_
             assert answer.status_code == 200 and answer.json()["data"]["provisionSubscriber"]["errors"] == [], \
                 answer.text
         await settled(cluster, {customer["id"]})
-        await setup.command.stop()
+        await setup.stop()
         before = await footprint(cluster.db, customer["id"])
         assert len(before["subscribers"]) == SUBSCRIBERS
 
@@ -409,8 +398,8 @@ async def test_a_gateway_killed_inside_a_multi_document_mutation_leaves_none_of_
                     assert not deleting.done(), f"the deletion ended before the kill: {deleting.result().text}"
                     assert loop.time() < deadline, "the deletion was not seen inside its transaction"
                     await asyncio.sleep(0.01)
-                first.command.kill_group()
-                assert await first.command.wait() < 0
+                first.kill()
+                assert await first.wait() < 0
                 # The scenario held: the process died with the deletion's transaction open on the server.
                 assert await customer_update_pending(cluster.db, customer["id"]), \
                     "the gateway was not killed inside the deletion's transaction"

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.embedded import EmbeddedDatabase
-from tests.e2e.test_gateway_process import PROD_SECRET, Gateway, free_port
+from gateway.processes import DatabaseProcess, GatewayCommand
+from tests.e2e.test_gateway_process import PROD_SECRET, Gateway
 from tests.e2e.test_provisioning_processes import Cluster
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +33,12 @@ def production(cluster: Cluster) -> dict[str, str]:
 
 
 async def test_seed_is_refused_in_production_and_writes_nothing(
-        own_cluster: tuple[Cluster, EmbeddedDatabase], tmp_path: Path) -> None:
+        own_cluster: tuple[Cluster, DatabaseProcess], tmp_path: Path) -> None:
     cluster, _ = own_cluster
     data_dir = tmp_path / "seed"
     data_dir.mkdir()
-    seed = await cluster.processes.run(["seed"], data_dir, extra_env=production(cluster))
-    assert seed.process.returncode == 2, seed.stdout + seed.stderr
+    seed = await cluster.processes.run(GatewayCommand(data_dir, "seed", env=production(cluster)))
+    assert seed.returncode == 2, seed.stdout + seed.stderr
     assert seed.stdout_lines == []
     assert len(seed.stderr_lines) == 1 and seed.stderr.startswith("gateway: "), seed.stderr
     assert "GATEWAY_ENV=prod" in seed.stderr
@@ -47,21 +47,19 @@ async def test_seed_is_refused_in_production_and_writes_nothing(
 
 
 async def test_a_production_gateway_on_an_empty_database_gives_nothing_away(
-        own_cluster: tuple[Cluster, EmbeddedDatabase], tmp_path: Path) -> None:
+        own_cluster: tuple[Cluster, DatabaseProcess], tmp_path: Path) -> None:
     cluster, _ = own_cluster
     env = production(cluster)
-    port = free_port()
     # Without --no-demo: production never seeds, whatever the flags.
-    gateway = Gateway(await cluster.processes.start(["serve"], tmp_path, port=port, extra_env=env), tmp_path, port)
-    await gateway.wait_until_ready()
-    assert gateway.ready_line == f"Wholesale gateway ready: http://127.0.0.1:{port}/graphql"
+    gateway = await cluster.processes.start(Gateway(tmp_path, env=env))
+    assert gateway.ready_line == f"Wholesale gateway ready: http://127.0.0.1:{gateway.port}/graphql"
 
     # The operator's way in: `gateway token`, signed with the secret it was given, is accepted.
-    issued = await cluster.processes.run(["token", "--role", "platform_admin"], tmp_path, extra_env=env)
-    assert issued.process.returncode == 0, issued.stderr
+    issued = await cluster.processes.run(GatewayCommand(tmp_path, "token", "--role", "platform_admin", env=env))
+    assert issued.returncode == 0, issued.stderr
     authorization = {"authorization": f"Bearer {issued.stdout.strip()}"}
 
-    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30.0) as http:
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=30.0) as http:
         # No GraphiQL page: a browser without a token is refused like any request, and with one it gets what any
         # GET without a query gets.
         page = await http.get("/graphql", headers={"accept": BROWSER_ACCEPT})
@@ -80,14 +78,14 @@ async def test_a_production_gateway_on_an_empty_database_gives_nothing_away(
                                     headers=authorization)).json()
         assert answered["data"] == {"__typename": "Query", "partners": {"totalCount": 0}}, answered
 
-    code = await gateway.command.stop()
-    assert code in (0, -signal.SIGTERM), gateway.command.stderr
+    code = await gateway.stop()
+    assert code in (0, -signal.SIGTERM), gateway.stderr
 
     # No demo data: no partner at all (nor anything else a seed writes).
     for collection in ("partners", "templates", "customers", "subscribers"):
         assert await cluster.db.find(collection, {}) == [], collection
     # Its whole output: JSON lines only, and nothing that looks like a token.
-    output = gateway.command.stdout_lines + gateway.command.stderr_lines
+    output = gateway.stdout_lines + gateway.stderr_lines
     assert any("Application shutdown complete." in line for line in output), output
     for line in output:
         assert isinstance(json.loads(line), dict), line

@@ -3,8 +3,8 @@
 Every gateway here runs against the session's SecantusDB server (`mongo_uri`) with a database of its
 test's own, so a process starts quickly and can be killed without taking the data with it. State is
 read for the assertions with a direct Motor client on that database, never through the gateway under
-test. Processes are started and stopped with the helpers of `test_gateway_process`; the fixture below
-stops every one of them in a `finally`. Deadlines are failure bounds, never timing assertions.
+test. Processes are started and stopped with gateway.processes; the fixture below stops every one of
+them in a `finally`. Deadlines are failure bounds, never timing assertions.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ import httpx
 import pytest
 
 from domain.store.driver import Database, Document
-from domain.store.event_hub import PURGE_JOB
+from domain.workflows.maintenance import PURGE_JOB
 from gateway.auth import issue_token
+from gateway.processes import Processes
 from tests.api.provisioning import CUSTOMER, PROVISION, PROVISION_SUBSCRIBER, customer_input, subscriber_input
 from tests.conftest import JWT_SECRET
-from tests.e2e.test_gateway_process import Gateway, Processes, free_port
+from tests.e2e.test_gateway_process import Gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +66,7 @@ def bearer(org: str | None, role: str) -> str:
 
 def identity(gateway: Gateway) -> str:
     """What the events' `worker` field holds for work this gateway committed (`host:pid`)."""
-    return f"{socket.gethostname()}:{gateway.command.pid}"
+    return f"{socket.gethostname()}:{gateway.pid}"
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,6 @@ class Cluster:
         self.started += 1
         data_dir = self.root / f"gateway-{self.started}"
         data_dir.mkdir()
-        port = free_port()
         variables = {
             "GATEWAY_MONGODB_URI": self.mongo_uri,
             "GATEWAY_DATABASE": self.database,
@@ -101,10 +101,7 @@ class Cluster:
             "GATEWAY_JOB_LEASE_SECONDS": LEASE_SECONDS,
             **env,
         }
-        command = await self.processes.start(["serve", "--no-demo"], data_dir, port=port, extra_env=variables)
-        gateway = Gateway(command, data_dir, port)
-        await gateway.wait_until_ready()
-        return gateway
+        return await self.processes.start(Gateway(data_dir, "--no-demo", env=variables))
 
     async def customers(self) -> list[Document]:
         return await self.db.find("customers", {}, sort=[("_id", 1)])
@@ -394,8 +391,8 @@ async def test_work_accepted_before_a_sigkill_is_finished_by_the_next_gateway_ex
             assert loop.time() < deadline, f"only {len(outcome.accepted)} customers accepted; {outcome.unexpected[:5]}"
             await asyncio.sleep(0.01)
         done_at_kill = outcome.done
-        first.command.kill_group()
-        assert await first.command.wait() == -signal.SIGKILL
+        first.kill()
+        assert await first.wait() == -signal.SIGKILL
     finally:
         await asyncio.gather(submitting, return_exceptions=True)
     submitting.result()  # an assertion inside the flood fails the test here

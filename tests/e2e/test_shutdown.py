@@ -11,10 +11,11 @@ client, never through the gateway under test. Deadlines are failure bounds, neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from domain.store.driver import Database, Document
+from domain.store.driver import Database, Document, Session
 from domain.store.repositories.events import COUNTERS, EVENT_COUNTER_ID
 from tests.api.provisioning import PROVISION, customer_input
 from tests.e2e.test_gateway_process import Gateway
@@ -58,14 +59,14 @@ async def cluster(mongo_uri: str, tmp_path: Path) -> AsyncIterator[Cluster]:
 
 
 def terminate(gateway: Gateway, sig: signal.Signals = signal.SIGTERM) -> None:
-    gateway.command.process.send_signal(sig)
+    gateway.send_signal(sig)
 
 
 async def exited_cleanly(gateway: Gateway) -> None:
     """The process ends by itself with status 0 after its graceful shutdown."""
-    code = await gateway.command.wait(EXIT_DEADLINE_S)
-    assert code == 0, gateway.command.stderr[-3000:]
-    assert "Application shutdown complete." in gateway.command.stderr
+    code = await gateway.wait(EXIT_DEADLINE_S)
+    assert code == 0, gateway.stderr[-3000:]
+    assert "Application shutdown complete." in gateway.stderr
 
 
 async def provision(http: httpx.AsyncClient, gateway: Gateway, tenant: Tenant, external_id: str) -> httpx.Response:
@@ -89,7 +90,7 @@ async def refused(gateway: Gateway) -> None:
     """Wait until a new connection to the gateway's port is refused."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DEADLINE_S
-    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=5.0) as http:
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=5.0) as http:
         while True:
             try:
                 await http.get("/healthz")
@@ -108,12 +109,13 @@ async def receive(ws: ClientConnection) -> dict[str, Any]:
 
 
 async def close_code(ws: ClientConnection) -> int:
-    """Read until the server closes the socket; its close code."""
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await asyncio.wait_for(ws.recv(), DEADLINE_S)
-    assert closed.value.rcvd is not None, "the server did not send a close frame"
-    return closed.value.rcvd.code
+    """Read until the server closes the socket (a normal close ends the reading, another one raises); its close code."""
+    with contextlib.suppress(ConnectionClosed):
+        async with asyncio.timeout(DEADLINE_S):
+            async for _ in ws:  # whatever the server still sends before its close frame
+                pass
+    assert ws.protocol.close_rcvd is not None, "the server did not send a close frame"
+    return ws.protocol.close_rcvd.code
 
 
 async def subscribed(ws: ClientConnection, protocol: str, token: str) -> None:
@@ -148,14 +150,12 @@ async def event_counter_held(db: Database) -> AsyncIterator[None]:
         pass
 
 
-async def customer_insert_pending(db: Database, owner: str, external_id: str) -> bool:
-    """Whether another transaction holds an uncommitted insert of this customer (owner, externalId is unique):
-    our own insert of it, in a transaction that is always aborted, conflicts with it then."""
+async def conflicts(db: Database, write: Callable[[Session], Awaitable[object]]) -> bool:
+    """Whether `write(session)`, made in a transaction of ours that is always aborted, conflicts with an uncommitted
+    write of another transaction."""
     try:
         async with db.transaction() as session:
-            await db.collection("customers").insert_one(
-                {"_id": f"probe-{uuid.uuid4().hex[:8]}", "ownerOrgId": owner, "externalId": external_id},
-                session=session)
+            await write(session)
             raise Rollback
     except Rollback:
         return False
@@ -163,6 +163,13 @@ async def customer_insert_pending(db: Database, owner: str, external_id: str) ->
         if getattr(exc, "code", None) == WRITE_CONFLICT:
             return True
         raise
+
+
+async def customer_insert_pending(db: Database, owner: str, external_id: str) -> bool:
+    """Whether another transaction holds an uncommitted insert of this customer (owner, externalId is unique):
+    our own insert of it, in a transaction that is always aborted, conflicts with it then."""
+    probe = {"_id": f"probe-{uuid.uuid4().hex[:8]}", "ownerOrgId": owner, "externalId": external_id}
+    return await conflicts(db, lambda session: db.collection("customers").insert_one(probe, session=session))
 
 
 async def held_in_transaction(db: Database, tenant: Tenant, external_id: str, request: asyncio.Task[Any]) -> None:
@@ -212,7 +219,7 @@ async def test_a_stop_signal_ends_the_websockets_of_both_protocols_with_1001_goi
         cluster: Cluster, sig: signal.Signals) -> None:
     gateway = await cluster.gateway(**API_ONLY)
     tenant = await onboard(gateway)
-    url = gateway.graphql_url.replace("http://", "ws://")
+    url = gateway.ws_url
     async with connect(url, subprotocols=[Subprotocol(TRANSPORT)]) as current, \
             connect(url, subprotocols=[Subprotocol(LEGACY)]) as legacy:
         await subscribed(current, TRANSPORT, tenant.token)
@@ -231,7 +238,7 @@ async def test_a_stop_signal_ends_the_websockets_of_both_protocols_with_1001_goi
         assert await close_code(current) == GOING_AWAY
         assert await close_code(legacy) == GOING_AWAY
     await exited_cleanly(gateway)
-    assert "closed 2 websockets with 1001" in gateway.command.stderr
+    assert "closed 2 websockets with 1001" in gateway.stderr
 
 
 async def test_sigterm_lets_a_request_in_flight_finish_and_refuses_new_connections(cluster: Cluster) -> None:
