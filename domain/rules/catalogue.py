@@ -46,5 +46,8 @@ USER_PACKAGES: tuple[str, ...] = tuple(n for n, s in CATALOGUE.items() if s.assi
 
 
 def is_downgrade(old: str, new: str) -> bool:
-    """R-PKG-5: moving from `old` to `new` loses at least one capability."""
+    """R-PKG-5: moving from `old` to `new` loses at least one capability (an unknown package is refused as such
+    by the package rules, not judged here)."""
+    if old not in CATALOGUE or new not in CATALOGUE:
+        return False
     return bool(CATALOGUE[old].capabilities - CATALOGUE[new].capabilities)

@@ -361,3 +361,10 @@ def test_r_org_6_a_customer_the_owner_does_not_have_is_not_found() -> None:
     plan = _plan(_new(extension="4001"), customer=None)
     assert _problems(plan.problems) == _sorted([(ErrorCode.NOT_FOUND, CUSTOMER_ID)])
     assert plan.customer is None
+
+
+def test_r_sub_2_an_admin_moved_to_an_unknown_package_is_told_so_instead_of_failing() -> None:
+    # Found when the rule became a pure function: the downgrade check looked the new package up in the catalogue
+    # and raised KeyError for an admin (the GraphQL enum keeps such names out today; the rule must not rely on it).
+    plan = _update(_current(is_admin=True), SubscriberUpdate(package="webex_nonexistent"))
+    assert "UNKNOWN_PACKAGE" in _codes(plan) and "ADMIN_PACKAGE_DOWNGRADE" not in _codes(plan)
