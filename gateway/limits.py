@@ -58,7 +58,7 @@ from strawberry.schema.schema import validate_document
 
 from domain.rules.pagination import DEFAULT_PAGE_SIZE
 from gateway.settings import Settings
-from gateway.text_inputs import check_text
+from gateway.text_inputs import check_text, written_arguments
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 RATE_LIMITED = "RATE_LIMITED"
@@ -343,23 +343,6 @@ def _long_literals(value: ValueNode, path: list[str], maximum: int) -> Iterator[
             pending.extend((field.value, [*where, field.name.value]) for field in current.fields)
 
 
-def _literal_arguments(node: SelectionSetNode | None, fragments: Mapping[str, FragmentDefinitionNode]
-                       ) -> Iterator[tuple[str, ValueNode]]:
-    """Every argument value written in the document (each fragment once)."""
-    pending = [node] + [f.selection_set for f in fragments.values()]
-    while pending:
-        current = pending.pop()
-        if current is None:
-            continue
-        for selection in current.selections:
-            if isinstance(selection, FieldNode):
-                for argument in selection.arguments or ():
-                    yield argument.name.value, argument.value
-                pending.append(selection.selection_set)
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-
-
 class _HugeInt(Visitor):
     def __init__(self, digits: int) -> None:
         super().__init__()
@@ -409,8 +392,8 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode, operation_n
             return None, too_complex(f"A list argument has more than {limits.input_list} items",
                                      "inputList", limits.input_list, field=path)
     walker = _Walker(schema, document, values, limits.depth)
-    for name, literal in _literal_arguments(operation.selection_set, walker.fragments):
-        for path in _long_literals(literal, [name], limits.input_list):
+    for where, literal in written_arguments(operation, walker.fragments):
+        for path in _long_literals(literal, where, limits.input_list):
             return None, too_complex(f"A list argument has more than {limits.input_list} items",
                                      "inputList", limits.input_list, field=path)
     roots = root_field_count(walker, operation.selection_set)

@@ -43,7 +43,7 @@ def is_text(value: str) -> bool:
     return True
 
 
-def _arguments(operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
+def written_arguments(operation: OperationDefinitionNode, fragments: Mapping[str, FragmentDefinitionNode]
                ) -> Iterator[tuple[Path, ValueNode]]:
     """Every argument written in the operation and the fragments (each fragment once), with its name."""
     pending: list[SelectionSetNode | None] = [operation.selection_set, *(f.selection_set for f in fragments.values())]
@@ -96,7 +96,7 @@ def check_text(document: DocumentNode, operation: OperationDefinitionNode,
     """VALIDATION_FAILED for the first variable holding a lone surrogate, named by the argument it is used in."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     uses: dict[str, Path] = {}
-    for path, literal in _arguments(operation, fragments):
+    for path, literal in written_arguments(operation, fragments):
         _variable_uses(literal, path, uses)
     for name, value in (variables or {}).items():
         where = uses.get(name) or ([name] if isinstance(name, str) and is_text(name) else ["variables"])
