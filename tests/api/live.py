@@ -28,8 +28,8 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp, **config: object) -> AsyncIterator[str]:
-    """Serve `app` on a free port; yields the websocket URL of its GraphQL endpoint."""
+async def served(app: ASGIApp, **config: object) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """Serve `app` on a free port; yields the websocket URL of its GraphQL endpoint, and the server."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
                                            log_level="warning", **config))  # type: ignore[arg-type]
@@ -40,10 +40,25 @@ async def serving(app: ASGIApp, **config: object) -> AsyncIterator[str]:
         assert loop.time() < deadline and not task.done(), "uvicorn did not start"
         await asyncio.sleep(0.02)
     try:
-        yield f"ws://127.0.0.1:{port}/graphql"
+        yield f"ws://127.0.0.1:{port}/graphql", server
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+@asynccontextmanager
+async def serving(app: ASGIApp, **config: object) -> AsyncIterator[str]:
+    """Serve `app` on a free port; yields the websocket URL of its GraphQL endpoint."""
+    async with served(app, **config) as (url, _):
+        yield url
+
+
+async def connections_handled(server: uvicorn.Server) -> None:
+    """Wait until every connection the server accepted so far is closed and its handler has returned."""
+    state = server.server_state
+    async with asyncio.timeout(START_DEADLINE_S):  # a failure bound, not a timing assertion
+        while state.connections or state.tasks:  # noqa: ASYNC110 - uvicorn offers nothing to wait on
+            await asyncio.sleep(0.01)
 
 
 def ws_client(url: str, token: str, *, legacy: bool = False) -> Client:

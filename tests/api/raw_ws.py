@@ -13,14 +13,16 @@ import logging
 import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import uvicorn
 from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.api.live import serving
+from tests.api.live import connections_handled, served
 
 TRANSPORT = "graphql-transport-ws"
 LEGACY = "graphql-ws"
@@ -62,11 +64,32 @@ class ServerErrors(logging.Handler):
 @asynccontextmanager
 async def serving_checked(app: ASGIApp, **config: object) -> AsyncIterator[tuple[str, ServerErrors]]:
     """`serving`, collecting what the server logs at ERROR until it has stopped (its sockets' handlers included)."""
+    async with served_checked(app, **config) as server:
+        yield server.url, server.errors
+
+
+@dataclass
+class CheckedServer:
+    """A server whose ERROR records are collected, for tests that share it: `quiet()` before looking at them."""
+
+    app: ASGIApp
+    url: str
+    errors: ServerErrors
+    server: uvicorn.Server
+
+    async def quiet(self) -> None:
+        """Wait until every connection so far was handled to its end (what a server's stop would wait for)."""
+        await connections_handled(self.server)
+
+
+@asynccontextmanager
+async def served_checked(app: ASGIApp, **config: object) -> AsyncIterator[CheckedServer]:
+    """`served`, collecting what the server logs at ERROR until it has stopped (its sockets' handlers included)."""
     errors = ServerErrors()
     try:
-        async with serving(app, **config) as url:
+        async with served(app, **config) as (url, server):
             errors.attach()
-            yield url, errors
+            yield CheckedServer(app, url, errors, server)
     finally:
         errors.detach()
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.provisioning import (
     CUSTOMER,
     DELETE,
@@ -27,6 +29,10 @@ from tests.api.provisioning import (
     subscriber_input,
 )
 from tests.conftest import NOW, Demo, Gateway
+
+# The demo as its first settle leaves it: these tests are about customers of their own; the refusals on the demo
+# data (marked `read_only`) share one gateway (tests/conftest.py).
+pytestmark = pytest.mark.settled_demo
 
 TODAY = NOW.date()
 MISSING_CUSTOMER = "cus_" + "0" * 24
@@ -228,6 +234,7 @@ async def test_r_cus_1_status_changes_are_recorded_as_events(gateway: Gateway, d
                             "CUSTOMER_PACKAGE") == [(None, "provisioning"), ("provisioning", "provisioned")]
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_refused_request_writes_nothing(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner), "EXT-1000")  # a demo customer's id
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
@@ -326,13 +333,12 @@ async def test_r_cus_2_provisioning_id_org_id_and_customer_info_cannot_change(ga
     pid = await provisioning_id(gateway, demo.partner)
     customer = await provision(gateway, token, customer_input(pid, "NEW-1"))
     await gateway.settle()
-    before = await gateway.snapshot()
     for field, value in (("provisioningId", pid), ("orgId", "org-1"),
                          ("customerInfo", {"name": "Renamed", "primaryEmail": "x@y.example"})):
-        errors = await gateway.errors(token, UPDATE, {"id": customer["id"], "input": {
-            "packages": CALLING_AND_MEETINGS, field: value}})
+        async with gateway.writes_nothing():
+            errors = await gateway.errors(token, UPDATE, {"id": customer["id"], "input": {
+                "packages": CALLING_AND_MEETINGS, field: value}})
         assert field in errors[0]["message"], errors  # refused by the schema, before anything runs
-    assert await gateway.snapshot() == before
 
 
 async def test_r_cus_2_external_id_used_by_another_owner_is_accepted(gateway: Gateway, demo: Demo) -> None:
@@ -348,6 +354,7 @@ async def test_r_cus_2_external_id_used_by_another_owner_is_accepted(gateway: Ga
 # ---------------------------------------------------------------- R-CUS-3: calling location
 
 
+@pytest.mark.read_only
 async def test_r_cus_3_calling_packages_without_a_calling_location_are_refused(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner),
                           provisioningParameters={"meetingsTimezone": "America/Chicago"})
@@ -404,6 +411,7 @@ async def test_r_cus_4_settled_delete_removes_the_customer_and_its_subscribers(g
 # ---------------------------------------------------------------- R-PKG-2 / R-PKG-6: package rules
 
 
+@pytest.mark.read_only
 async def test_r_pkg_2_attendant_console_needs_a_calling_package(gateway: Gateway, demo: Demo) -> None:
     pid = await provisioning_id(gateway, demo.partner)
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION,
@@ -411,6 +419,7 @@ async def test_r_pkg_2_attendant_console_needs_a_calling_package(gateway: Gatewa
     assert _problems(errors) == [("PACKAGE_DEPENDENCY", PACKAGES)]
 
 
+@pytest.mark.read_only
 async def test_r_pkg_2_attendant_console_is_not_satisfied_by_common_area_calling(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -427,6 +436,7 @@ async def test_r_pkg_2_attendant_console_with_webex_voice_is_accepted(gateway: G
     assert sorted(_package_states(customer)) == ["attendant_console", "webex_voice"]
 
 
+@pytest.mark.read_only
 async def test_r_pkg_2_cisco_calling_plan_alone_is_refused(gateway: Gateway, demo: Demo) -> None:
     pid = await provisioning_id(gateway, demo.partner)
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION,
@@ -452,6 +462,7 @@ async def test_r_pkg_2_update_leaving_an_add_on_without_its_base_is_refused(gate
     assert _problems(errors) == [("PACKAGE_DEPENDENCY", PACKAGES)]
 
 
+@pytest.mark.read_only
 async def test_r_pkg_6_limit_for_a_package_not_on_the_customer_is_refused(gateway: Gateway, demo: Demo) -> None:
     data = _with_params(customer_input(await provisioning_id(gateway, demo.partner)),
                         limits=[{"package": "webex_suite", "limit": 3}])
@@ -459,6 +470,7 @@ async def test_r_pkg_6_limit_for_a_package_not_on_the_customer_is_refused(gatewa
     assert _problems(errors) == [("PACKAGE_NOT_ON_CUSTOMER", LIMITS)]
 
 
+@pytest.mark.read_only
 async def test_r_pkg_6_negative_limit_is_refused(gateway: Gateway, demo: Demo) -> None:
     data = _with_params(customer_input(await provisioning_id(gateway, demo.partner)),
                         limits=[{"package": "webex_calling", "limit": -1}])
@@ -500,24 +512,28 @@ async def test_r_pkg_6_update_changes_a_limit(gateway: Gateway, demo: Demo) -> N
 # ---------------------------------------------------------------- R-TPL-1 / R-TPL-2: templates
 
 
+@pytest.mark.read_only
 async def test_r_tpl_1_unknown_provisioning_id_is_template_not_found(gateway: Gateway, demo: Demo) -> None:
     data = customer_input("00000000-0000-0000-0000-000000000000")
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
     assert _problems(errors) == [("TEMPLATE_NOT_FOUND", ["input", "provisioningId"])]
 
 
+@pytest.mark.read_only
 async def test_r_tpl_1_parent_cannot_use_its_sub_partners_template(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.sub_a))
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
     assert _problems(errors) == [("TEMPLATE_NOT_FOUND", ["input", "provisioningId"])]
 
 
+@pytest.mark.read_only
 async def test_r_tpl_1_sub_partner_cannot_use_its_parents_template(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner))
     errors = await refused(gateway, gateway.token(demo.sub_a), PROVISION, {"input": data})
     assert _problems(errors) == [("TEMPLATE_NOT_FOUND", ["input", "provisioningId"])]
 
 
+@pytest.mark.read_only
 async def test_r_tpl_1_foreign_template_is_answered_like_a_missing_one(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
     foreign = await refused(gateway, token, PROVISION, {"input": customer_input(
@@ -565,6 +581,7 @@ async def test_r_tpl_2_update_of_the_customer_keeps_its_auth_mode(gateway: Gatew
 # ---------------------------------------------------------------- §5 input validation
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_name_with_percent_is_refused(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner),
                           customerInfo={"name": "100% Plumbing", "primaryEmail": "it@plumbing.example"})
@@ -572,6 +589,7 @@ async def test_r_cus_1_name_with_percent_is_refused(gateway: Gateway, demo: Demo
     assert _problems(errors) == [("NAME_HAS_PERCENT", ["input", "customerInfo", "name"])]
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_address_line_of_51_characters_is_too_long(gateway: Gateway, demo: Demo) -> None:
     pid = await provisioning_id(gateway, demo.partner)
     address = {**customer_input(pid)["address"], "addressLine1": "x" * 51}
@@ -587,6 +605,7 @@ async def test_r_cus_1_address_line_of_50_characters_is_accepted(gateway: Gatewa
     assert customer["status"] == "provisioning"
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_unknown_country_is_refused(gateway: Gateway, demo: Demo) -> None:
     pid = await provisioning_id(gateway, demo.partner)
     address = {**customer_input(pid)["address"], "country": "XX"}
@@ -595,6 +614,7 @@ async def test_r_cus_1_unknown_country_is_refused(gateway: Gateway, demo: Demo) 
     assert _problems(errors) == [("INVALID_COUNTRY", ["input", "address", "country"])]
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_bad_email_is_refused(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner),
                           customerInfo={"name": "Plumbing", "primaryEmail": "not-an-email"})
@@ -602,12 +622,14 @@ async def test_r_cus_1_bad_email_is_refused(gateway: Gateway, demo: Demo) -> Non
     assert _problems(errors) == [("INVALID_EMAIL", ["input", "customerInfo", "primaryEmail"])]
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_bad_timezone_is_refused(gateway: Gateway, demo: Demo) -> None:
     data = _with_params(customer_input(await provisioning_id(gateway, demo.partner)), meetingsTimezone="Mars/Olympus")
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
     assert _problems(errors) == [("INVALID_TIMEZONE", ["input", "provisioningParameters", "meetingsTimezone"])]
 
 
+@pytest.mark.read_only
 async def test_r_cus_1_every_input_problem_is_reported_at_once(gateway: Gateway, demo: Demo) -> None:
     pid = await provisioning_id(gateway, demo.partner)
     base = customer_input(pid)
@@ -668,6 +690,7 @@ async def test_r_loc_1_no_language_gives_the_template_language(gateway: Gateway,
     assert (german["language"], american["language"]) == ("de_DE", "en_US")
 
 
+@pytest.mark.read_only
 async def test_r_loc_1_unknown_language_is_invalid_locale(gateway: Gateway, demo: Demo) -> None:
     data = _meetings_only(await _template_of(gateway, demo.partner, "US"), language="xx")
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
@@ -684,6 +707,7 @@ async def test_r_loc_3_locales_as_the_rest_api_sends_them_are_stored_as_ll_cc(ga
     assert [location["language"] for location in customer["locations"]] == ["en_US"]
 
 
+@pytest.mark.read_only
 async def test_r_loc_3_a_hyphenated_unsupported_locale_is_still_invalid_locale(gateway: Gateway, demo: Demo) -> None:
     data = _meetings_only(await _template_of(gateway, demo.partner, "US"), language="en-XX")
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
@@ -750,12 +774,14 @@ async def test_r_billstart_today_is_accepted(gateway: Gateway, demo: Demo) -> No
     assert (await _details(gateway, token, customer["id"]))["billingStartDate"] == _day(0)
 
 
+@pytest.mark.read_only
 async def test_r_billstart_date_91_days_ahead_is_invalid(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner), billingStartDate=_day(91))
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
     assert _problems(errors) == [("BILLING_START_DATE_INVALID", BILLING_START)]
 
 
+@pytest.mark.read_only
 async def test_r_billstart_past_date_is_invalid(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.partner), billingStartDate=_day(-1))
     errors = await refused(gateway, partner_token(gateway, demo), PROVISION, {"input": data})
@@ -813,23 +839,24 @@ async def test_r_billstart_start_cannot_move_once_the_delayed_date_has_arrived(g
 # ---------------------------------------------------------------- R-PRE: precheck
 
 
+@pytest.mark.read_only
 async def test_r_pre_valid_request_is_ok_and_writes_nothing(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
-    before = await gateway.snapshot()
-    result = (await gateway.execute(token, PRECHECK, {"input": customer_input(
-        await provisioning_id(gateway, demo.partner))}))["precheckCustomerProvisioning"]
+    data = customer_input(await provisioning_id(gateway, demo.partner))
+    async with gateway.writes_nothing("a precheck"):
+        result = (await gateway.execute(token, PRECHECK, {"input": data}))["precheckCustomerProvisioning"]
     assert result == {"ok": True, "info": [{"code": 100, "description": "validation successful"}], "errors": []}
-    assert await gateway.snapshot() == before
 
 
+@pytest.mark.read_only
 async def test_r_pre_reports_every_problem_at_once_and_writes_nothing(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
     pid = await provisioning_id(gateway, demo.partner)
     data = customer_input("00000000-0000-0000-0000-000000000000", "EXT-1000",
                           address={**customer_input(pid)["address"], "country": "XX"},
                           customerInfo={"name": "Dup Plumbing", "primaryEmail": "it@dup.example", "language": "xx"})
-    before = await gateway.snapshot()
-    result = (await gateway.execute(token, PRECHECK, {"input": data}))["precheckCustomerProvisioning"]
+    async with gateway.writes_nothing("a precheck"):
+        result = (await gateway.execute(token, PRECHECK, {"input": data}))["precheckCustomerProvisioning"]
     assert result["ok"] is False
     assert result["info"] == []
     assert _problems(result["errors"]) == _problems([
@@ -838,9 +865,9 @@ async def test_r_pre_reports_every_problem_at_once_and_writes_nothing(gateway: G
         {"code": "INVALID_COUNTRY", "field": ["input", "address", "country"]},
         {"code": "INVALID_LOCALE", "field": ["input", "customerInfo", "language"]},
     ])
-    assert await gateway.snapshot() == before
 
 
+@pytest.mark.read_only
 async def test_r_pre_with_a_known_template_reports_locale_and_package_problems_together(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -850,8 +877,8 @@ async def test_r_pre_with_a_known_template_reports_locale_and_package_problems_t
                                        customerInfo={"name": "Dup", "primaryEmail": "it@dup.example",
                                                      "language": "xx"}),
                         limits=[{"package": "webex_suite", "limit": 2}])
-    before = await gateway.snapshot()
-    result = (await gateway.execute(token, PRECHECK, {"input": data}))["precheckCustomerProvisioning"]
+    async with gateway.writes_nothing("a precheck"):
+        result = (await gateway.execute(token, PRECHECK, {"input": data}))["precheckCustomerProvisioning"]
     assert result["ok"] is False
     assert _problems(result["errors"]) == _problems([
         {"code": "DUPLICATE_EXTERNAL_ID", "field": ["input", "externalId"]},
@@ -859,9 +886,9 @@ async def test_r_pre_with_a_known_template_reports_locale_and_package_problems_t
         {"code": "INVALID_LOCALE", "field": ["input", "customerInfo", "language"]},
         {"code": "PACKAGE_NOT_ON_CUSTOMER", "field": LIMITS},
     ])
-    assert await gateway.snapshot() == before
 
 
+@pytest.mark.read_only
 async def test_r_pre_answers_like_provision_would(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
     data = customer_input(await provisioning_id(gateway, demo.partner), billingStartDate=_day(91))
@@ -895,23 +922,25 @@ async def test_r_org_4_on_behalf_of_a_non_sub_partner_is_refused(gateway: Gatewa
     assert _problems(errors) == [("NOT_A_SUB_PARTNER", ON_BEHALF)]
 
 
+@pytest.mark.read_only
 async def test_r_org_4_sub_partner_on_behalf_of_its_sibling_is_refused(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.sub_a))
     errors = await refused(gateway, gateway.token(demo.sub_a), PROVISION, {"input": data, "for": demo.sub_b})
     assert _problems(errors) == [("NOT_A_SUB_PARTNER", ON_BEHALF)]
 
 
+@pytest.mark.read_only
 async def test_r_org_4_read_only_admin_cannot_provision(gateway: Gateway, demo: Demo) -> None:
-    before = await gateway.snapshot()
     data = customer_input(await provisioning_id(gateway, demo.partner))
-    errors = await gateway.errors(gateway.token(demo.partner, "read_only_admin"), PROVISION, {"input": data})
+    async with gateway.writes_nothing():
+        errors = await gateway.errors(gateway.token(demo.partner, "read_only_admin"), PROVISION, {"input": data})
     assert [e.get("extensions", {}).get("code") for e in errors] == ["FORBIDDEN"]
-    assert await gateway.snapshot() == before
 
 
 # ---------------------------------------------------------------- R-ORG-5: suspended sub-partners
 
 
+@pytest.mark.read_only
 async def test_r_org_5_suspended_sub_partner_cannot_provision(gateway: Gateway, demo: Demo) -> None:
     data = customer_input(await provisioning_id(gateway, demo.sub_b))
     errors = await refused(gateway, gateway.token(demo.sub_b), PROVISION, {"input": data})
@@ -928,6 +957,7 @@ async def test_r_org_5_suspended_sub_partner_may_delete_its_customer(gateway: Ga
     assert (await gateway.execute(token, CUSTOMER, {"id": own["id"]}))["customer"] is None
 
 
+@pytest.mark.read_only
 async def test_r_org_5_parent_cannot_provision_on_behalf_of_a_suspended_sub_partner(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -953,6 +983,7 @@ async def test_r_org_5_sub_partner_suspended_after_onboarding_cannot_update_but_
 # ---------------------------------------------------------------- R-ORG-6: no existence leak
 
 
+@pytest.mark.read_only
 async def test_r_org_6_update_of_another_orgs_customer_is_not_found(gateway: Gateway, demo: Demo) -> None:
     parents = await _one_customer(gateway, partner_token(gateway, demo), ["provisioned"])
     token = gateway.token(demo.sub_a)
@@ -963,6 +994,7 @@ async def test_r_org_6_update_of_another_orgs_customer_is_not_found(gateway: Gat
     assert foreign == missing
 
 
+@pytest.mark.read_only
 async def test_r_org_6_delete_of_another_orgs_customer_is_not_found(gateway: Gateway, demo: Demo) -> None:
     siblings = await _one_customer(gateway, gateway.token(demo.sub_b), ["error"])
     token = gateway.token(demo.sub_a)

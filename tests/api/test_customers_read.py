@@ -8,6 +8,8 @@ import pytest
 from domain.model.entities import Address, Customer, CustomerPackage, CustomerStatus, PackageStatus
 from tests.conftest import NOW, Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo for the module (tests/conftest.py)
+
 PAGE = """query($first: Int, $after: String, $order: CustomerOrder, $filter: CustomerFilter) {
   customers(first: $first, after: $after, orderBy: $order, filter: $filter) {
     totalCount
@@ -59,6 +61,7 @@ async def test_paging_walks_every_customer_once(gateway: Gateway, demo: Demo) ->
     assert len(seen) == 20 and len(set(seen)) == 20 and seen == sorted(seen, key=str.casefold)
 
 
+@pytest.mark.own_gateway
 async def test_paging_stays_correct_while_customers_are_inserted(gateway: Gateway, demo: Demo) -> None:
     token = gateway.token(demo.partner)
     first = await _page(gateway, token, first=5)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from domain.store.engine import Fault, FaultRule
 from tests.api.provisioning import (
     DELETE,
@@ -16,6 +18,9 @@ from tests.api.provisioning import (
     subscriber_input,
 )
 from tests.conftest import Demo, Gateway
+
+# The demo as its first settle leaves it: these tests are about entities of their own (tests/conftest.py).
+pytestmark = pytest.mark.settled_demo
 
 EVENTS = """
 query($filter: EventFilter, $first: Int, $after: String) {
@@ -118,6 +123,7 @@ async def _all(gateway: Gateway, token: str, filter: dict[str, Any] | None = Non
         after = page["pageInfo"]["endCursor"]
 
 
+@pytest.mark.read_only  # shares the module's gateway and demo (tests/conftest.py)
 async def test_r_org_2_a_sub_partner_sees_only_its_own_events(gateway: Gateway, demo: Demo) -> None:
     token = gateway.token(demo.sub_a, "full_admin")
     events = await _all(gateway, token)
@@ -128,6 +134,7 @@ async def test_r_org_2_a_sub_partner_sees_only_its_own_events(gateway: Gateway, 
         assert page["edges"] == [] and page["totalCount"] == 0
 
 
+@pytest.mark.read_only  # shares the module's gateway and demo (tests/conftest.py)
 async def test_r_org_3_a_parent_sees_sub_partner_events_only_when_it_asks(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
     own = await _all(gateway, token)
@@ -280,7 +287,7 @@ async def _after(gateway: Gateway, token: str, cursor: str) -> list[dict[str, An
 async def test_r_org_6_events_head_and_cursors_do_not_move_when_another_tenant_or_a_sibling_provisions(
         gateway: Gateway, demo: Demo) -> None:
     await gateway.execute(gateway.token(None, "platform_admin"), ACTIVATE, {"id": demo.sub_b})
-    await gateway.settle()  # the demo's own work in flight (sub-partner A's included) is done
+    await gateway.settle()  # nothing of the demo's own (sub-partner A's included) is left to move
     sub_a = gateway.token(demo.sub_a, "full_admin")
     parent_reader = gateway.token(demo.partner, "read_only_admin")  # sees its own events only (R-ORG-3)
     parent_admin = partner_token(gateway, demo)  # may ask for its sub-partners' events too
@@ -360,6 +367,7 @@ async def test_r_org_6_a_quiet_tenant_is_not_told_its_cursor_expired_because_oth
     assert {e["customerId"] for e in await _after(gateway, quiet_token, head)} == {later["id"]}
 
 
+@pytest.mark.read_only  # shares the module's gateway and demo (tests/conftest.py)
 async def test_r_org_6_forged_tampered_truncated_or_foreign_cursors_are_refused_on_after(
         gateway: Gateway, demo: Demo) -> None:
     import base64

@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo per set of settings (tests/conftest.py)
+
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 SCHEMA = "{ __schema { queryType { name } } }"
 TYPE = '{ __type(name: "Customer") { name fields { name } } }'

@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import JWT_SECRET, Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo for the module (tests/conftest.py)
+
 QUERY = "{ viewer { orgId } }"
 
 

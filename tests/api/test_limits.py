@@ -1,7 +1,8 @@
 """Operation limits (gateway.limits): refused before anything runs, with QUERY_TOO_COMPLEX or RATE_LIMITED.
 
 Each limit is lowered with `@pytest.mark.settings` so that a small document crosses it; a refused mutation
-must write nothing (the snapshot covers every collection), which is how "before execution" is observed.
+must send no write command to the database (`Gateway.writes_nothing`: every collection), which is how "before
+execution" is observed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from tests.api.live import serving, ws_client
 from tests.api.provisioning import PROVISION, customer_input, partner_token, provisioning_id
 from tests.conftest import Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo per set of settings (tests/conftest.py)
+
 CUSTOMERS = "query($n: Int) { customers(first: $n) { totalCount edges { node { name } } } }"
 DEEP = "{ customers(first: 1) { edges { node { owner { name } } } } }"  # 5 levels
 SUBSCRIBE = "subscription { provisioningEvents { cursor customer { owner { name } } } }"  # 4 levels
@@ -32,12 +35,11 @@ def _codes(body: dict[str, Any]) -> list[str]:
 async def _refused(gateway: Gateway, token: str, query: str, variables: dict[str, Any] | None = None
                    ) -> dict[str, Any]:
     """Send an operation that must be refused as too complex, writing nothing; returns its one error."""
-    before = await gateway.snapshot()
-    response = await gateway.post(token, query, variables)
+    async with gateway.writes_nothing():
+        response = await gateway.post(token, query, variables)
     body = response.json()
     assert response.status_code == 200 and "data" not in body, body
     assert _codes(body) == ["QUERY_TOO_COMPLEX"], body
-    assert await gateway.snapshot() == before
     error: dict[str, Any] = body["errors"][0]
     return error
 
@@ -146,20 +148,20 @@ async def test_a_page_larger_than_100_is_refused(gateway: Gateway, demo: Demo) -
     assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in errors] == [("VALIDATION_FAILED", ["first"])]
 
 
+@pytest.mark.own_gateway  # a fresh rate limit
 @pytest.mark.settings(rate_limit_per_second=0.001, rate_limit_burst=3)
 async def test_a_caller_over_its_rate_is_refused_with_a_retry_hint_and_others_are_not(gateway: Gateway,
                                                                                      demo: Demo) -> None:
     token = partner_token(gateway, demo)
     for _ in range(3):
         assert (await gateway.post(token, "{ viewer { orgId } }")).status_code == 200
-    before = await gateway.snapshot()
     data = customer_input(await provisioning_id(gateway, demo.partner), "RATE-1")
-    response = await gateway.post(token, PROVISION, {"input": data, "for": None})
+    async with gateway.writes_nothing():
+        response = await gateway.post(token, PROVISION, {"input": data, "for": None})
     assert response.status_code == 429
     assert _codes(response.json()) == ["RATE_LIMITED"]
     retry = response.json()["errors"][0]["extensions"]["retryAfter"]
     assert retry >= 1 and response.headers["retry-after"] == str(retry)
-    assert await gateway.snapshot() == before
     # The bucket is the caller's, not the token's: a fresh token for the same admin is still limited...
     assert (await gateway.post(gateway.token(demo.partner, "full_admin"), "{ viewer { orgId } }")).status_code == 429
     # ...while another caller has its own.
@@ -211,6 +213,7 @@ def test_a_chain_of_fragments_is_measured_no_deeper_than_the_depth_limit() -> No
     assert refusal is not None and refusal.extensions is not None and refusal.extensions["limit"] == "depth"
 
 
+@pytest.mark.own_gateway  # a fresh rate limit
 @pytest.mark.settings(max_depth=3, rate_limit_per_second=0.001, rate_limit_burst=1)
 async def test_subscriptions_get_the_same_limits(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)

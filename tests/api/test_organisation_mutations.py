@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import NOW, Demo, Gateway
+
+# Refusals write nothing: they share one gateway and demo (tests/conftest.py); the accepted calls get their own.
+pytestmark = pytest.mark.read_only
 
 UNKNOWN_PARTNER = "ptn_" + "0" * 24
 
@@ -60,29 +65,28 @@ def _sub_partner_input(**overrides: Any) -> dict[str, Any]:
 async def _refused(gateway: Gateway, query: str, variables: dict[str, Any], mutation: str
                    ) -> list[tuple[str, list[str] | None]]:
     """Run a platform_admin mutation that must be refused in its payload; asserts nothing was written."""
-    before = await gateway.snapshot()
-    data = await gateway.execute(_platform(gateway), query, variables)
+    async with gateway.writes_nothing():
+        data = await gateway.execute(_platform(gateway), query, variables)
     payload = data[mutation]
     assert payload["partner"] is None, payload
     assert payload["errors"], payload
     assert all(e["message"] for e in payload["errors"]), payload
-    assert await gateway.snapshot() == before
     return _problems(payload)
 
 
 async def _forbidden(gateway: Gateway, tokens: dict[str, str], query: str, variables: dict[str, Any]) -> None:
     """Each caller gets a top-level FORBIDDEN error, and nothing is written."""
-    before = await gateway.snapshot()
     for who, token in tokens.items():
-        body = (await gateway.post(token, query, variables)).json()
+        async with gateway.writes_nothing(f"a refused request of {who}"):
+            body = (await gateway.post(token, query, variables)).json()
         assert _codes(body.get("errors") or []) == ["FORBIDDEN"], (who, body)
         assert body.get("data") is None, (who, body)
-    assert await gateway.snapshot() == before
 
 
 # ---------------------------------------------------------------- createPartner
 
 
+@pytest.mark.own_gateway
 async def test_platform_admin_creates_a_top_level_partner(gateway: Gateway, demo: Demo) -> None:
     before = await gateway.snapshot()
     data = await gateway.execute(_platform(gateway), CREATE_PARTNER, {"input": {
@@ -101,6 +105,7 @@ async def test_platform_admin_creates_a_top_level_partner(gateway: Gateway, demo
     assert {k: v for k, v in after.items() if k != "partners"} == {k: v for k, v in before.items() if k != "partners"}
 
 
+@pytest.mark.own_gateway
 async def test_created_partner_is_listed_by_platform_admin_and_can_act_at_once(gateway: Gateway, demo: Demo) -> None:
     created = await gateway.execute(_platform(gateway), CREATE_PARTNER,
                                     {"input": {"name": "Fabrikam Telecom", "subscriptionId": "Sub-FAB-0001"}})
@@ -159,6 +164,7 @@ async def test_create_partner_authorisation_is_checked_before_validation(gateway
 # ---------------------------------------------------------------- createSubPartner
 
 
+@pytest.mark.own_gateway
 async def test_platform_admin_creates_a_sub_partner_sharing_the_parents_subscription(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -181,6 +187,7 @@ async def test_platform_admin_creates_a_sub_partner_sharing_the_parents_subscrip
     assert {k: v for k, v in after.items() if k != "partners"} == {k: v for k, v in before.items() if k != "partners"}
 
 
+@pytest.mark.own_gateway
 async def test_created_sub_partner_appears_under_its_parent_with_an_explicit_billing_start_date(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -268,6 +275,7 @@ async def test_create_sub_partner_refuses_non_platform_callers_before_looking_up
 # ---------------------------------------------------------------- setSubPartnerState
 
 
+@pytest.mark.own_gateway
 async def test_platform_admin_suspends_a_sub_partner(gateway: Gateway, demo: Demo) -> None:
     before = await gateway.snapshot()
     data = await gateway.execute(_platform(gateway), SET_STATE, {"id": demo.sub_a, "state": "suspended"})
@@ -294,6 +302,7 @@ async def test_platform_admin_suspends_a_sub_partner(gateway: Gateway, demo: Dem
     assert {e["node"]["id"] for e in seen["subPartners"]["edges"]} == {demo.sub_a, demo.sub_b}
 
 
+@pytest.mark.own_gateway
 async def test_platform_admin_reactivates_a_suspended_sub_partner(gateway: Gateway, demo: Demo) -> None:
     data = await gateway.execute(_platform(gateway), SET_STATE, {"id": demo.sub_b, "state": "active"})
     assert data["setSubPartnerState"]["errors"] == []

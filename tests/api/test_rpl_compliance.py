@@ -8,6 +8,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from domain.rules.rpl import RplEntry
 from tests.api.provisioning import (
     CONTACT,
@@ -23,6 +25,9 @@ from tests.api.provisioning import (
     reviewer_token,
 )
 from tests.conftest import JWT_SECRET, Demo, Gateway
+
+# The demo as its first settle leaves it: these tests are about entities of their own (tests/conftest.py).
+pytestmark = pytest.mark.settled_demo
 
 LIST = "Test Denied Parties"
 QUEUE = "query { rplReviewQueue { totalCount edges { node { id name status compliance { reviewDeadline } } } } }"

@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo for the module (tests/conftest.py)
+
 LIST = """query($first: Int, $after: String, $order: SubscriberOrder, $filter: SubscriberFilter) {
   subscribers(first: $first, after: $after, orderBy: $order, filter: $filter) {
     totalCount pageInfo { hasNextPage endCursor }

@@ -25,6 +25,9 @@ from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import DECIDE, customer_input, partner_token, provision, provisioning_id, reviewer_token
 from tests.conftest import Demo, Gateway
 
+# The demo as its first settle leaves it: these tests are about entities of their own (tests/conftest.py).
+pytestmark = pytest.mark.settled_demo
+
 SUBSCRIBE = """
 subscription($filter: EventFilter, $after: String) {
   provisioningEvents(filter: $filter, after: $after) {
@@ -46,14 +49,17 @@ async def _collect(url: str, token: str, n: int, variables: dict[str, Any], star
     """The first `n` events received (only those about the ids in `about`, once it is filled in, if given)."""
     received: list[dict[str, Any]] = []
     async with ws_client(url, token) as session:
-        stream = session.subscribe(GraphQLRequest(SUBSCRIBE, variable_values=variables))
-        started.set()
-        async for result in stream:
-            received.append(result["provisioningEvents"])
-            # `about` may be filled in after its first event arrived: look at everything received so far.
-            relevant = [e for e in received if about is None or e["entityId"] in about]
-            if len(relevant) == n:
-                return relevant
+        # Closed on leaving, so that it stops its subscription before the client closes: a stream left open
+        # would make the client wait for its `complete` until its close timeout (10 s).
+        async with contextlib.aclosing(session.subscribe(GraphQLRequest(SUBSCRIBE, variable_values=variables))
+                                       ) as stream:
+            started.set()
+            async for result in stream:
+                received.append(result["provisioningEvents"])
+                # `about` may be filled in after its first event arrived: look at everything received so far.
+                relevant = [e for e in received if about is None or e["entityId"] in about]
+                if len(relevant) == n:
+                    return relevant
     return received
 
 
@@ -64,7 +70,7 @@ async def test_r_evt_2_a_partner_sees_its_customer_move_through_review(
     head = (await gateway.execute(token, HEAD))["eventsHead"]
     started = asyncio.Event()
     only_customers = {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head}
-    about: set[str] = set()  # the demo's own in-flight work moves too: watch this customer's events
+    about: set[str] = set()  # only this customer's events count, whatever else moves
     watcher = asyncio.create_task(_collect(ws_url, token, 3, only_customers, started, about))
     await asyncio.wait_for(started.wait(), DEADLINE_S)
     data = customer_input(await provisioning_id(gateway, demo.partner), "LIVE-1")

@@ -11,7 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.conftest import Demo, Gateway
+
+# Tests marked `read_only` (refusals) share one gateway and demo (tests/conftest.py).
 
 TEMPLATE_FIELDS = """
   id provisioningId name country language authMode idpEntityId idpName brandName
@@ -49,13 +53,12 @@ async def _create(gateway: Gateway, token: str, input: dict[str, Any], on_behalf
 async def _refused(gateway: Gateway, token: str, input: dict[str, Any], on_behalf: str | None = None
                    ) -> list[dict[str, Any]]:
     """A creation refused in its payload: asserts `template` is null and nothing was written; returns the errors."""
-    before = await gateway.snapshot()
-    data = await gateway.execute(token, CREATE_TEMPLATE, {"input": input, "onBehalf": on_behalf})
+    async with gateway.writes_nothing():
+        data = await gateway.execute(token, CREATE_TEMPLATE, {"input": input, "onBehalf": on_behalf})
     payload = data["createOnboardingTemplate"]
     assert payload["template"] is None, payload
     assert payload["errors"], payload
     assert all(e["message"] for e in payload["errors"]), payload
-    assert await gateway.snapshot() == before
     errors: list[dict[str, Any]] = payload["errors"]
     return errors
 
@@ -65,11 +68,10 @@ def _problems(errors: list[dict[str, Any]]) -> list[tuple[str, list[str] | None]
 
 
 async def _forbidden(gateway: Gateway, token: str, input: dict[str, Any], on_behalf: str | None = None) -> None:
-    before = await gateway.snapshot()
-    body = (await gateway.post(token, CREATE_TEMPLATE, {"input": input, "onBehalf": on_behalf})).json()
+    async with gateway.writes_nothing():
+        body = (await gateway.post(token, CREATE_TEMPLATE, {"input": input, "onBehalf": on_behalf})).json()
     assert _codes(body.get("errors") or []) == ["FORBIDDEN"], body
     assert body.get("data") is None, body
-    assert await gateway.snapshot() == before
 
 
 async def _template_names(gateway: Gateway, org: str) -> set[str]:
@@ -194,6 +196,7 @@ async def test_r_org_4_on_behalf_of_another_top_level_partner_is_refused_and_not
     assert _problems(errors) == [("NOT_A_SUB_PARTNER", ["onBehalfOfSubPartnerOrgId"])]
 
 
+@pytest.mark.read_only
 async def test_r_org_4_sub_partner_on_behalf_of_its_sibling_is_refused_and_nothing_is_written(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -201,6 +204,7 @@ async def test_r_org_4_sub_partner_on_behalf_of_its_sibling_is_refused_and_nothi
     assert _problems(errors) == [("NOT_A_SUB_PARTNER", ["onBehalfOfSubPartnerOrgId"])]
 
 
+@pytest.mark.read_only
 async def test_r_org_4_sub_partner_on_behalf_of_its_parent_is_refused_and_nothing_is_written(
     gateway: Gateway, demo: Demo
 ) -> None:
@@ -222,22 +226,26 @@ async def test_r_org_6_on_behalf_of_a_nonexistent_org_is_refused_exactly_like_a_
 # ---------------------------------------------------------------- who may create
 
 
+@pytest.mark.read_only
 async def test_read_only_admin_cannot_create_a_template_and_nothing_is_written(gateway: Gateway, demo: Demo) -> None:
     for org in (demo.partner, demo.sub_a):
         await _forbidden(gateway, gateway.token(org, "read_only_admin"), _input())
 
 
+@pytest.mark.read_only
 async def test_read_only_parent_cannot_create_a_template_on_behalf_of_a_sub_partner(
     gateway: Gateway, demo: Demo
 ) -> None:
     await _forbidden(gateway, gateway.token(demo.partner, "read_only_admin"), _input(), on_behalf=demo.sub_a)
 
 
+@pytest.mark.read_only
 async def test_platform_roles_cannot_create_a_template_and_nothing_is_written(gateway: Gateway, demo: Demo) -> None:
     for role in ("platform_admin", "compliance_reviewer"):
         await _forbidden(gateway, gateway.token(None, role), _input())
 
 
+@pytest.mark.read_only
 async def test_read_only_admin_is_refused_before_validation(gateway: Gateway, demo: Demo) -> None:
     await _forbidden(gateway, gateway.token(demo.partner, "read_only_admin"),
                      _input(name="", country="XX", language="xx"))
@@ -246,11 +254,13 @@ async def test_read_only_admin_is_refused_before_validation(gateway: Gateway, de
 # ---------------------------------------------------------------- validation
 
 
+@pytest.mark.read_only
 async def test_unknown_country_is_refused_with_invalid_country(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(country="XX"))
     assert _problems(errors) == [("INVALID_COUNTRY", ["input", "country"])]
 
 
+@pytest.mark.read_only
 async def test_unknown_language_is_refused_with_invalid_locale(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(language="xx"))
     assert _problems(errors) == [("INVALID_LOCALE", ["input", "language"])]
@@ -278,6 +288,7 @@ async def test_r_loc_1_supported_five_character_locale_is_kept(gateway: Gateway,
     assert template["language"] == "pt_BR"
 
 
+@pytest.mark.read_only
 async def test_partner_saml_without_idp_entity_id_is_refused_with_required(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(authMode="partner_saml"))
     assert _problems(errors) == [("REQUIRED", ["input", "idpEntityId"])]
@@ -290,6 +301,7 @@ async def test_partner_saml_with_an_idp_entity_id_is_created(gateway: Gateway, d
         "partner_saml", "https://idp.example/saml", None)
 
 
+@pytest.mark.read_only
 async def test_partner_oidc_without_idp_name_is_refused_with_required(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(authMode="partner_oidc"))
     assert _problems(errors) == [("REQUIRED", ["input", "idpName"])]
@@ -300,11 +312,13 @@ async def test_partner_oidc_with_an_idp_name_is_created(gateway: Gateway, demo: 
     assert (template["authMode"], template["idpEntityId"], template["idpName"]) == ("partner_oidc", None, "Okta")
 
 
+@pytest.mark.read_only
 async def test_idp_entity_id_without_partner_saml_is_refused(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(idpEntityId="https://idp.example/saml"))
     assert _problems(errors) == [("VALIDATION_FAILED", ["input", "idpEntityId"])]
 
 
+@pytest.mark.read_only
 async def test_name_longer_than_100_characters_is_refused_with_too_long(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(name="N" * 101))
     assert _problems(errors) == [("TOO_LONG", ["input", "name"])]
@@ -315,16 +329,19 @@ async def test_name_of_exactly_100_characters_is_accepted(gateway: Gateway, demo
     assert template["name"] == "N" * 100
 
 
+@pytest.mark.read_only
 async def test_blank_name_is_refused_with_required(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(name="   "))
     assert _problems(errors) == [("REQUIRED", ["input", "name"])]
 
 
+@pytest.mark.read_only
 async def test_brand_name_longer_than_100_characters_is_refused_with_too_long(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(brandName="B" * 101))
     assert _problems(errors) == [("TOO_LONG", ["input", "brandName"])]
 
 
+@pytest.mark.read_only
 async def test_every_validation_problem_is_reported_at_once(gateway: Gateway, demo: Demo) -> None:
     errors = await _refused(gateway, gateway.token(demo.partner), _input(
         name="N" * 101, country="XX", language="en-XX", authMode="partner_saml"))
@@ -334,6 +351,7 @@ async def test_every_validation_problem_is_reported_at_once(gateway: Gateway, de
     ]
 
 
+@pytest.mark.read_only
 async def test_validation_applies_to_templates_created_on_behalf_of_a_sub_partner(
     gateway: Gateway, demo: Demo
 ) -> None:

@@ -25,12 +25,15 @@ from tests.api.raw_ws import (
     LEGACY,
     PYMONGO_SOCKET_LEAKS,
     TRANSPORT,
+    CheckedServer,
     close_code,
     initialised,
     receive,
-    serving_checked,
+    served_checked,
 )
-from tests.conftest import Demo, Gateway
+from tests.conftest import Demo, Gateway, SharedGateways
+
+pytestmark = pytest.mark.read_only  # one gateway, demo and server for the module (tests/conftest.py)
 
 BAD_MESSAGE = 4400
 SURROGATE = "\ud800"
@@ -39,12 +42,23 @@ TYPENAME = "{ __typename }"
 OPERATION = {TRANSPORT: "subscribe", LEGACY: "start"}
 
 
+@pytest.fixture(scope="module")
+async def server(shared_gateways: SharedGateways) -> AsyncIterator[CheckedServer]:
+    """One real server for the module's shared gateway (every test here is read_only)."""
+    async with served_checked((await shared_gateways.get({})).app) as checked:
+        yield checked
+    assert not checked.errors.records, checked.errors.report()
+
+
 @pytest.fixture
-async def url(gateway: Gateway) -> AsyncIterator[str]:
-    """The server's websocket URL; the test fails if the server logged anything at ERROR by the time it stopped."""
-    async with serving_checked(gateway.app) as (ws_url, errors):
-        yield ws_url
-    assert not errors.records, errors.report()
+async def url(gateway: Gateway, server: CheckedServer) -> AsyncIterator[str]:
+    """The server's websocket URL; the test fails if the server logged anything at ERROR by the time every
+    connection of the test was handled to its end."""
+    assert gateway.app is server.app, "the module's server serves its shared gateway"
+    logged = len(server.errors.records)
+    yield server.url
+    await server.quiet()
+    assert not server.errors.records[logged:], server.errors.report(server.errors.records[logged:])
 
 
 def frame(message: Any) -> str:

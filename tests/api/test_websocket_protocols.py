@@ -23,6 +23,8 @@ from tests.api.live import serving, subscribers_reach, ws_client
 from tests.api.provisioning import customer_input, partner_token, provision, provisioning_id
 from tests.conftest import Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo per set of settings (tests/conftest.py)
+
 TRANSPORT = "graphql-transport-ws"
 LEGACY = "graphql-ws"
 DEADLINE_S = 30.0
@@ -59,6 +61,7 @@ def start(protocol: str, op_id: str, query: str) -> str:
     return json.dumps({"id": op_id, "type": kind, "payload": {"query": query}})
 
 
+@pytest.mark.own_gateway  # it provisions
 async def test_the_legacy_graphql_ws_protocol_delivers_events_to_the_gql_client(
         gateway: Gateway, demo: Demo, url: str) -> None:
     token = partner_token(gateway, demo)
@@ -126,6 +129,7 @@ async def test_a_token_that_expires_on_an_open_socket_closes_it_with_4403(
         assert await closed_with(ws) == 4403
 
 
+@pytest.mark.own_gateway  # it provisions
 @pytest.mark.settings(ws_max_subscriptions=2)
 @pytest.mark.parametrize("protocol", [TRANSPORT, LEGACY])
 async def test_subscriptions_beyond_the_cap_are_refused_and_the_others_go_on(

@@ -15,6 +15,8 @@ from websockets.exceptions import ConnectionClosed
 from tests.api.live import serving
 from tests.conftest import JWT_SECRET, Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo for the module (tests/conftest.py)
+
 TRANSPORT = "graphql-transport-ws"
 LEGACY = "graphql-ws"
 DEADLINE_S = 30.0  # a failure bound, not a timing assertion

@@ -27,8 +27,8 @@ session's event loop, the loop the `gateway` fixture, its database clients and t
 idle and the server waits. The function-scoped fixtures are shared by all examples on purpose (one server, a new
 socket per example), hence the suppressed `function_scoped_fixture` health check.
 
-Budget: GATEWAY_FUZZ_EXAMPLES examples per driver (default 100, half for each protocol: 200 for a whole run on
-both drivers, about 6 s of examples on 2 shared cores, plus the gateway and demo data the fixtures build);
+Budget: GATEWAY_FUZZ_EXAMPLES examples (default 100, half for each protocol, on the gateway's default driver: a
+few seconds of examples on 2 shared cores, plus the gateway and demo data the fixtures build);
 `GATEWAY_FUZZ_EXAMPLES=5000` for a long local run (10 000 examples, about 4 minutes here). Runs are derandomized:
 CI runs the same examples every time, so a failure reproduces with the same command and the suite never turns red
 by luck (and with nothing random there is nothing for hypothesis's example database to replay, so it is off); set
@@ -64,7 +64,7 @@ from tests.conftest import Demo, Gateway
 pytestmark = [pytest.mark.filterwarnings(
     "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"),
     PYMONGO_SOCKET_LEAKS]
-EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "100")) // 2  # per protocol and driver
+EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "100")) // 2  # per protocol
 SEED = os.environ.get("GATEWAY_FUZZ_SEED")
 SERVER_TYPES = {TRANSPORT: {"connection_ack", "ping", "pong", "next", "error", "complete"},
                 LEGACY: {"connection_ack", "connection_error", "ka", "data", "error", "complete"}}

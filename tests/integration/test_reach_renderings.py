@@ -13,6 +13,8 @@ from domain.rules.tenancy import NOTHING, Reach
 from domain.services.reads import EventCriteria, event_feed
 from tests.conftest import Demo, Gateway
 
+pytestmark = pytest.mark.read_only  # one gateway and demo per driver for the module (tests/conftest.py)
+
 COLLECTIONS = ("customers", "subscribers", "locations", "templates", "events", "usage")
 
 
