@@ -1,7 +1,8 @@
 """Which tests name which rule of DOMAIN.md: `python -m tests.rule_index` prints `R-ID  file::test` lines, sorted.
 
-A rule is named by a test's function name (`test_r_sub_1_…` is R-SUB-1; `r_cus_state` is R-CUS-STATE) or by its
-docstring (`R-ORG-6`). Used to show that a reshaping of the suite keeps at least one test for every rule id.
+A rule is named by a test's function name (`test_r_sub_1_…` is R-SUB-1; `r_cus_state` is R-CUS-STATE; the rules
+without a number, `r_billstart`, `r_pre` and `r_dial`, are R-BILLSTART, R-PRE and R-DIAL) or by its docstring
+(`R-ORG-6`). Used to show that a reshaping of the suite keeps at least one test for every rule id.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 _IN_NAME = re.compile(r"(?:^|_)r_([a-z]+)_(\d+|state)(?=_|$)")
 _IN_TEXT = re.compile(r"\bR-([A-Z]+)-(\d+|STATE)\b")
+# Rules whose id has no number (DOMAIN.md: R-BILLSTART, R-PRE, R-DIAL).
+_BARE = ("billstart", "pre", "dial")
+_BARE_IN_NAME = re.compile(r"(?:^|_)r_(%s)(?=_|$)" % "|".join(_BARE))
+_BARE_IN_TEXT = re.compile(r"\bR-(%s)\b(?!-)" % "|".join(b.upper() for b in _BARE))
 
 
 def rule_ids(name: str, docstring: str | None) -> set[str]:
     found = {f"R-{a.upper()}-{b.upper()}" for a, b in _IN_NAME.findall(name)}
     found |= {f"R-{a}-{b}" for a, b in _IN_TEXT.findall(docstring or "")}
+    found |= {f"R-{a.upper()}" for a in _BARE_IN_NAME.findall(name)}
+    found |= {f"R-{a}" for a in _BARE_IN_TEXT.findall(docstring or "")}
     return found
 
 
