@@ -18,8 +18,8 @@ _IN_NAME = re.compile(r"(?:^|_)r_([a-z]+)_(\d+|state)(?=_|$)")
 _IN_TEXT = re.compile(r"\bR-([A-Z]+)-(\d+|STATE)\b")
 # Rules whose id has no number (DOMAIN.md: R-BILLSTART, R-PRE, R-DIAL).
 _BARE = ("billstart", "pre", "dial")
-_BARE_IN_NAME = re.compile(r"(?:^|_)r_(%s)(?=_|$)" % "|".join(_BARE))
-_BARE_IN_TEXT = re.compile(r"\bR-(%s)\b(?!-)" % "|".join(b.upper() for b in _BARE))
+_BARE_IN_NAME = re.compile(r"(?:^|_)r_(" + "|".join(_BARE) + r")(?=_|$)")
+_BARE_IN_TEXT = re.compile(r"\bR-(" + "|".join(b.upper() for b in _BARE) + r")\b(?!-)")
 
 
 def rule_ids(name: str, docstring: str | None) -> set[str]:
