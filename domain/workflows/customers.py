@@ -17,10 +17,11 @@ from domain.model.entities import (
     Subscriber,
 )
 from domain.model.jobs import ReviewTimeout, compliance_deadline_id
+from domain.rules.compliance import NON_COMPLIANCE_WINDOW, REVIEW_WINDOW
 from domain.rules.packages import settled_packages
 from domain.rules.rpl import Screener
 from domain.rules.subscribers import UNSETTLED
-from domain.services.compliance import NON_COMPLIANCE_WINDOW, REVIEW_WINDOW, fail_unprovisioned
+from domain.services.compliance import fail_unprovisioned
 from domain.services.customers import start_deletion
 from domain.store.engine import Engine, OrgCreationFailed, TemporaryFailure
 from domain.store.jobs import Job, Retry

@@ -26,8 +26,8 @@ from domain.model.entities import (
 from domain.model.errors import ErrorCode
 from domain.rules.billing import ReportStatus, ReportType
 from domain.rules.catalogue import CATALOGUE, USER_PACKAGES
+from domain.rules.compliance import Decision
 from domain.services.billing import REPORT_ORDERS
-from domain.services.compliance import Decision
 from domain.store.repositories.customers import CUSTOMER_ORDERS
 from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS
 from resolvers.enums import TableEnum
