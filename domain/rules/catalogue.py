@@ -34,8 +34,9 @@ CATALOGUE: dict[str, PackageSpec] = {
                     _WEBEX_CALLING | {"meet_full"}),
         PackageSpec("cx_essentials", "A-WXCW-CXE", "Webex Customer Assist (CX Essentials)", True, True,
                     _WEBEX_CALLING | {"customer_assist"}),
+        # R-PKG-2 (amended 2026-12): webex_voice no longer carries the attendant console.
         PackageSpec("attendant_console", "A-WXCW-AC", "Attendant Console add-on", False, False, frozenset(),
-                    frozenset({"webex_calling", "webex_suite", "cx_essentials", "webex_voice"})),
+                    frozenset({"webex_calling", "webex_suite", "cx_essentials"})),
         PackageSpec("cisco_calling_plan", "A-WXCW-CCP", "Cisco Calling Plan add-on", False, False, frozenset(),
                     frozenset({"common_area_calling", "webex_calling", "webex_suite", "webex_voice",
                                "cx_essentials", "webex_calling_standard"})),

@@ -396,11 +396,18 @@ async def test_r_cus_4_settled_delete_removes_the_customer_and_its_subscribers(g
 # ---------------------------------------------------------------- R-PKG-2 / R-PKG-6: package rules
 
 
-async def test_r_pkg_2_attendant_console_with_webex_voice_is_accepted(gateway: Gateway, demo: Demo) -> None:
+async def test_r_pkg_2_attendant_console_with_webex_calling_is_accepted(gateway: Gateway, demo: Demo) -> None:
     pid = await provisioning_id(gateway, demo.partner)
     customer = await provision(gateway, partner_token(gateway, demo),
-                               customer_input(pid, packages=["webex_voice", "attendant_console"]))
-    assert sorted(_package_states(customer)) == ["attendant_console", "webex_voice"]
+                               customer_input(pid, packages=["webex_calling", "attendant_console"]))
+    assert sorted(_package_states(customer)) == ["attendant_console", "webex_calling"]
+
+
+async def test_r_pkg_2_amended_attendant_console_with_webex_voice_is_refused(gateway: Gateway, demo: Demo) -> None:
+    pid = await provisioning_id(gateway, demo.partner)
+    errors = await refused(gateway, partner_token(gateway, demo), PROVISION,
+                           {"input": customer_input(pid, packages=["webex_voice", "attendant_console"])})
+    assert [(e["code"], e["field"]) for e in errors] == [("PACKAGE_DEPENDENCY", ["input", "packages"])]
 
 
 async def test_r_pkg_2_cisco_calling_plan_with_common_area_calling_is_accepted(gateway: Gateway, demo: Demo) -> None:

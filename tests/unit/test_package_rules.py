@@ -23,7 +23,10 @@ def _codes(problems: list[FieldError]) -> list[ErrorCode]:
         (["common_area_calling", "cisco_calling_plan"], []),
         (["webex_meetings", "cisco_calling_plan"], [ErrorCode.PACKAGE_DEPENDENCY]),
         (["webex_calling_standard", "attendant_console"], [ErrorCode.PACKAGE_DEPENDENCY]),
-        (["webex_voice", "attendant_console"], []),
+        (["webex_calling", "attendant_console"], []),
+        (["cx_essentials", "attendant_console"], []),
+        # R-PKG-2 (amended 2026-12): webex_voice was a base of the attendant console; it is not any more.
+        (["webex_voice", "attendant_console"], [ErrorCode.PACKAGE_DEPENDENCY]),
         (["attendant_console", "cisco_calling_plan"], [ErrorCode.PACKAGE_DEPENDENCY, ErrorCode.PACKAGE_DEPENDENCY]),
         (["webex_fax"], [ErrorCode.UNKNOWN_PACKAGE]),
         ([], [ErrorCode.REQUIRED]),
