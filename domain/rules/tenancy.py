@@ -17,8 +17,6 @@ from domain.model.errors import Forbidden
 from domain.model.principal import Principal, Role
 
 OWNER, ROOT = "ownerOrgId", "rootOrgId"
-# A Mongo filter that matches nothing.
-MATCHES_NOTHING: dict[str, Any] = {"_id": {"$in": []}}
 
 
 @dataclass(frozen=True)
@@ -42,8 +40,9 @@ class Reach:
         return self.key is None
 
     def filter(self) -> dict[str, Any]:
-        """As a Mongo filter, for the repositories."""
-        return MATCHES_NOTHING if self.key is None else {self.key: self.org_id}
+        """As a Mongo filter, for the repositories (a new one each time: callers may build on it); reaching
+        nothing is a filter that matches nothing."""
+        return {"_id": {"$in": []}} if self.key is None else {self.key: self.org_id}
 
     def admits(self, doc: Mapping[str, Any]) -> bool:
         """As a predicate over a stored document, for the live event feed: the same rule as `filter`."""

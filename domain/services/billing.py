@@ -8,7 +8,6 @@ on the same stream as provisioning.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,9 +31,6 @@ from domain.rules.validation import Problems
 from domain.services.reads import Listing, Record, empty, require_scope, visible_by_ids
 from domain.store.driver import Document, DuplicateKey
 from domain.store.repositories import Repositories, Tx
-
-log = logging.getLogger("gateway.billing")
-
 
 REPORT_ORDERS: dict[str, Order] = {
     o.name: o for o in (

@@ -183,8 +183,7 @@ def visible_events(owner: Reach, criteria: EventCriteria) -> dict[str, Any] | No
 def event_feed(owner: Reach, criteria: EventCriteria) -> tuple[Callable[[Mapping[str, Any]], bool], dict[str, Any]]:
     """The events of `owner` that match `criteria`, twice: as a predicate for the live feed and as the Mongo filter
     replaying them from the outbox (the same rule; a caller that sees nothing gets a feed of nothing)."""
-    return (lambda doc: owner.admits(doc) and criteria.admits(doc)), owner.filter() if owner.is_nothing else \
-        {"$and": [owner.filter(), criteria.to_filter()]}
+    return (lambda doc: owner.admits(doc) and criteria.admits(doc)), visible_events(owner, criteria) or owner.filter()
 
 
 async def customer_events(repos: Repositories, customer_id: str, request: PageRequest) -> Listing:
