@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from domain.model.audit import Actor, EventAction, FieldChange, current_actor
+
 if TYPE_CHECKING:
     from domain.model.entities import ProvisioningError
 
@@ -28,6 +30,11 @@ class EntityType(str, Enum):
     SUBSCRIBER = "SUBSCRIBER"
     BILLING_REPORT = "BILLING_REPORT"
     SUB_PARTNER = "SUB_PARTNER"
+    WORKSPACE = "WORKSPACE"
+    LOCATION = "LOCATION"
+    ONBOARDING_TEMPLATE = "ONBOARDING_TEMPLATE"
+    SUBSCRIBER_BATCH = "SUBSCRIBER_BATCH"
+    SETUP_ASSIST_REQUEST = "SETUP_ASSIST_REQUEST"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,11 @@ class Change:
     reason: str | None = None
     # Facts later consumers need without reading the entity back (e.g. the package, for billing).
     details: dict[str, Any] = field(default_factory=dict)
+    # R-AUD-1: what kind of change (status changes unless said), who made it (default: whoever is acting
+    # when the change is committed) and, for an UPDATE, the fields it changed.
+    action: EventAction = EventAction.STATUS_CHANGE
+    actor: Actor | None = None
+    changes: Sequence[FieldChange] = ()
 
     def to_doc(self, seq: int, at: datetime, worker: str | None) -> dict[str, Any]:
         return {
@@ -63,6 +75,9 @@ class Change:
             "reason": self.reason,
             "occurredAt": at,
             "worker": worker,
+            "action": self.action.value,
+            "actor": (self.actor or current_actor()).to_doc(),
+            **({"changes": [c.to_doc() for c in self.changes]} if self.changes else {}),
             **({"details": self.details} if self.details else {}),
         }
 
