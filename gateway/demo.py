@@ -35,6 +35,8 @@ from domain.store.engine import Engine, Fault, FaultRule
 from domain.store.jobs import JobQueue, Worker
 from domain.store.repositories import Repositories
 from domain.workflows import Workflows
+from gateway.demo_extras import SCENES
+from gateway.demo_scene import DemoCustomer, DemoScene
 
 
 def demo_id(kind: Kind, name: str) -> str:
@@ -240,6 +242,12 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         plan.created = now - timedelta(minutes=90 - k * 60 // max(len(arriving), 1))
         await onboard(plan, settle=False)  # its subscribers wait for it (R-RPL-5)
     assert all(p.customer_id for p in plans)
+    # 3. The feature scenes (gateway/demo_extras), each in the last hour before now.
+    scene = DemoScene(seed, clock, worker, now, parent, subs, templates,
+                      [DemoCustomer(p.customer_id, p.target, p.owner, p.country, p.packages) for p in plans])
+    for play in SCENES:
+        clock.set(now - timedelta(minutes=45))
+        await play(scene)
     clock.set(now - timedelta(minutes=1))
     platform = Caller(Principal("ops@operator.example", None, frozenset({Role.PLATFORM_ADMIN}), frozenset()), None)
     await organisations.set_sub_partner_state(seed, platform, subs[1].id, SubPartnerState.SUSPENDED)
