@@ -244,6 +244,8 @@ class Subscriber(_Entity):
     first_name: str = Field(alias="firstName")
     last_name: str = Field(alias="lastName")
     package: str
+    # R-PKG-3 / R-ADD-1: the user add-ons beside the one base package (attendant_console is the only one).
+    add_ons: list[str] = Field(default_factory=list, alias="addOns")
     primary_phone_number: str | None = Field(default=None, alias="primaryPhoneNumber")
     extension: str | None = None
     location_id: str | None = Field(default=None, alias="locationId")
