@@ -1,8 +1,8 @@
 """`python -m bench`: the gateway's own cost (with Motor and PyMongo) and the mixed load, then one summary table.
 
 Each part prints its own report as it finishes; the summary at the end gives one row per figure with the command
-that measures it again. The provisioning, fan-out and billing benchmarks are longer and run on their own
-(`python -m bench.provisioning`, `python -m bench.fanout`, `python -m bench.billing`).
+that measures it again. The provisioning, fan-out, billing and bulk-import benchmarks are longer and run on their own
+(`python -m bench.provisioning`, `python -m bench.fanout`, `python -m bench.billing`, `python -m bench.bulk_import`).
 
     cd /work/main && .venv/bin/python -m bench            # about 5-6 minutes
     cd /work/main && .venv/bin/python -m bench --quick    # about 2-3 minutes: 20 s of load, fewer rounds

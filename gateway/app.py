@@ -27,6 +27,7 @@ from gateway.http_graphql import GraphQLHTTP
 from gateway.middleware import AuthenticationMiddleware
 from gateway.observability import CONTENT_TYPE, Readings
 from gateway.runtime import Runtime
+from gateway.uploads import RESULT_PATH, UPLOAD_PATH, Uploads
 
 StartupHook = Callable[[Runtime], Awaitable[None]]
 # A probe or a scrape must answer within its own timeout, even when the database hangs. The database call itself
@@ -78,7 +79,9 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
         return JSONResponse({"status": "ready", "workers": workers})
 
     downloads = BillingDownloads(runtime)
-    graphql = GatewayGraphQL(runtime, downloads, graphql_ide="graphiql" if runtime.settings.graphiql else None)
+    uploads = Uploads(runtime)  # R-BULK: CSV uploads and batch result files
+    graphql = GatewayGraphQL(runtime, downloads, uploads.url,
+                             graphql_ide="graphiql" if runtime.settings.graphiql else None)
 
     async def metrics(_: Request) -> Response:
         hub = runtime.hub
@@ -91,6 +94,8 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             Route("/graphql", GraphQLHTTP(runtime, graphql).handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route(DOWNLOAD_PATH, downloads.serve, methods=["GET"]),
+            Route(UPLOAD_PATH, uploads.upload, methods=["POST"]),
+            Route(RESULT_PATH, uploads.result, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""The `gateway` command: serve | seed | token | schema | rpl load."""
+"""The `gateway` command: serve | seed | token | schema | rpl load | orgs load."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from domain.model.principal import Role
+from domain.rules.attach import OrgsFormatError, parse_orgs_csv
 from domain.rules.rpl import RplFormatError, parse_csv
 from domain.store.driver import DatabaseUnavailable
 from gateway.app import create_app
@@ -215,6 +216,28 @@ async def _rpl_load(settings: Settings, path: Path) -> int:
     return 0
 
 
+async def _orgs_load(settings: Settings, path: Path) -> int:
+    """R-ATT-1: load the directory of existing Webex orgs (idempotent by org id)."""
+    try:
+        orgs = parse_orgs_csv(await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"gateway: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    except OrgsFormatError as exc:
+        print(f"gateway: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = await _started(settings)
+    if runtime is None:
+        return 2
+    try:
+        loaded = await runtime.repos.org_directory.load(orgs)
+        total = await runtime.repos.org_directory.count({})
+    finally:
+        await runtime.stop()
+    print(f"loaded {loaded} orgs from {path} ({total} in the directory now)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gateway", description="Wholesale provisioning GraphQL gateway")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     p_load = rpl_commands.add_parser(
         "load", help="load a CSV with a header row: source, name, optional alt_names (;-separated) and country")
     p_load.add_argument("file", type=Path)
+    p_orgs = commands.add_parser("orgs", help="the directory of existing Webex orgs (R-ATT-1)")
+    orgs_commands = p_orgs.add_subparsers(dest="orgs_command", required=True)
+    p_orgs_load = orgs_commands.add_parser(
+        "load", help="load a CSV with a header row: id, name, optional users, verified_domains, claimed_domains "
+                     "(;-separated), active_licence, trial, broadworks, flex, wholesale (true/false), auth_mode")
+    p_orgs_load.add_argument("file", type=Path)
     args = parser.parse_args(argv)
 
     configure_logging_from_environment()
@@ -256,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_seed(settings))
         if args.command == "rpl":
             return asyncio.run(_rpl_load(settings, args.file))
+        if args.command == "orgs":
+            return asyncio.run(_orgs_load(settings, args.file))
         return serve(settings, demo=not args.no_demo)
     except (SettingsError, EmbeddedDatabaseError) as exc:
         print(f"gateway: {exc}", file=sys.stderr)

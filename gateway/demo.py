@@ -36,7 +36,7 @@ from domain.store.jobs import JobQueue, Worker
 from domain.store.repositories import Repositories
 from domain.workflows import Workflows
 from gateway.demo_extras import SCENES
-from gateway.demo_scene import DemoCustomer, DemoScene
+from gateway.demo_scene import DemoCustomer, DemoScene, acting_as
 
 
 def demo_id(kind: Kind, name: str) -> str:
@@ -178,7 +178,8 @@ async def seed_demo(repos: Repositories) -> SeedResult:
 
     owners = [(parent, templates[i % 2]) for i in range(20)] + [(subs[0], templates[2])] * 6 + \
              [(subs[1], templates[3])] * 4
-    statuses = list(CustomerStatus)
+    # pending_customer_approval needs an attached org: the attach scene (gateway/demo_extras/attach.py) seeds it.
+    statuses = [s for s in CustomerStatus if s is not CustomerStatus.PENDING_CUSTOMER_APPROVAL]
     plans: list[_Plan] = []
     for i, ((owner, tpl), (company, country, lang)) in enumerate(zip(owners, _COMPANIES, strict=True)):
         target = statuses[i % len(statuses)]
@@ -197,7 +198,8 @@ async def seed_demo(repos: Repositories) -> SeedResult:
 
     async def onboard(plan: _Plan, *, settle: bool = True) -> None:
         clock.set(plan.created)
-        customer = await customers.provision_customer(seed, caller(plan.owner), _request(plan), None)
+        with acting_as(caller(plan.owner)):
+            customer = await customers.provision_customer(seed, caller(plan.owner), _request(plan), None)
         plan.customer_id = customer.id
         domain_name = _domain(plan.company)
         user_packages = [p for p in plan.packages if CATALOGUE[p].assignable_to_users]
@@ -207,11 +209,12 @@ async def seed_demo(repos: Repositories) -> SeedResult:
             first, last = _FIRST[(plan.index + n) % len(_FIRST)], _LAST[(plan.index * 3 + n) % len(_LAST)]
             package = user_packages[n % len(user_packages)]
             calling = CATALOGUE[package].calling
-            await subscribers.provision_subscriber(seed, caller(plan.owner), subscribers.NewSubscriber(
-                customer_id=customer.id, email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
-                package=package, first_name=first, last_name=last,
-                extension=f"{100 + n}" if calling else None,
-                primary_phone_number=numbers[n] if calling and n % 2 == 0 and n < len(numbers) else None), None)
+            with acting_as(caller(plan.owner)):
+                await subscribers.provision_subscriber(seed, caller(plan.owner), subscribers.NewSubscriber(
+                    customer_id=customer.id, email=_ascii(f"{first}.{last}.{n}@{domain_name}.example".lower()),
+                    package=package, first_name=first, last_name=last,
+                    extension=f"{100 + n}" if calling else None,
+                    primary_phone_number=numbers[n] if calling and n % 2 == 0 and n < len(numbers) else None), None)
         if settle:
             clock.set(plan.created + timedelta(minutes=20 + rng.randrange(400)))
             await worker.run_until_idle()
@@ -224,18 +227,20 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         await onboard(plan)
         if plan.target is CustomerStatus.ERROR:
             clock.advance(timedelta(hours=3))
-            await compliance.decide(seed, reviewer, plan.customer_id, compliance.Decision.REJECT,
-                                    "synthetic list match confirmed (demo)")
+            with acting_as(reviewer):
+                await compliance.decide(seed, reviewer, plan.customer_id, compliance.Decision.REJECT,
+                                        "synthetic list match confirmed (demo)")
             await worker.run_until_idle()
     # 2. Work still in flight when the demo starts: new customers, an update, a deletion.
     clock.set(now - timedelta(hours=2))
     for plan in plans:
         clock.advance(timedelta(seconds=30))
-        if plan.target is CustomerStatus.UPDATING:
-            await customers.update_customer(seed, caller(plan.owner), plan.customer_id,
-                                            customers.CustomerUpdate(packages=plan.packages), None)
-        elif plan.target is CustomerStatus.DELETING:
-            await customers.delete_customer(seed, caller(plan.owner), plan.customer_id, None)
+        with acting_as(caller(plan.owner)):
+            if plan.target is CustomerStatus.UPDATING:
+                await customers.update_customer(seed, caller(plan.owner), plan.customer_id,
+                                                customers.CustomerUpdate(packages=plan.packages), None)
+            elif plan.target is CustomerStatus.DELETING:
+                await customers.delete_customer(seed, caller(plan.owner), plan.customer_id, None)
     arriving = [p for p in plans if p.target is CustomerStatus.PROVISIONING]
     for k, plan in enumerate(arriving):
         # Spread over the last 90 minutes; every write stays in the past, so the jobs are due at once.
@@ -250,7 +255,8 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         await play(scene)
     clock.set(now - timedelta(minutes=1))
     platform = Caller(Principal("ops@operator.example", None, frozenset({Role.PLATFORM_ADMIN}), frozenset()), None)
-    await organisations.set_sub_partner_state(seed, platform, subs[1].id, SubPartnerState.SUSPENDED)
+    with acting_as(platform):
+        await organisations.set_sub_partner_state(seed, platform, subs[1].id, SubPartnerState.SUSPENDED)
     return SeedResult(True, parent.id, tuple(s.id for s in subs))
 
 

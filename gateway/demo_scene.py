@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.model.audit import Actor, acting, user_actor
 from domain.model.clock import FixedClock
 from domain.model.entities import OnboardingTemplate, Partner
 from domain.model.principal import ROLE_SCOPES, Principal, Role
@@ -49,6 +51,19 @@ class DemoScene:
     def platform(self) -> Caller:
         return Caller(Principal("ops@operator.example", None, frozenset({Role.PLATFORM_ADMIN}), frozenset()), None)
 
+    async def run_jobs_of(self, *entity_ids: str) -> None:
+        """Run the due jobs of these entities until none of them is due; every other job is left as the core demo
+        set it (its in-flight customers must still be in flight when the gateway starts)."""
+        for _ in range(50):
+            ran = 0
+            for docs in (await self.repos.jobs.of_entities(list(entity_ids))).values():
+                for doc in docs:
+                    if doc["status"] != "waiting" and (job := await self.worker.queue.claim(doc)) is not None:
+                        await self.worker.run(job)
+                        ran += 1
+            if not ran:
+                return
+
     def settled(self, owner: Partner | None = None) -> list[DemoCustomer]:
         """Customers that ended `provisioned`, optionally of one owner."""
         return [c for c in self.customers if c.target is CustomerStatus.PROVISIONED
@@ -56,3 +71,10 @@ class DemoScene:
 
 
 Scene = Callable[[DemoScene], Awaitable[None]]
+
+
+def acting_as(caller: Caller) -> AbstractContextManager[Actor]:
+    """What the demo writes in this block is recorded as done by `caller`'s user (R-AUD-1), as if it came in a
+    request with its token; without it the demo's changes show the gateway itself as their actor."""
+    principal = caller.principal
+    return acting(user_actor(principal.subject, principal.org_id, (r.value for r in principal.roles)))

@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -34,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UnsetType
 
+from domain.model.audit import set_actor, user_actor
 from domain.model.principal import Principal
 from gateway import ws_messages
 from gateway.auth import InvalidToken
@@ -285,12 +286,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, runtime: Runtime, downloads: BillingDownloads, **kwargs: Any) -> None:
+    def __init__(self, runtime: Runtime, downloads: BillingDownloads,
+                 batch_results: Callable[[HTTPConnection, str], str] | None = None, **kwargs: Any) -> None:
         s = runtime.settings
         super().__init__(runtime.schema, connection_init_wait_timeout=timedelta(seconds=s.ws_init_timeout_seconds),
                          max_subscriptions_per_connection=s.ws_max_subscriptions, **kwargs)
         self.runtime = runtime
         self.downloads = downloads
+        self.batch_results = batch_results  # R-BULK-4: signs `/subscriber-batches/<id>.csv` links
         self.keepalive = s.ws_keepalive_seconds
         self.buckets = TokenBuckets(s.rate_limit_per_second, s.rate_limit_burst)
         # Every open websocket (either protocol), so that a shutdown can end them all with 1001.
@@ -314,8 +317,12 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         # None only for the GraphiQL page, which the middleware lets through and which executes nothing.
         principal = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+        if principal is not None:  # R-AUD-1: what this request changes is recorded as done by its token's user
+            set_actor(user_actor(principal.subject, principal.org_id, (r.value for r in principal.roles),
+                                 current_request_id()))
         return Context(repos=self.runtime.repos, principal=principal, request=request, response=response,
                        hub=self.runtime.hub, download_url=partial(self.downloads.url, request),
+                       batch_result_url=partial(self.batch_results, request) if self.batch_results else None,
                        request_id=current_request_id())
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -328,4 +335,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         except InvalidToken:
             raise ConnectionRejectionError() from None
         context.principal = principal
+        # Operations run in tasks this connection's handler starts after this: mutations sent over the socket act
+        # as the token's user (R-AUD-1).
+        set_actor(user_actor(principal.subject, principal.org_id, (r.value for r in principal.roles),
+                             context.request_id))
         return await super().on_ws_connect(context)

@@ -98,13 +98,14 @@ class Runtime:
         s = self.settings
         queue = JobQueue(self.db, self.clock, owner=f"{repos.process}:{uuid.uuid4().hex[:8]}",
                          lease=timedelta(seconds=s.job_lease_seconds))
-        workflows = Workflows(repos, queue, self.engine, timedelta(days=s.events_retention_days))
+        workflows = Workflows(repos, queue, self.engine)  # events are kept ≥ 5 years (R-AUD-2)
         self.retention = workflows.retention
         self.worker = Worker(queue, workflows.handlers(), give_ups=workflows.give_ups(),
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
         # The change stream opens with the first subscriber (one per process, shared by all of them).
         self.hub = EventHub(repos.events, queue_size=s.events_queue_size, resume_window=s.events_resume_seconds,
+                            cursor_lifetime=timedelta(days=s.events_retention_days),
                             observer=self.telemetry.fanout_observer())
         self._repos = repos
 

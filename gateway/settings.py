@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     engine_latency_ms: int = Field(default=30, ge=0, le=60_000, description="per Webex-side step")
     engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.store.engine)")
     # Live events (R-EVT-2/3) and websockets.
-    events_retention_days: float = Field(default=7.0, gt=0, le=3650, description="older events are purged")
+    events_retention_days: float = Field(default=7.0, gt=0, le=3650,
+                                         description="how far back a subscription may resume (R-EVT-2); events "
+                                                     "themselves are kept at least 5 years (R-AUD-2)")
     events_queue_size: int = Field(default=1000, ge=1, le=1_000_000,
                                    description="undelivered events a subscriber may have before it is ended")
     events_resume_seconds: float = Field(default=60.0, gt=0, le=3600,

@@ -27,6 +27,8 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # Signs a billing report's CSV link (R-BIL-5); set by the gateway, which serves the link.
     download_url: Callable[[str], str] | None = None
+    # Signs a subscriber batch's result CSV link (R-BULK-4); set by the gateway, which serves the link.
+    batch_result_url: Callable[[str], str] | None = None
     # The id the gateway gave this request (X-Request-Id): unexpected errors carry it to the client and the log.
     request_id: str | None = None
     _loaders: Loaders | None = field(default=None, init=False)

@@ -17,17 +17,22 @@ from typing import Any
 
 import strawberry
 
+from domain.model.audit import ActorKind, EventAction
 from domain.model.changes import EntityType
 from domain.model.entities import (
+    AttachApprovalState,
     AuthMode,
     CustomerStatus,
     OrgKind,
     PackageStatus,
+    PartnerAccess,
     RplState,
     SubPartnerState,
     SubscriberStatus,
 )
 from domain.model.errors import ErrorCode
+from domain.model.setup_assist import SetupAssistSku
+from domain.model.status import SetupAssistStatus, WorkspaceStatus
 from domain.rules.billing import ReportStatus, ReportType
 from domain.rules.catalogue import CATALOGUE, USER_PACKAGES
 from domain.rules.compliance import Decision
@@ -36,20 +41,29 @@ from domain.store.repositories.customers import CUSTOMER_ORDERS
 from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS
 
 __all__ = [
-    "AuthMode", "BillingReportOrder", "CustomerOrder", "CustomerStatus", "Decision", "EntityType", "ErrorCode",
-    "OrgKind", "PackageName", "PackageStatus", "ReportStatus", "ReportType", "RplState", "SubPartnerState",
-    "SubscriberOrder", "SubscriberPackage", "SubscriberStatus", "TableEnum",
+    "ActorKind", "AttachApprovalState", "AuthMode", "BillingReportOrder", "CustomerOrder", "CustomerStatus",
+    "Decision", "EntityType",
+    "ErrorCode", "EventAction", "OrgKind", "PackageName", "PackageStatus", "PartnerAccess",
+    "ReportStatus", "ReportType", "RplState",
+    "SubPartnerState", "SubscriberOrder", "SubscriberPackage", "SubscriberStatus", "TableEnum",
 ]
 
 for _by_value in (AuthMode, CustomerStatus, PackageStatus, RplState, SubPartnerState, SubscriberStatus):
     strawberry.enum(_by_value, graphql_name_from="value")
-for _by_name in (EntityType, ErrorCode, OrgKind):
+for _by_name in (ActorKind, EntityType, ErrorCode, EventAction, OrgKind):
     strawberry.enum(_by_name)
 strawberry.enum(Decision, name="RplDecision")
+strawberry.enum(AttachApprovalState, graphql_name_from="value")  # R-ATT-2
+strawberry.enum(PartnerAccess)  # R-ATT-3
 strawberry.enum(ReportType, name="BillingReportType",
                 description="PARTNER: one row per partner org and package; CUSTOMER: per customer and package; "
                             "USER: per subscriber and package (R-BIL-2).")
 strawberry.enum(ReportStatus, name="BillingReportStatus")
+strawberry.enum(WorkspaceStatus, graphql_name_from="value")  # R-WS-2
+strawberry.enum(SetupAssistStatus, graphql_name_from="value")  # R-SA-2
+strawberry.enum(SetupAssistSku)  # R-SA-1
+__all__ += ["SetupAssistSku", "SetupAssistStatus"]
+__all__ += ["WorkspaceStatus"]
 
 
 class _TableEnumType(EnumMeta):

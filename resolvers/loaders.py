@@ -10,12 +10,16 @@ from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import SelectedField, Selection
 
 from domain.model.entities import OnboardingTemplate, Partner
+from domain.model.workspaces import WORKSPACE_PACKAGE
+from domain.rules.background import BackgroundWork
 from domain.rules.pagination import Page, PageRequest
 from domain.rules.tenancy import Caller
-from domain.services import reads
+from domain.services import background, reads
 from domain.store.driver import Document
 from domain.store.repositories import Repositories
 from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
+from resolvers.batches.loaders import BatchLoaders
+from resolvers.workspaces.loaders import WorkspaceLoaders
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class Loaders:
         self.assigned_by_customer = DataLoader(self._assigned_by_customer)
         self.subscriber_page = DataLoader(self._subscriber_pages)
         self.subscriber_count = DataLoader(self._subscriber_counts)
+        # R-DASH-2: keyed by (entity id, its status); a page of entities is one query of their jobs.
+        self.background_work = DataLoader(self._background_work)
         # Entry points by id: narrowed to what the caller may see (R-ORG-6)
         self.visible_partner = DataLoader(self._visible_partners)
         self.visible_customer = DataLoader(self._visible(reads.Record.CUSTOMER))
@@ -91,6 +97,8 @@ class Loaders:
         self.visible_location = DataLoader(self._visible(reads.Record.LOCATION))
         self.visible_template = DataLoader(self._visible(reads.Record.TEMPLATE))
         self.visible_billing_report = DataLoader(self._visible(reads.Record.BILLING_REPORT))
+        self.workspaces = WorkspaceLoaders(repos, caller)  # R-WS: by id, and each customer's page and count
+        self.batches = BatchLoaders(repos)  # R-BULK: each customer's page of batches and their count
 
     async def _partners(self, ids: list[str]) -> list[Partner | None]:
         docs = await self._repos.partners.by_ids(ids)
@@ -109,6 +117,9 @@ class Loaders:
         per_customer: dict[str, dict[str, int]] = {c: {} for c in customer_ids}
         for (customer_id, package), n in counts.items():
             per_customer[customer_id][package] = n
+        # R-WS-1: common_area_calling is held by workspaces (its limit counts them).
+        for customer_id, n in (await self._repos.workspaces.holding_counts(customer_ids)).items():
+            per_customer[customer_id][WORKSPACE_PACKAGE] = n
         return [per_customer[c] for c in customer_ids]
 
     async def _subscriber_pages(self, keys: list[SubscriberPageKey]) -> list[Page]:
@@ -137,6 +148,9 @@ class Loaders:
             for key in members:
                 counts[key] = found.get(key.customer_id, 0)
         return [counts[k] for k in keys]
+
+    async def _background_work(self, keys: list[tuple[str, str]]) -> list[BackgroundWork | None]:
+        return await background.background_work(self._repos, keys)
 
     async def _visible_partners(self, ids: list[str]) -> Sequence[Partner | None]:
         return await reads.partners_by_ids(self._repos, await self._caller(), ids)

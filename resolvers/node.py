@@ -5,14 +5,17 @@ from __future__ import annotations
 import strawberry
 
 from domain.model.ids import Kind, kind_of
+from resolvers.batches.types import SubscriberBatchType, visible_batch_loader
 from resolvers.billing.types import BillingReportNode
 from resolvers.common import Node
 from resolvers.context import Info
 from resolvers.customers.locations import LocationType
 from resolvers.customers.types import CustomerType
 from resolvers.organisations.types import PartnerType
+from resolvers.setup_assist.types import SetupAssistRequestType, setup_assist_loaders
 from resolvers.subscribers.types import SubscriberType
 from resolvers.templates.types import OnboardingTemplateType
+from resolvers.workspaces.types import WorkspaceType
 
 
 @strawberry.type
@@ -39,5 +42,16 @@ class NodeQueries:
             case Kind.BILLING_REPORT:
                 doc = await loaders.visible_billing_report.load(id)
                 return BillingReportNode.of_doc(doc) if doc else None
+            case Kind.WORKSPACE:
+                doc = await loaders.workspaces.visible.load(id)
+                return WorkspaceType.of_doc(doc) if doc else None
+            case Kind.SUBSCRIBER_BATCH:
+                doc = await visible_batch_loader(info.context).load(id)
+                return SubscriberBatchType.of_doc(doc) if doc else None
+            case Kind.SETUP_ASSIST:
+                doc = await setup_assist_loaders(info).visible.load(id)
+                return SetupAssistRequestType.of_doc(doc) if doc else None
+            case Kind.UPLOAD:  # an uploaded file is no node of the API
+                return None
             case None:
                 return None

@@ -8,9 +8,13 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
+from resolvers.batches.mutations import BatchMutations
+from resolvers.batches.queries import BatchQueries
+from resolvers.batches.types import SubscriberBatchType
 from resolvers.billing.mutations import BillingMutations
 from resolvers.billing.queries import BillingQueries
 from resolvers.billing.types import BillingReportNode
+from resolvers.customers.attach_mutations import AttachMutations
 from resolvers.customers.locations import LocationType
 from resolvers.customers.mutations import CustomerMutations
 from resolvers.customers.queries import CustomerQueries
@@ -19,25 +23,35 @@ from resolvers.errors import ErrorCodes, GatewaySchema, MaskedErrorCodes
 from resolvers.events.queries import EventQueries
 from resolvers.events.sharing import SharingExecutionContext
 from resolvers.events.subscription import EventHeadQueries, EventSubscription
+from resolvers.locations.mutations import LocationMutations
 from resolvers.node import NodeQueries
 from resolvers.organisations.mutations import OrganisationMutations
 from resolvers.organisations.queries import OrganisationQueries
 from resolvers.organisations.types import PartnerType
 from resolvers.scalars import SCALAR_OVERRIDES
+from resolvers.setup_assist.mutations import SetupAssistMutations
+from resolvers.setup_assist.types import SetupAssistRequestType
+from resolvers.subscribers.consent import ConsentMutations
 from resolvers.subscribers.mutations import SubscriberMutations
 from resolvers.subscribers.queries import SubscriberQueries
 from resolvers.subscribers.types import SubscriberType
 from resolvers.templates.mutations import TemplateMutations
 from resolvers.templates.queries import TemplateQueries
 from resolvers.templates.types import OnboardingTemplateType
+from resolvers.workspaces.mutations import WorkspaceMutations
+from resolvers.workspaces.queries import WorkspaceQueries
+from resolvers.workspaces.types import WorkspaceType
 
 Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries,
-                              EventQueries, EventHeadQueries, BillingQueries))
-Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, SubscriberMutations, OrganisationMutations,
-                                    BillingMutations))
+                              EventQueries, EventHeadQueries, BillingQueries, WorkspaceQueries, BatchQueries))
+Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, AttachMutations, SubscriberMutations,
+                                    ConsentMutations,
+                                    OrganisationMutations, BillingMutations, WorkspaceMutations, LocationMutations,
+                                    SetupAssistMutations, BatchMutations))
 
 # Every Node implementation, so `node(id)` can return any of them.
-NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType, BillingReportNode]
+NODE_TYPES = [PartnerType, OnboardingTemplateType, CustomerType, LocationType, SubscriberType, BillingReportNode,
+              WorkspaceType, SetupAssistRequestType, SubscriberBatchType]
 
 
 def build_schema(*, mask_errors: bool = False,

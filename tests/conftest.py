@@ -132,12 +132,14 @@ class CommandCounter(CommandListener):
 
     def __init__(self) -> None:
         self.commands: list[str] = []
+        self.targets: list[str] = []  # "find customers": what each recorded command was sent to (for messages)
         self.writes: list[str] = []
         self.enabled = False
 
     def started(self, event: CommandStartedEvent) -> None:
         if self.enabled:
             self.commands.append(event.command_name)
+            self.targets.append(f"{event.command_name} {event.command.get(event.command_name)}")
         if (write := written(event)) is not None:
             self.writes.append(write)
 
@@ -163,8 +165,8 @@ class Gateway:
         return self.runtime.repos
 
     def token(self, org: str | None, *roles: str, scopes: list[str] | None = None,
-              ttl: timedelta = timedelta(hours=1)) -> str:
-        return issue_token(JWT_SECRET, subject="tester@example.com", org=org, roles=list(roles or ["full_admin"]),
+              ttl: timedelta = timedelta(hours=1), subject: str = "tester@example.com") -> str:
+        return issue_token(JWT_SECRET, subject=subject, org=org, roles=list(roles or ["full_admin"]),
                            ttl=ttl, scopes=scopes)
 
     async def post(self, token: str | None, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
@@ -192,8 +194,12 @@ class Gateway:
         await self.runtime.worker.run_until_idle()
 
     async def events(self, **filter: Any) -> list[dict[str, Any]]:
+        """The stored events matching `filter`, in commit order: status changes only unless it names an `action`
+        (what v1 readers get, R-AUD-2)."""
         db = self.runtime.db
         assert db is not None
+        if "action" not in filter:
+            filter["action"] = {"$nin": ["UPDATE", "PROGRESS", "CONSENT_EMAIL"]}
         return await db.find("events", filter, sort=[("seq", 1)])
 
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:

@@ -9,7 +9,7 @@ passes it along by hand.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -61,6 +61,35 @@ class Actor:
 
 def system_actor(what: str) -> Actor:
     return Actor(ActorKind.SYSTEM, system=what)
+
+
+def user_actor(subject: str, org_id: str | None, roles: Iterable[str], request_id: str | None = None) -> Actor:
+    """The actor of a request made with a token: its `sub`, org and roles, and the gateway's id of the request."""
+    return Actor(ActorKind.USER, sub=subject, org_id=org_id, roles=tuple(sorted(roles)), request_id=request_id)
+
+
+def stamped(actor: Actor, owner_org_id: str) -> Actor:
+    """The actor as an event owned by `owner_org_id` records it: a partner's user changing what another org owns
+    (a parent acting for its sub-partner, R-ORG-4) acted on behalf of that org."""
+    if actor.kind is ActorKind.USER and actor.org_id is not None and actor.org_id != owner_org_id:
+        return actor.on_behalf(owner_org_id)
+    return actor
+
+
+def presented(actor: Actor, viewer_org_id: str | None, viewer_is_sub_partner: bool) -> Actor:
+    """The actor as one viewer may see it (R-AUD-1, R-ORG-6).
+
+    A platform viewer (no org) sees every actor whole. A partner's viewer sees its own org's users and its
+    sub-partners' whole, a platform user by role alone (`PLATFORM`), and a sub-partner sees any other org's user —
+    its parent — as `PARENT_PARTNER`, with no id, role or request of it. Timers and customer admins show as stored.
+    """
+    if viewer_org_id is None or actor.kind is not ActorKind.USER:
+        return actor
+    if actor.org_id is None:
+        return Actor(ActorKind.PLATFORM, roles=actor.roles)
+    if actor.org_id != viewer_org_id and viewer_is_sub_partner:
+        return Actor(ActorKind.PARENT_PARTNER)
+    return actor
 
 
 # No request and no job: the gateway itself (start-up, seeding, maintenance).
@@ -120,7 +149,10 @@ __all__ = [
     "acting",
     "current_actor",
     "field_changes",
+    "presented",
     "set_actor",
+    "stamped",
     "system_actor",
+    "user_actor",
 ]
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from domain.model.audit import Actor, EventAction, FieldChange, current_actor
+from domain.model.audit import Actor, EventAction, FieldChange, current_actor, stamped
 
 if TYPE_CHECKING:
     from domain.model.entities import ProvisioningError
@@ -76,7 +76,7 @@ class Change:
             "occurredAt": at,
             "worker": worker,
             "action": self.action.value,
-            "actor": (self.actor or current_actor()).to_doc(),
+            "actor": stamped(self.actor or current_actor(), self.owner_org_id).to_doc(),
             **({"changes": [c.to_doc() for c in self.changes]} if self.changes else {}),
             **({"details": self.details} if self.details else {}),
         }

@@ -9,6 +9,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.model.changes import DELETED, Change, EntityType, package_entity_id
+from domain.model.ids import person_id_of
 from domain.model.status import CUSTOMER, SUBSCRIBER, require_move
 from domain.model.status import CustomerStatus as CustomerStatus
 from domain.model.status import PackageStatus as PackageStatus
@@ -95,6 +96,29 @@ class OnboardingTemplate(_Entity):
     restrict_admin_invite_emails_on_attach: bool = Field(alias="restrictAdminInviteEmailsOnAttach")
     disable_webex_calling_1to1: bool = Field(alias="disableWebexCalling1to1")
     created_at: datetime = Field(alias="createdAt")
+    # R-TPL-3 (2026-12). `subscription_id`: the owner's at creation, fixed (None: stored before, the owner's);
+    # `name_key`: the folded name, set while the template is active (unique per owner, NAME_IN_USE).
+    sp_admin_email: str | None = Field(default=None, alias="spAdminEmail")
+    subscription_id: str | None = Field(default=None, alias="subscriptionId")
+    pstn_vendor: str | None = Field(default=None, alias="pstnVendor")
+    name_key: str | None = Field(default=None, alias="nameKey")
+    version: int = 1
+    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+    # R-TPL-5: a deleted template is retired, not removed: hidden from lists, unusable, still its customers'.
+    retired_at: datetime | None = Field(default=None, alias="retiredAt")
+
+    @property
+    def status(self) -> str:
+        """What its events say it is: `active`, or `deleted` once retired (R-TPL-5)."""
+        return DELETED if self.retired_at is not None else TEMPLATE_ACTIVE
+
+    def change(self, from_status: str | None, **update: Any) -> Change:
+        """The event of this template (as it is now) having come from `from_status` (None: it is new)."""
+        return Change(EntityType.ONBOARDING_TEMPLATE, self.id, self.owner_org_id, self.root_org_id, from_status,
+                      self.status, self.version, **update)
+
+
+TEMPLATE_ACTIVE = "active"
 
 
 class Address(BaseModel):
@@ -161,6 +185,39 @@ class Compliance(BaseModel):
     contact_attempts: list[ContactAttempt] = Field(default=[], alias="contactAttempts")
 
 
+class AttachApprovalState(str, Enum):
+    """R-ATT-2: where the attached org's admin stands on the partner's request."""
+
+    NOT_REQUIRED = "not_required"
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    TIMED_OUT = "timed_out"
+
+
+class PartnerAccess(str, Enum):
+    """The partner's administrative access to a customer's org (R-ATT-3)."""
+
+    FULL_ADMIN = "FULL_ADMIN"
+    PROVISIONING_ADMIN = "PROVISIONING_ADMIN"
+    NONE = "NONE"
+
+
+class AttachInfo(BaseModel):
+    """How Wholesale was attached to an existing org (R-ATT-1…3); absent for an org the gateway created."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    approval_state: AttachApprovalState = Field(alias="approvalState")
+    partner_access: PartnerAccess = Field(alias="partnerAccess")
+    # Set when the approval request goes out (the customer enters `pending_customer_approval`).
+    requested_at: datetime | None = Field(default=None, alias="requestedAt")
+    deadline: datetime | None = None
+    decided_at: datetime | None = Field(default=None, alias="decidedAt")
+    decided_by: str | None = Field(default=None, alias="decidedBy")
+    note: str | None = None
+
+
 class Customer(_Entity):
     owner_org_id: str = Field(alias="ownerOrgId")
     root_org_id: str = Field(alias="rootOrgId")
@@ -182,6 +239,11 @@ class Customer(_Entity):
     # R-TPL-2: the template's authentication mode at onboarding; later template changes do not apply.
     auth_mode: AuthMode = Field(default=AuthMode.WEBEX, alias="authMode")
     admin_subscriber_id: str | None = Field(default=None, alias="adminSubscriberId")
+    # R-ATT / R-RBP (2026-12): how it was attached (None: created by the gateway), whether its org also holds
+    # Flex licences (R-RBP-3), and the restriction only such a hybrid customer may get.
+    attach: AttachInfo | None = None
+    hybrid: bool = False
+    restrict_enterprise_settings: bool = Field(default=False, alias="restrictEnterpriseSettings")
     version: int
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
@@ -233,7 +295,27 @@ class Location(_Entity):
     timezone: str
     language: str
     is_headquarters: bool = Field(alias="isHeadquarters")
+    # R-LOCN-1 (2026-12): the emergency (E911) location id, and a version bumped by every change of the location.
+    emergency_location_identifier: str | None = Field(default=None, alias="emergencyLocationIdentifier")
+    # R-TPL-4: the cloud-connected PSTN vendor of the customer's template when it was onboarded (HQ only).
+    pstn_vendor: str | None = Field(default=None, alias="pstnVendor")
+    version: int = 1
     created_at: datetime = Field(alias="createdAt")
+
+
+class ConsentState(BaseModel):
+    """R-CONS-1/2: the consent emails of a subscriber whose free account must agree to join the org, and the answer.
+
+    `recent_sends` keeps the times of the last sends (at most the rolling window's limit) for CONSENT_EMAIL_LIMIT.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    emails_sent: int = Field(default=0, alias="emailsSent")
+    last_email_sent_at: datetime | None = Field(default=None, alias="lastEmailSentAt")
+    recent_sends: list[datetime] = Field(default_factory=list, alias="recentSends")
+    answered_at: datetime | None = Field(default=None, alias="answeredAt")
+    accepted: bool | None = None
 
 
 class Subscriber(_Entity):
@@ -249,8 +331,12 @@ class Subscriber(_Entity):
     primary_phone_number: str | None = Field(default=None, alias="primaryPhoneNumber")
     extension: str | None = None
     location_id: str | None = Field(default=None, alias="locationId")
+    # R-IDS-1: the Webex person id, minted the first time the subscriber is provisioned, kept from then on.
+    person_id: str | None = Field(default=None, alias="personId")
     is_admin: bool = Field(alias="isAdmin")
     status: SubscriberStatus
+    # R-CONS-1/2: set once the subscriber entered `pending_user_migration` (None: it never did).
+    consent: ConsentState | None = None
     errors: list[ProvisioningError] = []
     version: int
     created_at: datetime = Field(alias="createdAt")
@@ -261,6 +347,8 @@ class Subscriber(_Entity):
         """The one way a subscriber changes status (R-SUB-3): checked against the machine, its version bumped,
         stamped, `fields` applied; returns the subscriber as it becomes and the event that says so."""
         require_move(SUBSCRIBER, self.status, to, "subscriber")
+        if to is SubscriberStatus.PROVISIONED and self.person_id is None:
+            fields = {"person_id": person_id_of(self.id), **fields}
         moved = self.model_copy(update={**fields, "status": to, "version": self.version + 1,
                                         "last_status_change": at})
         return moved, moved.change(self.status, reason=reason)

@@ -8,6 +8,7 @@ sort by a time or a name and use the id only to break ties.
 from __future__ import annotations
 
 import secrets
+import uuid
 from enum import Enum
 
 
@@ -18,6 +19,10 @@ class Kind(str, Enum):
     LOCATION = "loc"
     SUBSCRIBER = "sub"
     BILLING_REPORT = "rpt"
+    SUBSCRIBER_BATCH = "bat"  # R-BULK-3
+    UPLOAD = "upl"  # R-BULK-1: a CSV sent to POST /uploads
+    WORKSPACE = "wsp"
+    SETUP_ASSIST = "sar"
 
 
 def new_id(kind: Kind) -> str:
@@ -32,3 +37,17 @@ def kind_of(entity_id: str) -> Kind | None:
         return Kind(prefix)
     except ValueError:
         return None
+
+
+_PERSON_NAMESPACE = uuid.UUID("3b0f7c52-94e1-4d8a-a6f5-2c19e07d4b6e")
+_LICENSE_NAMESPACE = uuid.UUID("a41d9e03-5c7b-4f62-8e1a-d7b3c90f6a25")
+
+
+def person_id_of(subscriber_id: str) -> str:
+    """R-IDS-1: the Webex person id a provisioned subscriber gets (the same on every retry of its provisioning)."""
+    return str(uuid.uuid5(_PERSON_NAMESPACE, subscriber_id))
+
+
+def license_id_of(customer_id: str, package: str) -> str:
+    """R-IDS-1: the id of the licence a provisioned customer package is (one licence per package and org)."""
+    return str(uuid.uuid5(_LICENSE_NAMESPACE, f"{customer_id}:{package}"))

@@ -22,11 +22,14 @@ class JobKind(str, Enum):
     SETTLE_CUSTOMER = "customer.settle"
     SETTLE_SUBSCRIBER = "subscriber.settle"
     SUBSCRIBER_MIGRATION = "subscriber.migration"
+    SETTLE_WORKSPACE = "workspace.settle"
     RPL_REVIEW_TIMEOUT = "rpl.timeout"
     COMPLIANCE_DEADLINE = "compliance.deadline"
+    ATTACH_APPROVAL_TIMEOUT = "attach.timeout"  # R-ATT-2: 10 days for the org's admin to answer
     GENERATE_REPORT = "billing.generate"
     DISCARD_REPORT = "billing.discard"
     PURGE_EVENTS = "events.purge"
+    RUN_BATCH = "batch.run"  # R-BULK-3: one durable job per subscriber batch
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class JobCommand:
     """One job to run for one entity: `run_at` None means now; `wait_for` parks it until that entity settles."""
 
     kind: ClassVar[JobKind]
+    # A timer's name: its job acts as that timer of the system (R-AUD-1), not as whoever scheduled it.
+    timer: ClassVar[str | None] = None
     entity_id: str
 
     @property
@@ -95,6 +100,24 @@ class SettleSubscriber(JobCommand):
 
 
 @dataclass(frozen=True)
+class SettleWorkspace(JobCommand):
+    """Move a workspace on after `operation` of its `version`; parked until its customer settles (R-WS-2)."""
+
+    kind: ClassVar[JobKind] = JobKind.SETTLE_WORKSPACE
+    operation: str
+    version: int
+    waiting_for: str | None = None
+
+    @property
+    def job_id(self) -> str:
+        return f"workspace:{self.entity_id}:{self.operation}:v{self.version}"
+
+    @property
+    def wait_for(self) -> str | None:
+        return self.waiting_for
+
+
+@dataclass(frozen=True)
 class AwaitMigration(JobCommand):
     """R-SUB-3: settle a subscriber again once its free account consented (at `consent_at`)."""
 
@@ -115,6 +138,7 @@ class ReviewTimeout(JobCommand):
     """R-RPL-2: the end of a customer's review window."""
 
     kind: ClassVar[JobKind] = JobKind.RPL_REVIEW_TIMEOUT
+    timer: ClassVar[str | None] = "rpl_review_timeout"
     deadline: datetime
 
     @property
@@ -131,11 +155,29 @@ class ComplianceDeadline(JobCommand):
     """R-RPL-3: the end of a flagged org's 30 days to become compliant again."""
 
     kind: ClassVar[JobKind] = JobKind.COMPLIANCE_DEADLINE
+    timer: ClassVar[str | None] = "compliance_deadline"
     deadline: datetime
 
     @property
     def job_id(self) -> str:
         return compliance_deadline_id(self.entity_id)
+
+    @property
+    def run_at(self) -> datetime | None:
+        return self.deadline
+
+
+@dataclass(frozen=True)
+class AttachApprovalTimeout(JobCommand):
+    """R-ATT-2: the end of an attached org's admin's 10 days to approve."""
+
+    kind: ClassVar[JobKind] = JobKind.ATTACH_APPROVAL_TIMEOUT
+    timer: ClassVar[str | None] = "attach_approval_timeout"
+    deadline: datetime
+
+    @property
+    def job_id(self) -> str:
+        return attach_timeout_id(self.entity_id)
 
     @property
     def run_at(self) -> datetime | None:
@@ -165,11 +207,28 @@ class PurgeEvents(JobCommand):
     """R-EVT-2: the recurring retention job, one for all processes (its id is fixed)."""
 
     kind: ClassVar[JobKind] = JobKind.PURGE_EVENTS
+    timer: ClassVar[str | None] = "event_retention"
     entity_id: str = "retention"
 
     @property
     def job_id(self) -> str:
         return JobKind.PURGE_EVENTS.value
+
+
+@dataclass(frozen=True)
+class RunBatch(JobCommand):
+    """R-BULK-3: apply a subscriber batch's rows, chunk by chunk; parked behind the customer's previous batch."""
+
+    kind: ClassVar[JobKind] = JobKind.RUN_BATCH
+    waiting_for: str | None = None
+
+    @property
+    def job_id(self) -> str:
+        return f"batch:{self.entity_id}:run"
+
+    @property
+    def wait_for(self) -> str | None:
+        return self.waiting_for
 
 
 def review_timeout_id(customer_id: str) -> str:
@@ -178,3 +237,7 @@ def review_timeout_id(customer_id: str) -> str:
 
 def compliance_deadline_id(customer_id: str) -> str:
     return f"compliance-deadline:{customer_id}"
+
+
+def attach_timeout_id(customer_id: str) -> str:
+    return f"attach-timeout:{customer_id}"

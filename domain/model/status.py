@@ -15,6 +15,7 @@ E = TypeVar("E", bound=Enum)
 class CustomerStatus(str, Enum):
     PROVISIONING = "provisioning"
     PENDING_RPL_REVIEW = "pending_rpl_review"
+    PENDING_CUSTOMER_APPROVAL = "pending_customer_approval"  # R-ATT-2: the attached org's admin must approve
     PROVISIONED = "provisioned"
     PROVISIONED_WITH_ERRORS = "provisioned_with_errors"
     UPDATING = "updating"
@@ -38,13 +39,26 @@ class SubscriberStatus(str, Enum):
     ERROR = "error"
 
 
+class WorkspaceStatus(str, Enum):
+    """R-WS-2: a workspace's life; "removed" is not a status (the record leaves when its deletion completes)."""
+
+    PROVISIONING = "provisioning"
+    PROVISIONED = "provisioned"
+    UPDATING = "updating"
+    DELETING = "deleting"
+    ERROR = "error"
+
+
 _C, _P, _S = CustomerStatus, PackageStatus, SubscriberStatus  # short names for the tables below
 
 # "Removed" is not a status: a record in `deleting` leaves the table when its deletion completes.
 CUSTOMER: Mapping[CustomerStatus, frozenset[CustomerStatus]] = {
-    _C.PROVISIONING: frozenset({_C.PENDING_RPL_REVIEW, _C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS, _C.ERROR,
-                                _C.DELETING}),
-    _C.PENDING_RPL_REVIEW: frozenset({_C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS, _C.ERROR, _C.DELETING}),
+    _C.PROVISIONING: frozenset({_C.PENDING_RPL_REVIEW, _C.PENDING_CUSTOMER_APPROVAL, _C.PROVISIONED,
+                                _C.PROVISIONED_WITH_ERRORS, _C.ERROR, _C.DELETING}),
+    _C.PENDING_RPL_REVIEW: frozenset({_C.PENDING_CUSTOMER_APPROVAL, _C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS,
+                                      _C.ERROR, _C.DELETING}),
+    # R-ATT-2: approved → provisioning goes on; declined or unanswered → error.
+    _C.PENDING_CUSTOMER_APPROVAL: frozenset({_C.PROVISIONING, _C.ERROR, _C.DELETING}),
     _C.PROVISIONED: frozenset({_C.UPDATING, _C.DELETING}),
     _C.PROVISIONED_WITH_ERRORS: frozenset({_C.UPDATING, _C.DELETING}),
     _C.UPDATING: frozenset({_C.PENDING_RPL_REVIEW, _C.PROVISIONED, _C.PROVISIONED_WITH_ERRORS, _C.ERROR, _C.DELETING}),
@@ -61,11 +75,40 @@ PACKAGE: Mapping[PackageStatus, frozenset[PackageStatus]] = {
 
 SUBSCRIBER: Mapping[SubscriberStatus, frozenset[SubscriberStatus]] = {
     _S.PROVISIONING: frozenset({_S.PROVISIONED, _S.PENDING_USER_MIGRATION, _S.ERROR, _S.DELETING}),
-    _S.PENDING_USER_MIGRATION: frozenset({_S.PROVISIONED, _S.ERROR, _S.DELETING}),
+    # R-CONS-2: an accepted consent goes through `provisioning` again; a declined one ends in `error`.
+    _S.PENDING_USER_MIGRATION: frozenset({_S.PROVISIONING, _S.PROVISIONED, _S.ERROR, _S.DELETING}),
     _S.PROVISIONED: frozenset({_S.UPDATING, _S.DELETING}),
     _S.UPDATING: frozenset({_S.PROVISIONED, _S.ERROR, _S.DELETING}),
     _S.ERROR: frozenset({_S.DELETING}),
     _S.DELETING: frozenset(),
+}
+
+
+_W = WorkspaceStatus
+WORKSPACE: Mapping[WorkspaceStatus, frozenset[WorkspaceStatus]] = {
+    _W.PROVISIONING: frozenset({_W.PROVISIONED, _W.ERROR, _W.DELETING}),
+    _W.PROVISIONED: frozenset({_W.UPDATING, _W.DELETING}),
+    _W.UPDATING: frozenset({_W.PROVISIONED, _W.ERROR, _W.DELETING}),
+    _W.ERROR: frozenset({_W.DELETING}),
+    _W.DELETING: frozenset(),
+}
+
+
+class SetupAssistStatus(str, Enum):
+    """R-SA-2: a Setup Assist request's life (the platform moves it on; the partner may cancel it while submitted)."""
+
+    SUBMITTED = "submitted"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+_SA = SetupAssistStatus
+SETUP_ASSIST: Mapping[SetupAssistStatus, frozenset[SetupAssistStatus]] = {
+    _SA.SUBMITTED: frozenset({_SA.IN_PROGRESS, _SA.CANCELLED}),
+    _SA.IN_PROGRESS: frozenset({_SA.COMPLETED, _SA.CANCELLED}),
+    _SA.COMPLETED: frozenset(),
+    _SA.CANCELLED: frozenset(),
 }
 
 

@@ -39,7 +39,8 @@ class ReportStatus(str, Enum):
 _PARTNER_COLUMNS = ("partnerName", "partnerOrgId", "subscriptionId", "serviceName", "sku", "description",
                     "consumptionStartDate", "consumptionEndDate", "quantity")
 _CUSTOMER_COLUMNS = ("customerOrgId", "customerExternalId", "locationId")
-_USER_COLUMNS = ("subscriberId", "userId")
+# R-BIL-4 (amended 2026-12): a workspace's USER rows carry `workspaceId` instead of `subscriberId`/`userId`.
+_USER_COLUMNS = ("subscriberId", "userId", "workspaceId")
 COLUMNS: dict[ReportType, tuple[str, ...]] = {
     ReportType.PARTNER: _PARTNER_COLUMNS,
     ReportType.CUSTOMER: _PARTNER_COLUMNS + _CUSTOMER_COLUMNS,

@@ -14,6 +14,7 @@ class PackageSpec:
     calling: bool  # R-PKG-4
     capabilities: frozenset[str]  # R-PKG-5
     requires_any_of: frozenset[str] = frozenset()  # R-PKG-2: add-on dependencies
+    user_add_on: bool = False  # R-PKG-3 (amended 2026-12): a user add-on, held beside a subscriber's base package
 
 
 _CALLING = frozenset({"call_basic", "call_std", "call_pro"})
@@ -36,7 +37,7 @@ CATALOGUE: dict[str, PackageSpec] = {
                     _WEBEX_CALLING | {"customer_assist"}),
         # R-PKG-2 (amended 2026-12): webex_voice no longer carries the attendant console.
         PackageSpec("attendant_console", "A-WXCW-AC", "Attendant Console add-on", False, False, frozenset(),
-                    frozenset({"webex_calling", "webex_suite", "cx_essentials"})),
+                    frozenset({"webex_calling", "webex_suite", "cx_essentials"}), user_add_on=True),
         PackageSpec("cisco_calling_plan", "A-WXCW-CCP", "Cisco Calling Plan add-on", False, False, frozenset(),
                     frozenset({"common_area_calling", "webex_calling", "webex_suite", "webex_voice",
                                "cx_essentials", "webex_calling_standard"})),
@@ -44,6 +45,13 @@ CATALOGUE: dict[str, PackageSpec] = {
 }
 
 USER_PACKAGES: tuple[str, ...] = tuple(n for n, s in CATALOGUE.items() if s.assignable_to_users)
+# Billed services that are not packages (R-SA-2, R-BIL-4 amended 2026-12): one-off charges by their ledger name,
+# with their SKU and description (decision: the seeds name Setup Assist's SKUs but not their codes).
+SERVICES: dict[str, tuple[str, str]] = {
+    "setup_assist_express": ("A-WXCW-SA-EXPRESS", "Setup Assist Express (up to 5 seats, flat fee)"),
+    "setup_assist_standard": ("A-WXCW-SA-STANDARD", "Setup Assist Standard (per seat)"),
+}
+USER_ADD_ONS: tuple[str, ...] = tuple(n for n, s in CATALOGUE.items() if s.user_add_on)
 
 
 def is_downgrade(old: str, new: str) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.model.entities import Address, Customer, CustomerPackage, OnboardingTemplate, PackageStatus, Partner
 from domain.model.errors import ErrorCode
+from domain.rules.attach import AttachPlan
 from domain.rules.catalogue import CATALOGUE
 from domain.rules.locales import resolve_locale
 from domain.rules.packages import customer_package_problems, limit_problems
@@ -51,6 +52,7 @@ class NewCustomer:
     language: str | None = None
     parameters: Parameters = field(default_factory=Parameters)
     billing_start_date: date | None = None
+    org_id: str | None = None  # R-ATT-1: attach Wholesale to this existing org instead of creating one
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class CustomerPlan:
     location_language: str | None = None
     limits: dict[str, int] | None = None
     meetings_timezone: str | None = None
+    attach: AttachPlan | None = None  # R-ATT-1: set when the request names an existing org
 
 
 
@@ -141,8 +144,8 @@ def plan_new_customer(owner: Partner, data: NewCustomer, facts: NewCustomerFacts
     problems = Problems()
     plan = CustomerPlan(problems)
     template = facts.template
-    if template is None or template.owner_org_id != owner.id:
-        # R-TPL-1; a foreign template is answered like a missing one (R-ORG-6).
+    if template is None or template.owner_org_id != owner.id or template.retired_at is not None:
+        # R-TPL-1; a foreign template is answered like a missing one (R-ORG-6), and so is a retired one (R-TPL-5).
         template = None
         problems.add(ErrorCode.TEMPLATE_NOT_FOUND, "no onboarding template has this provisioningId",
                      "input", "provisioningId")
@@ -228,7 +231,8 @@ def plan_update(current: Customer, owner: Partner, data: CustomerUpdate, facts: 
     problems.extend(customer_package_problems(packages, "input", "packages"))
     for held in current.packages:
         if held.name not in packages and facts.assigned.get(held.name, 0):
-            problems.add(ErrorCode.PACKAGE_IN_USE, f"`{held.name}` is held by subscribers; move or delete them first",
+            problems.add(ErrorCode.PACKAGE_IN_USE,
+                         f"`{held.name}` is held by subscribers or workspaces; move or delete them first",
                          "input", "packages")
     plan.external_id = current.external_id
     if (external_id := requested_external_id(current, data)) is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from domain.model.entities import Customer, CustomerStatus, Subscriber
 from domain.model.errors import ErrorCode, FieldError
+from domain.rules.addons import add_on_problems, base_change_problems
 from domain.rules.catalogue import CATALOGUE
 from domain.rules.packages import admin_change_problems, assignment_problems, calling_problems, number_country_problems
 from domain.rules.validation import Problems
@@ -20,7 +21,8 @@ from domain.rules.validation import Problems
 # A customer in one of these states cannot take new subscribers or changes.
 CLOSED = (CustomerStatus.DELETING, CustomerStatus.ERROR)
 # While the customer is in one of these, a new subscriber waits for it (R-RPL-5).
-UNSETTLED = (CustomerStatus.PROVISIONING, CustomerStatus.PENDING_RPL_REVIEW, CustomerStatus.UPDATING)
+UNSETTLED = (CustomerStatus.PROVISIONING, CustomerStatus.PENDING_RPL_REVIEW, CustomerStatus.PENDING_CUSTOMER_APPROVAL,
+             CustomerStatus.UPDATING)
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class NewSubscriber:
     primary_phone_number: str | None = None
     extension: str | None = None
     location_id: str | None = None
+    add_ons: tuple[str, ...] = ()  # R-ADD-1
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class SubscriberUpdate:
     primary_phone_number: str | None = None
     extension: str | None = None
     location_id: str | None = None
+    add_ons: tuple[str, ...] | None = None  # R-ADD-1: the complete list; None keeps the add-ons held
 
 
 def blank_to_none(value: str | None) -> str | None:
@@ -60,6 +64,7 @@ class Holdings:
     held: int = 0  # subscribers holding the package (counted only when the package changes)
     phone_taken: bool = False
     extension_taken: bool = False
+    add_ons_held: Mapping[str, int] = field(default_factory=dict)  # R-ADD-1: other subscribers holding each add-on
 
 
 def conflict_problems(customer: Customer, package: str, phone: str | None, extension: str | None,
@@ -135,6 +140,7 @@ def plan_new_subscriber(data: NewSubscriber, facts: NewSubscriberFacts) -> Subsc
     plan.location_id, country = placed(customer, data.package, data.location_id, facts.locations, problems, *p)
     problems.extend(number_country_problems(phone, country, *p))
     problems.extend(conflict_problems(customer, data.package, phone, extension, facts.holdings, *p))
+    problems.extend(add_on_problems(data.add_ons, data.package, customer, facts.holdings.add_ons_held, (), *p))
     return plan
 
 
@@ -159,4 +165,13 @@ def plan_subscriber_update(current: Subscriber, customer: Customer, data: Subscr
     problems.extend(number_country_problems(phone, country, *p))
     problems.extend(conflict_problems(customer, data.package, phone, extension, facts.holdings, *p,
                                       package_changes=data.package != current.package))
+    problems.extend(update_add_on_problems(current, customer, data, facts.holdings))
     return plan
+
+
+def update_add_on_problems(current: Subscriber, customer: Customer, data: SubscriberUpdate,
+                           holdings: Holdings) -> list[FieldError]:
+    """R-ADD-1 on an update: a new list is judged whole; no list keeps the add-ons, which the new base must carry."""
+    if data.add_ons is None:
+        return base_change_problems(current.add_ons, data.package, "input")
+    return add_on_problems(data.add_ons, data.package, customer, holdings.add_ons_held, current.add_ons, "input")

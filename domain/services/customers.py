@@ -21,11 +21,13 @@ from domain.model.entities import (
 )
 from domain.model.errors import DomainError, ErrorCode, FieldError
 from domain.model.ids import Kind, new_id
-from domain.model.jobs import SettleCustomer, compliance_deadline_id, review_timeout_id
+from domain.model.jobs import SettleCustomer, attach_timeout_id, compliance_deadline_id, review_timeout_id
 from domain.model.principal import Scope
-from domain.model.status import CUSTOMER, require_move
+from domain.model.status import CUSTOMER, WorkspaceStatus, require_move
+from domain.model.workspaces import WORKSPACE_PACKAGE, Workspace
 
 # The request types and rules of this service, under the names its callers (resolvers, demo) use.
+from domain.rules.attach import AttachFacts, plan_attach
 from domain.rules.customers import SUCCESS_INFO as SUCCESS_INFO
 from domain.rules.customers import CallingLocation as CallingLocation
 from domain.rules.customers import (
@@ -40,6 +42,7 @@ from domain.rules.customers import (
 from domain.rules.customers import CustomerUpdate as CustomerUpdate
 from domain.rules.customers import NewCustomer as NewCustomer
 from domain.rules.customers import Parameters as Parameters
+from domain.rules.history import customer_update
 from domain.rules.tenancy import Caller
 from domain.rules.validation import Problems
 from domain.services.acting import acting_owner, precheck
@@ -56,7 +59,14 @@ async def check_new_customer(repos: Repositories, owner: Partner, data: NewCusto
         external_id_taken=bool(external_id and await repos.customers.ids_by_external_id(
             {"ownerOrgId": owner.id}, external_id)),
         today=repos.clock.now().date())
-    return plan_new_customer(owner, data, facts)
+    plan = plan_new_customer(owner, data, facts)
+    if data.org_id is not None:  # R-ATT-1: attach to an existing org
+        org_id = data.org_id.strip()
+        plan.attach = plan_attach(data.name, plan.template, AttachFacts(
+            org=await repos.org_directory.get(org_id),
+            wholesale_elsewhere=await repos.org_directory.held_by_customer(org_id)))
+        plan.problems.extend(plan.attach.problems.items)
+    return plan
 
 
 async def provision_customer(repos: Repositories, caller: Caller, data: NewCustomer,
@@ -77,13 +87,21 @@ async def provision_customer(repos: Repositories, caller: Caller, data: NewCusto
         status=CustomerStatus.PROVISIONING, auth_mode=plan.template.auth_mode, version=1,
         created_at=now, updated_at=now, last_status_change=now,
     )
+    org = plan.attach.org if plan.attach is not None else None
+    if plan.attach is not None and org is not None:
+        # R-ATT-1/3: the org keeps its name and its own authentication; restricted mode is off.
+        customer = customer.model_copy(update={
+            "org_id": org.id, "name": org.name, "attach": plan.attach.info, "hybrid": org.flex,
+            "auth_mode": org.auth_mode, "restricted_by_partner_mode": False, "warnings": plan.attach.warnings})
     location = None
     if data.parameters.calling_location is not None:
         loc = data.parameters.calling_location
         location = Location(id=new_id(Kind.LOCATION), customer_id=customer.id, owner_org_id=owner.id,
                             root_org_id=owner.root_id, name=loc.name.strip(), address=clean_address(loc.address),
                             timezone=loc.timezone.strip(), language=plan.location_language or customer.language,
-                            is_headquarters=True, created_at=now)
+                            is_headquarters=True, pstn_vendor=plan.template.pstn_vendor,
+                            emergency_location_identifier=(loc.emergency_location_identifier or "").strip() or None,
+                            created_at=now)
 
     async def write(tx: Tx) -> None:
         try:
@@ -93,6 +111,9 @@ async def provision_customer(repos: Repositories, caller: Caller, data: NewCusto
                                      "input", "externalId") from None
         if location is not None:
             await repos.locations.insert(location.to_doc(), session=tx.session)
+        if org is not None and not await repos.org_directory.claim(org.id, customer.id, session=tx.session):
+            raise DomainError.single(ErrorCode.ORG_ALREADY_WHOLESALE, "this org is already a Wholesale customer",
+                                     "input", "orgId")
         await tx.enqueue(SettleCustomer(customer.id, "provision", customer.version, screen=True))
         tx.record(customer.change(None))
         for package in customer.packages:
@@ -128,7 +149,9 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
     external_id = requested_external_id(current, data)
     locations = (await repos.locations.by_customers([current.id])).get(current.id, [])
     facts = UpdateFacts(
-        assigned={package: n for (_, package), n in assigned.items()},
+        # R-WS-1: workspaces hold common_area_calling (its removal while in use is PACKAGE_IN_USE).
+        assigned={**{package: n for (_, package), n in assigned.items()},
+                  WORKSPACE_PACKAGE: await repos.workspaces.holding(current.id)},
         external_id_taken=bool(external_id and await repos.customers.ids_by_external_id(
             {"ownerOrgId": owner.id}, external_id)),
         locations=locations, today=repos.clock.now().date())
@@ -158,6 +181,8 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
             await restamp_customer(repos, tx, updated)  # reports show its current billing facts
         await tx.enqueue(SettleCustomer(updated.id, "update", updated.version, screen=plan.rescreen))
         tx.record(change)
+        if edit := customer_update(fresh, updated, change):  # R-AUD-1: what the edit changed, before and after
+            tx.record(edit)
         old = {p.name: p for p in current.packages}
         for package in plan.packages:
             before = old.get(package.name)
@@ -172,10 +197,13 @@ async def update_customer(repos: Repositories, caller: Caller, customer_id: str,
 
 async def _save_headquarters(repos: Repositories, tx: Tx, customer: Customer, location: CallingLocation,
                              language: str | None, existing: list[dict[str, Any]]) -> None:
-    fields = {"name": location.name.strip(), "address": clean_address(location.address).model_dump(by_alias=True),
-              "timezone": location.timezone.strip(), "language": language or customer.language}
+    fields: dict[str, Any] = {"name": location.name.strip(),
+                              "address": clean_address(location.address).model_dump(by_alias=True),
+                              "timezone": location.timezone.strip(), "language": language or customer.language}
     hq = next((d for d in existing if d.get("isHeadquarters")), None)
     if hq is not None:
+        if any(hq.get(k) != v for k, v in fields.items()):
+            fields["version"] = int(hq.get("version", 1)) + 1  # R-LOCN-1: every change of a location bumps it
         await repos.locations.set_fields(hq["_id"], fields, session=tx.session)
         return
     new = Location(id=new_id(Kind.LOCATION), customer_id=customer.id, owner_org_id=customer.owner_org_id,
@@ -207,11 +235,23 @@ async def start_deletion(repos: Repositories, tx: Tx, customer_id: str, *, reaso
             tx.record(updated.package_change(after, before.status))
     for sub in await repos.subscribers.of_customer(customer_id, session=tx.session):
         await _subscriber_deleting(repos, tx, sub)
+    for doc in await repos.workspaces.of_customer(customer_id, session=tx.session):
+        await _workspace_deleting(repos, tx, doc)  # R-WS-2: removed with its customer
     # Timers of a customer that is going away have nothing left to do.
     await tx.cancel(review_timeout_id(customer_id))
     await tx.cancel(compliance_deadline_id(customer_id))
+    await tx.cancel(attach_timeout_id(customer_id))
     await tx.enqueue(SettleCustomer(customer_id, "delete", updated.version))
     return updated
+
+
+async def _workspace_deleting(repos: Repositories, tx: Tx, doc: dict[str, Any]) -> None:
+    workspace = Workspace.from_doc(doc)
+    if workspace.status is WorkspaceStatus.DELETING:
+        return
+    moved, change = workspace.move(WorkspaceStatus.DELETING, tx.now, reason="the customer is being deleted")
+    await repos.workspaces.replace(moved.to_doc(), session=tx.session)
+    tx.record(change)
 
 
 async def _subscriber_deleting(repos: Repositories, tx: Tx, doc: dict[str, Any]) -> None:

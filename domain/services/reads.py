@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from domain.model.audit import EventAction
 from domain.model.entities import Partner, SubPartnerState
 from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.model.principal import Role, Scope
@@ -101,6 +103,20 @@ class EventCriteria:
     entity_types: Sequence[str] | None = None
     customer_ids: Sequence[str] | None = None
     to_statuses: Sequence[str] | None = None
+    entity_ids: Sequence[str] | None = None
+    # None: status changes only, what every v1 reader asked for and still gets (R-AUD-2).
+    actions: Sequence[str] | None = None
+    actor_sub: str | None = None
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+
+    @property
+    def unwanted_actions(self) -> list[str | None]:
+        """The actions not asked for, matched by exclusion: events written before actions were stored carry none
+        and are status changes (None stands for them, and `$nin` with null also excludes a missing field)."""
+        wanted = set(self.actions) if self.actions is not None else {EventAction.STATUS_CHANGE.value}
+        unwanted: list[str | None] = [a.value for a in EventAction if a.value not in wanted]
+        return [*unwanted, None] if EventAction.STATUS_CHANGE.value in unwanted else unwanted
 
     def to_filter(self) -> dict[str, Any]:
         filter: dict[str, Any] = {}
@@ -110,14 +126,36 @@ class EventCriteria:
             filter["customerId"] = {"$in": list(self.customer_ids)}
         if self.to_statuses is not None:
             filter["toStatus"] = {"$in": list(self.to_statuses)}
+        if self.entity_ids is not None:
+            filter["entityId"] = {"$in": list(self.entity_ids)}
+        if unwanted := self.unwanted_actions:
+            filter["action"] = {"$nin": unwanted}
+        if self.actor_sub is not None:
+            filter["actor.sub"] = self.actor_sub
+        window = {op: at for op, at in (("$gt", self.occurred_after), ("$lt", self.occurred_before)) if at}
+        if window:
+            filter["occurredAt"] = window
         return filter
 
     def admits(self, event: Mapping[str, Any]) -> bool:
         """The same criteria as `to_filter`, checked on one event document."""
-        return all(wanted is None or event.get(key) in wanted for key, wanted in (
-            ("entityType", self.entity_types), ("customerId", self.customer_ids), ("toStatus", self.to_statuses)))
+        if not all(wanted is None or event.get(key) in wanted for key, wanted in (
+                ("entityType", self.entity_types), ("customerId", self.customer_ids), ("toStatus", self.to_statuses),
+                ("entityId", self.entity_ids))):
+            return False
+        if event.get("action") in self.unwanted_actions:
+            return False
+        if self.actor_sub is not None and (event.get("actor") or {}).get("sub") != self.actor_sub:
+            return False
+        at = event.get("occurredAt")
+        if self.occurred_after is not None and not (at is not None and _aware(at) > _aware(self.occurred_after)):
+            return False
+        return self.occurred_before is None or (at is not None and _aware(at) < _aware(self.occurred_before))
 
 
+def _aware(at: datetime) -> datetime:
+    """Stored times come back naive (UTC) from the driver; filter times are aware."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def event_cursor(seq: int) -> str:
@@ -141,16 +179,20 @@ async def events_head(repos: Repositories, caller: Caller) -> int:
     return await repos.events.head_of(scope.filter())
 
 
-async def event_position(repos: Repositories, after: str | None, owner: Reach) -> int | None:
-    """The `seq` an events cursor points after; CursorExpired once retention removed events of `owner` (the
-    owner filter the caller reads with) that followed it (R-EVT-2). Other tenants' purged events do not count."""
+async def event_position(repos: Repositories, after: str | None, owner: Reach,
+                         resume_within: timedelta | None = None) -> int | None:
+    """The `seq` an events cursor points after; CursorExpired once retention (≥ 5 years) removed events of `owner`
+    (the owner filter the caller reads with) that followed it, or, resuming a subscription (`resume_within`, R-EVT-2
+    amended 2026-12: 7 days), once events of `owner` that followed it are older than that window. Other tenants'
+    events do not count."""
     if after is None:
         return None
     seq = decode_cursor(EVENT_ORDER, after)[0]
     if type(seq) is not int or seq < 0:
         raise InvalidArgument("`after` is not a cursor this API issued", "after")
-    if not owner.is_nothing and await repos.events.expired(seq, owner.filter()):
-        raise CursorExpired("events after this cursor were removed by retention; "
+    older_than = repos.clock.now() - resume_within if resume_within is not None else None
+    if not owner.is_nothing and await repos.events.expired(seq, owner.filter(), older_than):
+        raise CursorExpired("events after this cursor are older than a subscription may resume from; "
                             "query the current state, then continue after `eventsHead`", "after")
     return seq
 
@@ -187,8 +229,9 @@ def event_feed(owner: Reach, criteria: EventCriteria) -> tuple[Callable[[Mapping
 
 
 async def customer_events(repos: Repositories, customer_id: str, request: PageRequest) -> Listing:
-    """The events of one customer the caller already sees."""
-    base = {"customerId": customer_id}
+    """The status changes of one customer the caller already sees (what v1 showed; whole histories, with every
+    action, come from `provisioningEvents` with a filter, R-AUD-2)."""
+    base = {"customerId": customer_id, **EventCriteria().to_filter()}
     page = await repos.events.page(base, EVENT_ORDER, request)
     return Listing(page, lambda: repos.events.count(base))
 
@@ -196,7 +239,7 @@ async def customer_events(repos: Repositories, customer_id: str, request: PageRe
 async def templates(repos: Repositories, caller: Caller, request: PageRequest) -> Listing:
     if caller.org is None:
         return empty(request)
-    base = {"ownerOrgId": caller.org.id}
+    base = {"ownerOrgId": caller.org.id, "retiredAt": None}  # R-TPL-5: retired templates are not listed
     page = await repos.templates.page(base, TEMPLATE_ORDER, request)
     return Listing(page, lambda: repos.templates.count(base))
 
@@ -238,17 +281,20 @@ class Record(Enum):
     LOCATION = "location"
     TEMPLATE = "template"
     BILLING_REPORT = "billingReport"
+    SETUP_ASSIST = "setupAssistRequest"
 
 
 # The token scope reading each record needs (a template needs none beyond the role).
 _READ_SCOPE: dict[Record, Scope] = {Record.CUSTOMER: Scope.CUSTOMERS_READ, Record.SUBSCRIBER: Scope.SUBSCRIBERS_READ,
                                     Record.LOCATION: Scope.CUSTOMERS_READ,
+                                    Record.SETUP_ASSIST: Scope.CUSTOMERS_READ,
                                     Record.BILLING_REPORT: Scope.BILLING_REPORTS_READ}
 
 
 def _repository(repos: Repositories, record: Record) -> Repository:
     return {Record.CUSTOMER: repos.customers, Record.SUBSCRIBER: repos.subscribers, Record.LOCATION: repos.locations,
-            Record.TEMPLATE: repos.templates, Record.BILLING_REPORT: repos.billing_reports}[record]
+            Record.TEMPLATE: repos.templates, Record.BILLING_REPORT: repos.billing_reports,
+            Record.SETUP_ASSIST: repos.setup_assist}[record]
 
 
 async def visible_by_ids(

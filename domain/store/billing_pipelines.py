@@ -19,7 +19,7 @@ from typing import Any
 
 from domain.model.entities import Partner
 from domain.rules.billing import DAY_MS, QUANTITY_DECIMALS, Period, ReportType
-from domain.rules.catalogue import CATALOGUE
+from domain.rules.catalogue import CATALOGUE, SERVICES
 
 
 def _group_key(kind: ReportType) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def _group_key(kind: ReportType) -> dict[str, Any]:
         key["customer"] = "$customerId"
     if kind is ReportType.USER:
         key["subscriber"] = "$subscriberId"
+        key["workspace"] = "$workspaceId"  # R-BIL-4 (amended 2026-12): a workspace's rows carry its id instead
     return key
 
 
@@ -44,7 +45,11 @@ def usage_pipeline(scope: Mapping[str, Any], period: Period, kind: ReportType, n
     tenth of a second of a day), once per row.
     """
     begins, ends = period.begins, min(period.ends, now)
-    group: dict[str, Any] = {"_id": _group_key(kind), "ms": {"$sum": {"$subtract": ["$to", "$from"]}},
+    # A one-off charge (Setup Assist, R-SA-2) is an instant in the ledger that counts its `fixedQuantity`.
+    covered = {"$subtract": ["$to", "$from"]}
+    ms = {"$cond": [{"$eq": [{"$type": "$fixedQuantity"}, "missing"]}, covered,
+                    {"$multiply": ["$fixedQuantity", DAY_MS]}]}
+    group: dict[str, Any] = {"_id": _group_key(kind), "ms": {"$sum": ms},
                              "first": {"$min": "$from"}, "last": {"$max": "$to"}}
     if kind is not ReportType.PARTNER:
         group |= {"customerOrgId": _latest("customerOrgId"), "customerExternalId": _latest("customerExternalId"),
@@ -52,6 +57,7 @@ def usage_pipeline(scope: Mapping[str, Any], period: Period, kind: ReportType, n
     if kind is ReportType.USER:
         group |= {"userId": _latest("userId")}
     packages = {name: {"sku": s.sku, "description": s.description} for name, s in CATALOGUE.items()}
+    packages |= {name: {"sku": sku, "description": text} for name, (sku, text) in SERVICES.items()}
     partners = {o.id: {"name": o.name, "subscriptionId": o.subscription_id} for o in orgs.values()}
 
     def lookup(table: dict[str, Any], key: str, field: str) -> dict[str, Any]:
@@ -71,7 +77,7 @@ def usage_pipeline(scope: Mapping[str, Any], period: Period, kind: ReportType, n
     if kind is not ReportType.PARTNER:
         row |= {"customerOrgId": 1, "customerExternalId": 1, "locationId": 1, "customerId": "$_id.customer"}
     if kind is ReportType.USER:
-        row |= {"subscriberId": "$_id.subscriber", "userId": 1}
+        row |= {"subscriberId": "$_id.subscriber", "userId": 1, "workspaceId": "$_id.workspace"}
     return [
         {"$match": {**scope, "start": {"$lt": ends}, "$or": [{"end": None}, {"end": {"$gt": begins}}]}},
         {"$set": {"from": {"$max": ["$start", begins, {"$ifNull": ["$billingStart", begins]}]},
@@ -93,7 +99,7 @@ def report_pipeline(scope: Mapping[str, Any], period: Period, kind: ReportType, 
     if kind is not ReportType.PARTNER:
         parts += ["customerExternalId", "customerId"]
     if kind is ReportType.USER:
-        parts += ["userId", "subscriberId"]
+        parts += ["userId", "subscriberId", "workspaceId"]
     key: list[Any] = []
     for part in parts:
         key += [{"$ifNull": [f"${part}", ""]}, "\x00"]

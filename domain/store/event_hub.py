@@ -16,8 +16,9 @@ Policies:
   subscriber then replays from the outbox what it may have missed, and goes on live without an
   error. If the database stays out of reach longer than `resume_window` seconds, subscribers end
   with `FeedUnavailable` carrying their last `seq`;
-- a cursor after which retention removed events the subscriber may see is refused before subscribing
-  (`reads.event_position`: CURSOR_EXPIRED; other tenants' purged events do not count).
+- a cursor after which events the subscriber may see are older than `cursor_lifetime` (7 days), or were removed
+  by retention (≥ 5 years), is refused before subscribing (`reads.event_position`: CURSOR_EXPIRED; other
+  tenants' events do not count). Queries are not limited by the window: events are history (R-AUD-2).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -41,6 +43,8 @@ log = logging.getLogger("gateway.events")
 Predicate = Callable[[Document], bool]
 DEFAULT_QUEUE_SIZE = 1000
 DEFAULT_RESUME_WINDOW_S = 60.0
+# R-EVT-2 (amended 2026-12): a subscription may resume only from a cursor whose later events are this recent.
+DEFAULT_CURSOR_LIFETIME = timedelta(days=7)
 REPLAY_PAGE = 500
 
 
@@ -97,6 +101,8 @@ class EventHub:
     events: EventRepository
     queue_size: int = DEFAULT_QUEUE_SIZE
     resume_window: float = DEFAULT_RESUME_WINDOW_S
+    # R-EVT-2: how old the events a resuming subscriber would be replayed may be (older: CURSOR_EXPIRED).
+    cursor_lifetime: timedelta = DEFAULT_CURSOR_LIFETIME
     # Told, for each delivery, the seconds from the hub receiving the event to its landing in a subscriber's queue
     # (the gateway feeds a histogram with it; the domain knows nothing of metrics).
     observer: Callable[[float], None] | None = None

@@ -19,6 +19,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     "templates": [
         IndexModel([("provisioningId", ASC)], unique=True),
         IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        # R-TPL-3: names unique among an owner's active templates (a retired one's nameKey is null).
+        IndexModel([("ownerOrgId", ASC), ("nameKey", ASC)], unique=True,
+                   partialFilterExpression={"nameKey": {"$type": "string"}}),
     ],
     "customers": [
         IndexModel([("ownerOrgId", ASC), ("externalId", ASC)], unique=True),
@@ -31,8 +34,14 @@ INDEXES: dict[str, list[IndexModel]] = {
     "locations": [
         IndexModel([("customerId", ASC), ("isHeadquarters", DESC), ("createdAt", ASC)]),
     ],
+    "setup_assist_requests": [  # R-SA-1: one open request per location
+        IndexModel([("openKey", ASC)], unique=True, sparse=True),
+        IndexModel([("customerId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+    ],
     "subscribers": [
         IndexModel([("email", ASC)], unique=True),
+        IndexModel([("personId", ASC)], sparse=True),  # R-IDS-1: SubscriberFilter.personId
+        IndexModel([("locationId", ASC), ("package", ASC)], sparse=True),  # R-LOCN-2: who sits at a location
         IndexModel([("customerId", ASC), ("createdAt", DESC), ("_id", DESC)]),
         IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
         IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
@@ -40,6 +49,15 @@ INDEXES: dict[str, list[IndexModel]] = {
                    partialFilterExpression={"primaryPhoneNumber": {"$type": "string"}}),
         IndexModel([("customerId", ASC), ("extension", ASC)], unique=True,
                    partialFilterExpression={"extension": {"$type": "string"}}),
+    ],
+    "workspaces": [  # R-WS-1: names and numbers unique per customer
+        IndexModel([("customerId", ASC), ("nameKey", ASC)], unique=True),
+        IndexModel([("customerId", ASC), ("primaryPhoneNumber", ASC)], unique=True,
+                   partialFilterExpression={"primaryPhoneNumber": {"$type": "string"}}),
+        IndexModel([("customerId", ASC), ("extension", ASC)], unique=True,
+                   partialFilterExpression={"extension": {"$type": "string"}}),
+        IndexModel([("customerId", ASC), ("createdAt", ASC), ("_id", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("createdAt", ASC), ("_id", ASC)]),
     ],
     "events": [
         IndexModel([("seq", ASC)], unique=True),
@@ -56,6 +74,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("rootOrgId", ASC), ("start", ASC)]),
         IndexModel([("ownerOrgId", ASC), ("start", ASC)]),
         IndexModel([("subscriberId", ASC), ("end", ASC)]),
+        IndexModel([("workspaceId", ASC), ("end", ASC)], sparse=True),
         IndexModel([("customerId", ASC), ("end", ASC)]),
     ],
     "billing_reports": [
@@ -69,10 +88,24 @@ INDEXES: dict[str, list[IndexModel]] = {
     "billing_rows": [
         IndexModel([("reportId", ASC), ("n", ASC)], unique=True),
     ],
+    # R-BULK: batches, their rows, uploads and idempotency keys leave by TTL on `expireAt`.
+    "subscriber_batches": [
+        IndexModel([("customerId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("customerId", ASC), ("status", ASC), ("createdAt", ASC)]),
+        IndexModel([("expireAt", ASC)], expireAfterSeconds=0),
+    ],
+    "subscriber_batch_rows": [
+        IndexModel([("batchId", ASC), ("rowNumber", ASC)], unique=True),
+        IndexModel([("batchId", ASC), ("status", ASC), ("rowNumber", ASC)]),
+        IndexModel([("expireAt", ASC)], expireAfterSeconds=0),
+    ],
+    "uploads": [IndexModel([("expireAt", ASC)], expireAfterSeconds=0)],
+    "idempotency_keys": [IndexModel([("expireAt", ASC)], expireAfterSeconds=0)],
     "jobs": [
         IndexModel([("status", ASC), ("runAt", ASC)]),
         IndexModel([("status", ASC), ("leaseUntil", ASC)]),
         IndexModel([("waitFor", ASC)], sparse=True),
+        IndexModel([("entityId", ASC)]),  # R-DASH-2: an entity's background work
     ],
 }
 

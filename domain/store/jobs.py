@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from domain.model.audit import GATEWAY, Actor, acting, system_actor
 from domain.model.clock import Clock
 from domain.store.background import BackgroundTask
 from domain.store.driver import Database, Document, is_transient
@@ -43,10 +44,13 @@ class Job:
     entity_id: str
     payload: Mapping[str, Any]
     attempts: int
+    # Who the job acts as (R-AUD-1); jobs stored before actors were recorded act as a step of the system.
+    actor: Actor = GATEWAY
 
     @classmethod
     def from_doc(cls, doc: Document) -> Job:
-        return cls(doc["_id"], doc["kind"], doc["entityId"], doc.get("payload") or {}, doc.get("attempts", 0))
+        actor = Actor.from_doc(doc["actor"]) if doc.get("actor") else system_actor(doc["kind"])
+        return cls(doc["_id"], doc["kind"], doc["entityId"], doc.get("payload") or {}, doc.get("attempts", 0), actor)
 
 
 class JobQueue:
@@ -111,9 +115,13 @@ class JobQueue:
             raise LeaseLost(job.id)
 
     async def reschedule(self, job: Job, delay: timedelta, error: str | None = None,
-                         payload: Mapping[str, Any] | None = None) -> None:
+                         payload: Mapping[str, Any] | None = None, *, fault: bool = False,
+                         waiting_for: str | None = None) -> None:
+        """Run the job again after `delay`. R-DASH-2 shows what it stored: `error` (a `fault`, an unexpected exception,
+        is shown masked), or what it is `waiting_for` instead of a failure (e.g. "customer")."""
         fields: dict[str, Any] = {"status": READY, "runAt": self.clock.now() + delay, "leaseOwner": None,
-                                  "leaseUntil": None, "lastError": error}
+                                  "leaseUntil": None, "lastError": error, "lastErrorFault": fault,
+                                  "retryWaitingFor": waiting_for}
         if payload is not None:
             fields["payload"] = dict(payload)
         await self._jobs.update_one({"_id": job.id, "status": RUNNING, "leaseOwner": self.owner}, {"$set": fields})
@@ -147,9 +155,10 @@ class JobQueue:
 class Retry(Exception):
     """A handler asks to run the job again later (e.g. the Webex side is temporarily unavailable)."""
 
-    def __init__(self, reason: str, delay: timedelta | None = None) -> None:
+    def __init__(self, reason: str, delay: timedelta | None = None, *, waiting_for: str | None = None) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.waiting_for = waiting_for  # not a failure: the job waits for this (R-DASH-2 `waitingFor`)
 
 
 Handler = Callable[[Job], Awaitable[None]]
@@ -181,6 +190,10 @@ class Worker:
         return timedelta(seconds=min(0.5 * 2 ** max(attempts - 1, 0), 60.0))
 
     async def run(self, job: Job) -> None:
+        with acting(job.actor):  # what the job (or its giving up) changes is recorded as done by its actor
+            await self._run(job)
+
+    async def _run(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
         try:
             if handler is None:
@@ -189,7 +202,8 @@ class Worker:
         except LeaseLost:
             log.warning("job %s: lease lost to another worker; leaving it to them", job.id)
         except Retry as retry:
-            await self.queue.reschedule(job, retry.delay or self.backoff(job.attempts), str(retry))
+            await self.queue.reschedule(job, retry.delay or self.backoff(job.attempts),
+                                        None if retry.waiting_for else str(retry), waiting_for=retry.waiting_for)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a supervised task: a failing job must never take the worker down
@@ -202,7 +216,7 @@ class Worker:
                     return
                 except Exception:
                     log.exception("job %s: giving up failed too", job.id)
-            await self.queue.reschedule(job, self.backoff(job.attempts), f"{type(exc).__name__}: {exc}")
+            await self.queue.reschedule(job, self.backoff(job.attempts), f"{type(exc).__name__}: {exc}", fault=True)
 
     async def run_once(self) -> int:
         """Claim and run what is due now (up to `concurrency` jobs at a time); returns how many ran."""

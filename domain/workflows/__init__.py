@@ -19,10 +19,12 @@ from domain.model.jobs import JobKind
 from domain.store.engine import Engine
 from domain.store.jobs import GiveUp, Handler, Job, JobQueue
 from domain.store.repositories import Repositories
+from domain.workflows.batches import BatchJobs
 from domain.workflows.billing import BillingJobs
 from domain.workflows.customers import CustomerSteps
 from domain.workflows.maintenance import DEFAULT_RETENTION, EventRetention
 from domain.workflows.subscribers import SubscriberSteps
+from domain.workflows.workspaces import WorkspaceSteps
 
 
 @dataclass
@@ -33,13 +35,17 @@ class Workflows:
     retention_period: timedelta = DEFAULT_RETENTION
     customers: CustomerSteps = field(init=False)
     subscribers: SubscriberSteps = field(init=False)
+    workspaces: WorkspaceSteps = field(init=False)
     billing: BillingJobs = field(init=False)
+    batches: BatchJobs = field(init=False)
     retention: EventRetention = field(init=False)
 
     def __post_init__(self) -> None:
         self.customers = CustomerSteps(self.repos, self.queue, self.engine)
         self.subscribers = SubscriberSteps(self.repos, self.queue, self.engine)
+        self.workspaces = WorkspaceSteps(self.repos, self.queue, self.engine)
         self.billing = BillingJobs(self.repos, self.queue)
+        self.batches = BatchJobs(self.repos, self.queue)
         self.retention = EventRetention(self.repos, self.queue, self.retention_period)
 
     def handlers(self) -> dict[str, Handler]:
@@ -47,16 +53,24 @@ class Workflows:
             JobKind.SETTLE_CUSTOMER: self.customers.settle,
             JobKind.SETTLE_SUBSCRIBER: self.subscribers.settle,
             JobKind.SUBSCRIBER_MIGRATION: self.subscribers.settle,
+            JobKind.SETTLE_WORKSPACE: self.workspaces.settle,
             JobKind.RPL_REVIEW_TIMEOUT: self.customers.review_timeout,
             JobKind.COMPLIANCE_DEADLINE: self.customers.compliance_deadline,
+            JobKind.ATTACH_APPROVAL_TIMEOUT: self.customers.attach_timeout,
             JobKind.PURGE_EVENTS: self.retention.run,
+            JobKind.RUN_BATCH: self.batches.run,
             **self.billing.handlers(),
         }
 
     def give_ups(self) -> dict[str, GiveUp]:
         """The jobs whose entity ends in `error` once they kept failing; timers keep retrying instead."""
         return {JobKind.SETTLE_CUSTOMER: self._give_up, JobKind.SETTLE_SUBSCRIBER: self._give_up,
-                JobKind.SUBSCRIBER_MIGRATION: self._give_up, **self.billing.give_ups()}
+                JobKind.SUBSCRIBER_MIGRATION: self._give_up, JobKind.SETTLE_WORKSPACE: self._give_up_workspace,
+                JobKind.RUN_BATCH: self.batches.give_up, **self.billing.give_ups()}
+
+    async def _give_up_workspace(self, job: Job, error: str) -> None:
+        failure = ProvisioningError(code="INTERNAL", message=f"provisioning failed repeatedly: {error}"[:500])
+        await self.workspaces.give_up(job, failure)
 
     async def _give_up(self, job: Job, error: str) -> None:
         failure = ProvisioningError(code="INTERNAL", message=f"provisioning failed repeatedly: {error}"[:500])

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.model.entities import (
+    AttachApprovalState,
     Compliance,
     Customer,
     CustomerStatus,
@@ -16,7 +17,9 @@ from domain.model.entities import (
     RplState,
     Subscriber,
 )
-from domain.model.jobs import ReviewTimeout, compliance_deadline_id
+from domain.model.jobs import AttachApprovalTimeout, ReviewTimeout, compliance_deadline_id
+from domain.model.workspaces import Workspace
+from domain.rules.attach import approval_requested, approval_timed_out, awaits_approval
 from domain.rules.compliance import NON_COMPLIANCE_WINDOW, REVIEW_WINDOW
 from domain.rules.packages import settled_packages
 from domain.rules.rpl import Screener
@@ -26,7 +29,7 @@ from domain.services.customers import start_deletion
 from domain.store.engine import Engine, OrgCreationFailed, TemporaryFailure
 from domain.store.jobs import Job, Retry
 from domain.store.repositories import Repositories, Tx
-from domain.store.usage import record_customer_removal
+from domain.store.usage import CALLING_PLAN, record_calling_plan, record_customer_removal
 from domain.workflows.common import Stale, Steps
 
 log = logging.getLogger("gateway.workflows")
@@ -78,9 +81,13 @@ class CustomerSteps(Steps):
                     customer = await self._screen(job, customer)
                     if customer.status is CustomerStatus.PENDING_RPL_REVIEW:
                         return None
+                if awaits_approval(customer):
+                    return await self._ask_approval(job, customer)
                 await self._provision(job, customer)
             elif customer.status is CustomerStatus.PENDING_RPL_REVIEW and customer.compliance.state in (
                     RplState.APPROVED, RplState.REJECTED):
+                if customer.compliance.state is RplState.APPROVED and awaits_approval(customer):
+                    return await self._ask_approval(job, customer)
                 await self._provision(job, customer)
             else:
                 await self.finish_only(job)  # nothing left for this job: a newer one owns the customer
@@ -124,6 +131,22 @@ class CustomerSteps(Steps):
 
         return await self.repos.atomic(write)
 
+    async def _ask_approval(self, job: Job, customer: Customer) -> None:
+        """R-ATT-2: screened (and reviewed): the attached org's admin is asked, with 10 days to answer."""
+        async def write(tx: Tx) -> None:
+            current = await self._current(tx, customer)
+            assert current.attach is not None
+            info = approval_requested(current.attach, tx.now)
+            updated, change = current.move(CustomerStatus.PENDING_CUSTOMER_APPROVAL, tx.now, attach=info,
+                                           reason="waiting for the org's admin to approve the attach")
+            await self.repos.customers.replace(updated, expected_version=current.version, session=tx.session)
+            tx.record(change)
+            assert info.deadline is not None
+            await tx.enqueue(AttachApprovalTimeout(current.id, info.deadline))
+            await self.queue.finish(tx, job)
+
+        await self.repos.atomic(write)
+
     async def _provision(self, job: Job, customer: Customer) -> None:
         """The Webex side: create the org (once), assign new packages, remove dropped ones."""
         try:
@@ -157,6 +180,8 @@ class CustomerSteps(Steps):
             tx.record(change)
             for package, before, to in moves:
                 tx.record(updated.package_change(package, before, to))
+            if any(package.name == CALLING_PLAN for package, _, _ in moves):
+                await record_calling_plan(self.repos, tx, updated.id)  # R-ADD-2: billed per numbered user
             await tx.release_waiting(current.id)  # R-RPL-5: waiting subscribers go on
             await self.queue.finish(tx, job)
 
@@ -171,8 +196,13 @@ class CustomerSteps(Steps):
             for doc in await self.repos.subscribers.of_customer(current.id, session=tx.session):
                 tx.record(Subscriber.from_doc(doc).removal(reason="the customer was deleted"))
             await self.repos.subscribers.delete({"customerId": current.id}, session=tx.session)
+            for doc in await self.repos.workspaces.of_customer(current.id, session=tx.session):
+                tx.record(Workspace.from_doc(doc).removal(reason="the customer was deleted"))  # R-WS-2
+            await self.repos.workspaces.delete({"customerId": current.id}, session=tx.session)
             await record_customer_removal(self.repos, tx, current.id)
             await self.repos.locations.delete({"customerId": current.id}, session=tx.session)
+            if current.attach is not None and current.org_id is not None:  # R-ATT-3: the org may be re-attached
+                await self.repos.org_directory.release(current.org_id, current.id, session=tx.session)
             await self.repos.customers.delete({"_id": current.id, "version": current.version}, session=tx.session)
             for change in current.removals():
                 tx.record(change)
@@ -194,6 +224,21 @@ class CustomerSteps(Steps):
                         ProvisioningError(code="RPL_REVIEW_TIMEOUT",
                                           message="the restricted-party review was not decided within 72 hours"),
                         customer.compliance.model_copy(update={"state": RplState.TIMED_OUT, "decided_at": tx.now}))
+            await self.queue.finish(tx, job)
+
+        await self.repos.atomic(write)
+
+    async def attach_timeout(self, job: Job) -> None:
+        """R-ATT-2: an approval unanswered after 10 days ends in `error` (ATTACH_APPROVAL_TIMEOUT)."""
+        async def write(tx: Tx) -> None:
+            doc = await self.repos.customers.find_doc(job.entity_id, session=tx.session)
+            if doc is not None:
+                customer = Customer.from_doc(doc)
+                failure = approval_timed_out(customer, tx.now)
+                if failure is not None and customer.attach is not None:
+                    timed_out = customer.model_copy(update={"attach": customer.attach.model_copy(update={
+                        "approval_state": AttachApprovalState.TIMED_OUT, "decided_at": tx.now})})
+                    await fail_unprovisioned(self.repos, tx, timed_out, failure, customer.compliance)
             await self.queue.finish(tx, job)
 
         await self.repos.atomic(write)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.model.entities import (
+    ConsentState,
     Customer,
     CustomerStatus,
     PackageStatus,
@@ -14,6 +15,7 @@ from domain.model.entities import (
     SubscriberStatus,
 )
 from domain.model.jobs import AwaitMigration
+from domain.rules.consent import answered, consent_email_event, consented, sent
 from domain.rules.subscribers import UNSETTLED
 from domain.store.driver import Document
 from domain.store.engine import Engine, TemporaryFailure
@@ -44,10 +46,12 @@ class SubscriberSteps(Steps):
                 await self._settle(job, subscriber, None)
             elif subscriber.status in (SubscriberStatus.PROVISIONING, SubscriberStatus.UPDATING):
                 if customer.status in UNSETTLED:
-                    raise Retry("waiting for the customer to settle", SETTLED_RETRY)
+                    raise Retry("waiting for the customer to settle", SETTLED_RETRY, waiting_for="customer")
                 await self._assign(job, subscriber, customer)
             elif subscriber.status is SubscriberStatus.PENDING_USER_MIGRATION:
-                await self._settle(job, subscriber, SubscriberStatus.PROVISIONED)
+                # The free account's owner agreed (the account directory's `consentAt` came): R-CONS-2.
+                await self._settle(job, subscriber, SubscriberStatus.PROVISIONED,
+                                   consent=answered(subscriber.consent, self.repos.clock.now(), True))
             else:
                 await self.finish_only(job)
         except TemporaryFailure as exc:
@@ -67,14 +71,15 @@ class SubscriberSteps(Steps):
             return await self._settle(job, subscriber, SubscriberStatus.ERROR, errors=errors)
         await self.engine.assign_user(subscriber.id, customer.external_id)
         account = await self.repos.accounts.by_email(subscriber.email)
-        if account is not None and subscriber.status is SubscriberStatus.PROVISIONING:
+        if account is not None and subscriber.status is SubscriberStatus.PROVISIONING and not consented(subscriber):
             # R-SUB-3: an existing free account must consent before it joins the org.
             return await self._settle(job, subscriber, SubscriberStatus.PENDING_USER_MIGRATION,
                                       consent_at=account.get("consentAt"))
         return await self._settle(job, subscriber, SubscriberStatus.PROVISIONED)
 
     async def _settle(self, job: Job, subscriber: Subscriber, to: SubscriberStatus | None, *,
-                      errors: list[ProvisioningError] | None = None, consent_at: datetime | None = None) -> None:
+                      errors: list[ProvisioningError] | None = None, consent_at: datetime | None = None,
+                      consent: ConsentState | None = None) -> None:
         """Write the subscriber's next status (None: it is removed), if it is still what the step saw."""
         async def write(tx: Tx) -> None:
             doc: Document | None = await self.repos.subscribers.find_doc(subscriber.id, session=tx.session)
@@ -86,11 +91,16 @@ class SubscriberSteps(Steps):
                 await record_removal(self.repos, tx, subscriber.id)
                 tx.record(subscriber.removal())
             else:
-                updated, change = subscriber.move(to, tx.now, errors=errors or [])
+                state = consent or subscriber.consent
+                if to is SubscriberStatus.PENDING_USER_MIGRATION:
+                    state = sent(state, tx.now)  # R-CONS-1: entering it sends the consent email
+                updated, change = subscriber.move(to, tx.now, errors=errors or [], consent=state)
                 await self.repos.subscribers.replace(updated.to_doc(), session=tx.session)
                 if to is SubscriberStatus.PROVISIONED:
                     await record_assignment(self.repos, tx, updated)  # R-BIL-1: usage accrues from now
                 tx.record(change)
+                if to is SubscriberStatus.PENDING_USER_MIGRATION:
+                    tx.record(consent_email_event(updated))
                 if to is SubscriberStatus.PENDING_USER_MIGRATION and consent_at is not None:
                     await tx.enqueue(AwaitMigration(subscriber.id, consent_at))
             await self.queue.finish(tx, job)

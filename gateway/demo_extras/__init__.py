@@ -5,6 +5,8 @@ Each feature adds its module here and one entry to SCENES.
 
 from __future__ import annotations
 
+from gateway.demo_extras import attach, bulk, locations, subscribers, templates, workspaces
 from gateway.demo_scene import Scene
 
-SCENES: list[Scene] = []
+SCENES: list[Scene] = [attach.scene, templates.scene, locations.scene, subscribers.scene, workspaces.scene,
+                       bulk.scene]

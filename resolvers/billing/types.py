@@ -35,6 +35,8 @@ class BillingRowType:
     location_id: strawberry.ID | None
     subscriber_id: strawberry.ID | None
     user_id: strawberry.ID | None
+    workspace_id: strawberry.ID | None = strawberry.field(
+        description="USER rows of a workspace carry its id instead of subscriberId/userId (R-BIL-4, amended).")
 
     @classmethod
     def of_doc(cls, doc: Document) -> BillingRowType:
@@ -46,6 +48,7 @@ class BillingRowType:
             consumption_end_date=date.fromisoformat(doc["consumptionEndDate"]), quantity=float(doc["quantity"]),
             customer_org_id=doc.get("customerOrgId"), customer_external_id=doc.get("customerExternalId"),
             location_id=doc.get("locationId"), subscriber_id=doc.get("subscriberId"), user_id=doc.get("userId"),
+            workspace_id=doc.get("workspaceId"),
         )
 
 

@@ -8,7 +8,7 @@ import strawberry
 
 from domain.model import entities as models
 from domain.model.errors import FieldError
-from domain.services import compliance, customers
+from domain.services import attach, compliance, customers
 from resolvers.common import UserError, refused_as
 from resolvers.context import Info
 from resolvers.customers.types import CustomerType
@@ -78,6 +78,8 @@ class ProvisionCustomerInput:
     customer_info: CustomerInfoInput
     provisioning_parameters: ProvisioningParametersInput | None = None
     billing_start_date: date | None = None
+    org_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Attach Wholesale to this existing org instead of creating one (R-ATT-1).")
 
     def to_domain(self) -> customers.NewCustomer:
         return customers.NewCustomer(
@@ -88,6 +90,7 @@ class ProvisionCustomerInput:
             parameters=self.provisioning_parameters.to_domain() if self.provisioning_parameters
             else customers.Parameters(),
             billing_start_date=self.billing_start_date,
+            org_id=str(self.org_id) if self.org_id is not None else None,
         )
 
 
@@ -117,13 +120,17 @@ class PrecheckResult:
     ok: bool
     info: list[PrecheckInfo]
     errors: list[UserError]
+    attach_approval_required: bool | None = strawberry.field(
+        default=None, description="With `orgId`: whether the org's admin must approve (R-ATT-2); null otherwise.")
 
     @classmethod
-    def of(cls, problems: list[FieldError]) -> PrecheckResult:
+    def of(cls, problems: list[FieldError], attach_approval_required: bool | None = None) -> PrecheckResult:
         if problems:
-            return cls(ok=False, info=[], errors=[UserError.of(p) for p in problems])
+            return cls(ok=False, info=[], errors=[UserError.of(p) for p in problems],
+                       attach_approval_required=attach_approval_required)
         code, description = customers.SUCCESS_INFO
-        return cls(ok=True, info=[PrecheckInfo(code=code, description=description)], errors=[])
+        return cls(ok=True, info=[PrecheckInfo(code=code, description=description)], errors=[],
+                   attach_approval_required=attach_approval_required)
 
 
 def _payload(customer: models.Customer) -> CustomerPayload:
@@ -172,7 +179,8 @@ class CustomerMutations:
     ) -> PrecheckResult:
         problems = await customers.precheck_customer(
             info.context.repos, await info.context.caller(), input.to_domain(), on_behalf_of_sub_partner_org_id)
-        return PrecheckResult.of(problems)
+        required = await attach.approval_required(info.context.repos, input.org_id) if input.org_id else None
+        return PrecheckResult.of(problems, required)
 
     @strawberry.mutation(description="compliance_reviewer: approve or reject a potential restricted-party match "
                                      "(R-RPL-2).")

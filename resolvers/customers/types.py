@@ -9,11 +9,14 @@ import strawberry
 
 from domain.model import entities as models
 from domain.model.entities import OnboardingTemplate, Partner
+from domain.model.ids import license_id_of
 from domain.rules.dialin import default_call_in_number
 from domain.rules.locales import meetings_site_locale
 from domain.store.driver import Document
+from resolvers.background import BackgroundWork, background_work_of
 from resolvers.common import Address, Connection, Node, ProvisioningError
 from resolvers.context import Info
+from resolvers.customers.attach import AttachInfoType
 from resolvers.customers.locations import LocationType
 from resolvers.enums import AuthMode, CustomerStatus, PackageName, PackageStatus, RplState, SubscriberOrder
 from resolvers.loaders import now_or_later
@@ -22,10 +25,13 @@ from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter
 from resolvers.templates.types import OnboardingTemplateType
 
 if TYPE_CHECKING:
+    from resolvers.batches.types import SubscriberBatchConnection
     from resolvers.events.types import ProvisioningEventConnection
+    from resolvers.workspaces.types import WorkspaceConnection
 
 if TYPE_CHECKING:
     from resolvers.organisations.types import PartnerType
+    from resolvers.setup_assist.types import SetupAssistRequestType
 
 
 @strawberry.input
@@ -99,6 +105,12 @@ class CustomerPackageType:
         return now_or_later(info.context.loaders.assigned_by_customer, self.customer_id,  # type: ignore[return-value]
                             lambda counts: counts.get(self.name.value, 0))
 
+    @strawberry.field(description="Its Webex licence ids; empty until it is provisioned (R-IDS-1).")
+    def license_ids(self) -> list[strawberry.ID]:
+        if self.status is not PackageStatus.PROVISIONED:
+            return []
+        return [strawberry.ID(license_id_of(self.customer_id, self.name.value))]
+
 
 @strawberry.type(name="Customer")
 class CustomerType(Node):
@@ -141,9 +153,22 @@ class CustomerType(Node):
         return ComplianceCheck.of(self.model.compliance)
 
     @strawberry.field(description="The authentication mode it was onboarded with (R-TPL-2: later template "
-                                  "changes do not apply).")
+                                  "changes do not apply); an attached org's own (R-ATT-3).")
     def auth_mode(self) -> AuthMode:
         return self.model.auth_mode
+
+    @strawberry.field(description="How Wholesale was attached to its existing org (R-ATT); null for an org the "
+                                  "gateway created.")
+    def attach(self) -> AttachInfoType | None:
+        return AttachInfoType.of(self.model.attach) if self.model.attach is not None else None
+
+    @strawberry.field(description="Its org also holds Flex licences (R-RBP-3).")
+    def hybrid(self) -> bool:
+        return self.model.hybrid
+
+    @strawberry.field(description="Numbers, PSTN, app call priority and recording restricted (R-RBP-3).")
+    def restrict_enterprise_settings(self) -> bool:
+        return self.model.restrict_enterprise_settings
 
     @strawberry.field(description="Its status changes, in commit order.")
     async def events(
@@ -156,6 +181,10 @@ class CustomerType(Node):
     @strawberry.field(description="The meetings-site locale (R-LOC-2).")
     def meetings_site_locale(self) -> str:
         return meetings_site_locale(self.model.language)
+
+    @strawberry.field(description="What it waits for while it is not settled; null when idle (R-DASH-2).")
+    def background_work(self, info: Info) -> BackgroundWork | None:
+        return background_work_of(info, self.model.id, self.model.status.value)  # type: ignore[return-value]
 
     @strawberry.field(description="From the billing-address country (R-DIAL).")
     def default_call_in_number(self) -> CallInNumber:
@@ -199,6 +228,15 @@ class CustomerType(Node):
         docs = await info.context.loaders.locations_by_customer.load(self.model.id)
         return [LocationType.of_doc(d) for d in docs]
 
+    @strawberry.field(description="Its Setup Assist requests, newest first (R-SA-1).")
+    async def setup_assist_requests(
+        self, info: Info
+    ) -> list[Annotated[SetupAssistRequestType, strawberry.lazy("resolvers.setup_assist.types")]]:
+        from resolvers.setup_assist.types import SetupAssistRequestType, setup_assist_loaders
+
+        docs = await setup_assist_loaders(info).by_customer.load(self.model.id)
+        return [SetupAssistRequestType.of_doc(d) for d in docs]
+
     @strawberry.field
     async def subscribers(
         self, info: Info,
@@ -206,6 +244,22 @@ class CustomerType(Node):
         order_by: SubscriberOrder | None = SubscriberOrder["CREATED_DESC"],
     ) -> SubscriberConnection:
         return await nested_subscribers(info, self.model, filter, first, after, order_by)
+
+    @strawberry.field(description="Its common-area workspaces, oldest first (R-WS-1).")
+    async def workspaces(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> Annotated[WorkspaceConnection, strawberry.lazy("resolvers.workspaces.types")]:
+        from resolvers.workspaces.types import customer_workspaces
+
+        return await customer_workspaces(info, self.model.id, first, after)
+
+    @strawberry.field(description="Its bulk subscriber batches, newest first (R-BULK-3).")
+    async def subscriber_batches(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> Annotated[SubscriberBatchConnection, strawberry.lazy("resolvers.batches.types")]:
+        from resolvers.batches.types import customer_batches
+
+        return await customer_batches(info, self.model.id, first, after)
 
 
 @strawberry.type

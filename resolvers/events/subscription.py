@@ -25,7 +25,8 @@ class EventSubscription:
     @strawberry.subscription(description="Every provisioning-state change the caller may see (R-EVT-2), "
                                          "optionally resumed after a cursor. Ends with an error whose "
                                          "`extensions` carry `code` (SLOW_CONSUMER, EVENTS_UNAVAILABLE) and "
-                                         "`cursor` to resume from; CURSOR_EXPIRED for a cursor older than retention.")
+                                         "`cursor` to resume from; CURSOR_EXPIRED for a cursor older than the 7-day "
+                                         "window (queries still read it: events are kept ≥ 5 years).")
     async def provisioning_events(
         self, info: Info, filter: EventFilter | None = None, after: str | None = None,
     ) -> AsyncGenerator[ProvisioningEventType, None]:
@@ -33,10 +34,11 @@ class EventSubscription:
         caller = await context.caller()
         criteria, ownership = EventFilter.to_domain(filter)
         owner = await reads.event_owner(context.repos, caller, ownership)
-        after_seq = await reads.event_position(context.repos, after, owner)
+        assert context.hub is not None
+        # R-EVT-2 (amended 2026-12): resuming replays at most the hub's window (7 days); queries read all history.
+        after_seq = await reads.event_position(context.repos, after, owner, context.hub.cursor_lifetime)
         if after_seq is None:  # from now: the caller's own head, so no cursor it is given tracks others' events
             after_seq = await reads.events_head(context.repos, caller)
-        assert context.hub is not None
         accepts, replay = reads.event_feed(owner, criteria)
         key = selection_key(info._raw_info, info.variable_values, caller.principal)
         async for delivery in context.hub.subscribe(accepts, replay, after_seq):

@@ -9,7 +9,7 @@ from domain.services import subscribers
 from resolvers.common import UserError, refused_as
 from resolvers.context import Info
 from resolvers.customers.mutations import PrecheckResult
-from resolvers.enums import SubscriberPackage
+from resolvers.enums import PackageName, SubscriberPackage
 from resolvers.subscribers.types import SubscriberType
 
 
@@ -23,12 +23,15 @@ class ProvisionSubscriberInput:
     primary_phone_number: str | None = None
     extension: str | None = None
     location_id: strawberry.ID | None = None
+    add_ons: list[PackageName] | None = strawberry.field(
+        default=None, description="User add-ons beside the base package (R-ADD-1; only attendant_console).")
 
     def to_domain(self) -> subscribers.NewSubscriber:
         return subscribers.NewSubscriber(
             customer_id=str(self.customer_id), email=self.email, package=self.package.value,
             first_name=self.first_name, last_name=self.last_name, primary_phone_number=self.primary_phone_number,
-            extension=self.extension, location_id=str(self.location_id) if self.location_id else None)
+            extension=self.extension, location_id=str(self.location_id) if self.location_id else None,
+            add_ons=tuple(a.value for a in self.add_ons or ()))
 
 
 @strawberry.input
@@ -37,6 +40,8 @@ class UpdateSubscriberInput:
     primary_phone_number: str | None = None
     extension: str | None = None
     location_id: strawberry.ID | None = None
+    add_ons: list[PackageName] | None = strawberry.field(
+        default=None, description="The complete list of user add-ons; absent = unchanged (R-ADD-1).")
 
 
 @strawberry.type
@@ -76,7 +81,8 @@ class SubscriberMutations:
     ) -> SubscriberPayload:
         data = subscribers.SubscriberUpdate(
             package=input.package.value, primary_phone_number=input.primary_phone_number, extension=input.extension,
-            location_id=str(input.location_id) if input.location_id else None)
+            location_id=str(input.location_id) if input.location_id else None,
+            add_ons=tuple(a.value for a in input.add_ons) if input.add_ons is not None else None)
         subscriber = await subscribers.update_subscriber(
             info.context.repos, await info.context.caller(), id, data, on_behalf_of_sub_partner_org_id)
         return _payload(subscriber)

@@ -27,6 +27,9 @@ def _criteria(f: SubscriberFilter | None) -> SubscriberCriteria:
         status=f.status,
         package=f.package.value if f.package else None,
         last_status_change_after=f.last_status_change_after,
+        add_on=f.add_on.value if f.add_on else None,
+        location_id=str(f.location_id) if f.location_id else None,
+        person_id=str(f.person_id) if f.person_id is not None else None,
     )
 
 

@@ -23,7 +23,7 @@ from tests.conftest import NOW, Gateway
 
 ROW_FIELDS = """
   partnerName partnerOrgId subscriptionId serviceName sku description consumptionStartDate consumptionEndDate
-  quantity customerOrgId customerExternalId locationId subscriberId userId
+  quantity customerOrgId customerExternalId locationId subscriberId userId workspaceId
 """
 REPORT_FIELDS = f"""
   id billingStartDate billingEndDate type status createdBy version rowCount downloadUrl

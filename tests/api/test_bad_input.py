@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.bad_input import customers, organisations, queries, subscribers
+from tests.api.bad_input import customers, organisations, queries, subscribers, workspaces
 from tests.api.bad_input.demo_values import demo_context
 from tests.api.bad_input.matrix import Group, contract_error_codes, run_group
 from tests.conftest import Demo, Gateway
@@ -19,7 +19,8 @@ from tests.conftest import Demo, Gateway
 # The matrix sends hundreds of requests with one token: the rate limit is not what it tests.
 pytestmark = pytest.mark.settings(rate_limit_per_second=0)
 
-GROUPS: tuple[Group, ...] = (*customers.GROUPS, *subscribers.GROUPS, *organisations.GROUPS, *queries.GROUPS)
+GROUPS: tuple[Group, ...] = (*customers.GROUPS, *subscribers.GROUPS, *organisations.GROUPS, *queries.GROUPS,
+                             *workspaces.GROUPS)
 CASES = [c for g in GROUPS for c in g.cases]
 # Groups none of whose requests writes, their control included (queries, prechecks, a group without a control):
 # they share the module's gateway and demo (`read_only`, tests/conftest.py), which also fails them if one wrote.

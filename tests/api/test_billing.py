@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from gql import GraphQLRequest
 
+from domain.model.ids import person_id_of
 from domain.model.jobs import JobKind
 from domain.rules.catalogue import CATALOGUE
 from domain.store.jobs import Job
@@ -56,7 +57,8 @@ async def test_r_bil_1_a_day_counts_the_fraction_of_it_the_package_was_assigned(
     # 12:00 on day 1 to 06:00 on day 3: 0.5 + 1 + 0.25.
     assert row["quantity"] == 1.75
     assert (row["consumptionStartDate"], row["consumptionEndDate"]) == ("2026-11-01", "2026-11-03")
-    assert (row["subscriberId"], row["userId"], row["serviceName"]) == (subscriber, "ada@fraction.example",
+    # R-BIL-4 (amended 2026-12): `userId` is the subscriber's person id.
+    assert (row["subscriberId"], row["userId"], row["serviceName"]) == (subscriber, person_id_of(subscriber),
                                                                        "webex_calling")
     # A period's quantity is the sum of its days: each day on its own.
     for day, expected in (("2026-11-01", 0.5), ("2026-11-02", 1.0), ("2026-11-03", 0.25)):
@@ -154,7 +156,7 @@ async def test_r_bil_4_the_three_levels_give_the_same_total_per_package(t: Tenan
         assert (row["partnerName"], row["partnerOrgId"], row["subscriptionId"]) == (
             "Ledger Telecom", t.partner, "Sub-LEDGER-1")
         assert row["customerExternalId"] in {"LEVELS-1", "LEVELS-2"} and row["customerOrgId"]
-        assert row["subscriberId"] and row["userId"].endswith("@levels.example")
+        assert row["subscriberId"] and row["userId"] == person_id_of(row["subscriberId"])
     customer_row = next(r for r in levels["CUSTOMER"] if r["customerExternalId"] == "LEVELS-1")
     located = await t.gateway.execute(token, "query($id: ID!) { customer(id: $id) { orgId locations { id } } }",
                                       {"id": first["id"]})

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from domain.model.entities import Address, Customer, CustomerPackage, CustomerStatus, PackageStatus
+from tests.api.demo_counts import PARENT_CUSTOMERS
 from tests.conftest import NOW, Demo, Gateway
 
 pytestmark = pytest.mark.read_only  # one gateway and demo for the module (tests/conftest.py)
@@ -32,7 +33,7 @@ def _names(page: dict[str, Any]) -> list[str]:
 async def test_default_order_is_newest_first(gateway: Gateway, demo: Demo) -> None:
     page = await _page(gateway, gateway.token(demo.partner), first=100)
     created = [e["node"]["createdAt"] for e in page["edges"]]
-    assert len(created) == 20 and created == sorted(created, reverse=True)
+    assert len(created) == PARENT_CUSTOMERS and created == sorted(created, reverse=True)
     assert page["pageInfo"]["hasNextPage"] is False and page["pageInfo"]["hasPreviousPage"] is False
 
 
@@ -45,7 +46,7 @@ async def test_every_order_sorts_by_its_key(gateway: Gateway, demo: Demo, order:
     page = await _page(gateway, gateway.token(demo.partner), first=100, order=order)
     values = [e["node"][key] for e in page["edges"]]
     expected = sorted(values, key=str.casefold, reverse=reverse) if key == "name" else sorted(values, reverse=reverse)
-    assert len(values) == 20 and values == expected
+    assert len(values) == PARENT_CUSTOMERS and values == expected
 
 
 async def test_paging_walks_every_customer_once(gateway: Gateway, demo: Demo) -> None:
@@ -58,7 +59,7 @@ async def test_paging_walks_every_customer_once(gateway: Gateway, demo: Demo) ->
         after = page["pageInfo"]["endCursor"]
         if not page["pageInfo"]["hasNextPage"]:
             break
-    assert len(seen) == 20 and len(set(seen)) == 20 and seen == sorted(seen, key=str.casefold)
+    assert len(seen) == PARENT_CUSTOMERS == len(set(seen)) and seen == sorted(seen, key=str.casefold)
 
 
 @pytest.mark.own_gateway
@@ -74,9 +75,10 @@ async def test_paging_stays_correct_while_customers_are_inserted(gateway: Gatewa
         page = await _page(gateway, token, first=5, after=after)
         rest += _names(page)
         after = page["pageInfo"]["endCursor"] if page["pageInfo"]["hasNextPage"] else None
-    assert len(_names(first)) + len(rest) == 20  # no row skipped, none repeated, the new ones are before the cursor
+    # No row skipped, none repeated, the new ones are before the cursor.
+    assert len(_names(first)) + len(rest) == PARENT_CUSTOMERS
     assert not set(_names(first)) & set(rest)
-    assert (await _page(gateway, token, first=0))["totalCount"] == 23
+    assert (await _page(gateway, token, first=0))["totalCount"] == PARENT_CUSTOMERS + 3
 
 
 async def test_page_above_100_is_refused(gateway: Gateway, demo: Demo) -> None:
@@ -99,7 +101,7 @@ async def test_foreign_cursor_is_refused(gateway: Gateway, demo: Demo) -> None:
 
 async def test_first_zero_gives_only_the_count(gateway: Gateway, demo: Demo) -> None:
     page = await _page(gateway, gateway.token(demo.partner), first=0)
-    assert page["edges"] == [] and page["totalCount"] == 20 and page["pageInfo"]["hasNextPage"] is True
+    assert page["edges"] == [] and page["totalCount"] == PARENT_CUSTOMERS and page["pageInfo"]["hasNextPage"] is True
 
 
 async def test_filters_and_total_count(gateway: Gateway, demo: Demo) -> None:
@@ -124,7 +126,8 @@ DETAIL = """query($id: ID!) { customer(id: $id) {
   defaultCallInNumber { region countryCode country }
   status errors { code message } packages { name status limit assigned errors { code } }
   template { name provisioningId } owner { id name kind } locations { name isHeadquarters timezone }
-  subscribers(first: 100) { totalCount edges { node { package status } } }
+  subscribers(first: 100) { totalCount edges { node { packages status } } }
+  workspaces(first: 100) { edges { node { package status } } }
   version restrictedByPartnerMode billingStartDate
 } }"""
 
@@ -163,7 +166,12 @@ async def test_packages_count_the_subscribers_holding_them(gateway: Gateway, dem
         holding: dict[str, int] = {}
         for sub in detail["subscribers"]["edges"]:
             if sub["node"]["status"] in ("provisioning", "pending_user_migration", "provisioned", "updating"):
-                holding[sub["node"]["package"]] = holding.get(sub["node"]["package"], 0) + 1
+                for package in sub["node"]["packages"]:  # its base package and its add-ons (R-ADD-1)
+                    holding[package] = holding.get(package, 0) + 1
+        for workspace in detail["workspaces"]["edges"]:  # R-WS-1: workspaces hold common_area_calling
+            if workspace["node"]["status"] in ("provisioning", "provisioned", "updating"):
+                package = workspace["node"]["package"]
+                holding[package] = holding.get(package, 0) + 1
         assert {p["name"]: p["assigned"] for p in detail["packages"]} == {
             p["name"]: holding.get(p["name"], 0) for p in detail["packages"]}
         checked += sum(holding.values())

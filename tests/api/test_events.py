@@ -261,15 +261,27 @@ async def _head(gateway: Gateway, token: str) -> str:
 
 
 async def _foreign_partner(gateway: Gateway, name: str) -> tuple[str, str]:
-    """Another top-level partner (no events of its own yet), with a template; returns its id and provisioningId."""
-    from tests.api.billing import CREATE_PARTNER, CREATE_TEMPLATE
+    """Another top-level partner (no events of its own yet), with a template; returns its id and provisioningId.
+
+    The template is written straight to the database, as the demo seeds its own: created through the API it
+    would be an event of the partner's (ONBOARDING_TEMPLATE, R-TPL-5), and these tests need a partner with none.
+    """
+    import uuid
+
+    from domain.model.entities import AuthMode, OnboardingTemplate
+    from domain.model.ids import Kind, new_id
+    from tests.api.billing import CREATE_PARTNER
 
     made = await gateway.execute(gateway.token(None, "platform_admin"), CREATE_PARTNER, {"input": {
         "name": name, "subscriptionId": f"Sub-{name}"}})
     partner: str = made["createPartner"]["partner"]["id"]
-    template = await gateway.execute(gateway.token(partner, "full_admin"), CREATE_TEMPLATE, {"input": {
-        "name": "US", "country": "US", "language": "en_US"}})
-    return partner, template["createOnboardingTemplate"]["template"]["provisioningId"]
+    template = OnboardingTemplate(
+        id=new_id(Kind.TEMPLATE), owner_org_id=partner, root_org_id=partner, provisioning_id=str(uuid.uuid4()),
+        name="US", country="US", language="en_US", auth_mode=AuthMode.WEBEX, subscription_id=f"Sub-{name}",
+        restrict_admin_invite_emails_on_attach=False, disable_webex_calling_1to1=False, name_key="us",
+        created_at=gateway.clock.now())
+    await gateway.repos.templates.insert(template.to_doc())
+    return partner, template.provisioning_id
 
 
 async def _after(gateway: Gateway, token: str, cursor: str) -> list[dict[str, Any]]:
@@ -339,8 +351,11 @@ async def test_r_org_6_a_caller_that_sees_no_event_gets_one_constant_start_curso
 async def test_r_org_6_a_quiet_tenant_is_not_told_its_cursor_expired_because_other_tenants_events_were_purged(
         gateway: Gateway, demo: Demo) -> None:
     """R-EVT-2's CURSOR_EXPIRED says that events the caller may see were removed by retention after its cursor;
-    what retention removed of other tenants' events changes nothing for it."""
+    what retention removed of other tenants' events changes nothing for it. (Since 2026-12 retention keeps events
+    at least five years, R-AUD-2.)"""
     from datetime import timedelta
+
+    from domain.workflows.maintenance import HISTORY_RETENTION
 
     quiet, template = await _foreign_partner(gateway, "Quiet Telecom")
     empty, _ = await _foreign_partner(gateway, "Empty Telecom")
@@ -349,7 +364,7 @@ async def test_r_org_6_a_quiet_tenant_is_not_told_its_cursor_expired_because_oth
     await provision(gateway, quiet_token, customer_input(template, "QUIET-1"))
     await gateway.settle()
     head = await _head(gateway, quiet_token)
-    gateway.clock.advance(timedelta(days=8))  # everything so far is older than the 7 days of retention
+    gateway.clock.advance(HISTORY_RETENTION + timedelta(days=1))  # everything so far is older than retention
     await provision(gateway, partner_token(gateway, demo),
                     customer_input(await provisioning_id(gateway, demo.partner), "BUSY-1"))
     assert gateway.runtime.retention is not None

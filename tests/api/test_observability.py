@@ -31,6 +31,7 @@ from websockets.typing import Subprotocol
 from domain.model.clock import FixedClock
 from domain.services.reads import event_cursor
 from domain.store.driver import Driver
+from domain.workflows.maintenance import HISTORY_RETENTION
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.embedded import EmbeddedDatabase
@@ -177,7 +178,8 @@ def test_configuring_logging_again_replaces_the_handler_and_routes_uvicorn_throu
 async def test_expected_errors_are_not_logged_as_errors(gateway: Gateway, demo: Demo,
                                                         caplog: pytest.LogCaptureFixture) -> None:
     assert gateway.runtime.retention is not None
-    assert await gateway.runtime.retention.purge() > 0  # the demo's older events: a cursor before them is expired
+    gateway.clock.advance(HISTORY_RETENTION + timedelta(days=1))  # events are kept ≥ 5 years (R-AUD-2)
+    assert await gateway.runtime.retention.purge() > 0  # the demo's events: a cursor before them is expired
     partner = partner_token(gateway, demo)
     blind = gateway.token(demo.partner, "full_admin", scopes=["wholesale_customers_read"])
     with caplog.at_level(logging.DEBUG):

@@ -132,7 +132,9 @@ async def _status(gateway: Gateway, token: str, subscriber_id: str) -> str:
 
 
 async def _transitions(gateway: Gateway, entity_id: str) -> list[tuple[str | None, str]]:
-    return [(e["fromStatus"], e["toStatus"]) for e in await gateway.events(entityId=entity_id)]
+    # Status changes only: consent emails and field updates are events of their own (R-CONS-1, R-AUD-1).
+    return [(e["fromStatus"], e["toStatus"]) for e in await gateway.events(entityId=entity_id,
+                                                                            action="STATUS_CHANGE")]
 
 
 def _headquarters(customer: dict[str, Any]) -> str:

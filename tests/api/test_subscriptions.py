@@ -308,34 +308,57 @@ async def test_r_evt_2_shared_results_keep_each_subscribers_aliases(gateway: Gat
             await f.close()
 
 
-async def test_r_evt_2_a_cursor_older_than_retention_gets_cursor_expired(
+async def test_r_evt_2_a_subscription_resuming_before_events_older_than_7_days_gets_cursor_expired(
         gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    """R-EVT-2 (amended 2026-12): the 7-day window limits only resuming subscriptions; the events are history
+    (R-AUD-2): the purge keeps them, and queries still page through them from the same cursor."""
     token = partner_token(gateway, demo)
     provisioning = await provisioning_id(gateway, demo.partner)
     old_head = (await gateway.execute(token, HEAD))["eventsHead"]
-    await provision(gateway, token, customer_input(provisioning, "OLD"))
+    old = await provision(gateway, token, customer_input(provisioning, "OLD"))
     gateway.clock.advance(timedelta(days=8))
-    await provision(gateway, token, customer_input(provisioning, "RECENT-1"))
+    recent_1 = await provision(gateway, token, customer_input(provisioning, "RECENT-1"))
     recent_head = (await gateway.execute(token, HEAD))["eventsHead"]
     recent = await provision(gateway, token, customer_input(provisioning, "RECENT-2"))
     assert gateway.runtime.retention is not None
-    assert await gateway.runtime.retention.purge() > 0
+    assert await gateway.runtime.retention.purge() == 0  # nothing is 5 years old
 
-    listing = ("query($after: String) { provisioningEvents(filter: {entityTypes: [CUSTOMER]}, after: $after) "
-               "{ edges { node { entityId } } } }")
-    [error] = await gateway.errors(token, listing, {"after": old_head})
-    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CURSOR_EXPIRED", ["after"])
     with pytest.raises(TransportQueryError) as refused:
         async with ws_client(ws_url, token) as session:
             async for _ in session.subscribe(GraphQLRequest(SUBSCRIBE, variable_values={"after": old_head})):
                 break
     assert refused.value.errors is not None
     assert refused.value.errors[0]["extensions"]["code"] == "CURSOR_EXPIRED"
+    # The 8-day-old events are still history: the query pages from the same cursor, and finds them by id.
+    listing = ("query($after: String, $ids: [ID!]) { provisioningEvents(filter: {entityTypes: [CUSTOMER], "
+               "entityIds: $ids}, after: $after, first: 100) { edges { node { entityId toStatus occurredAt } } } }")
+    edges = (await gateway.execute(token, listing, {"after": old_head}))["provisioningEvents"]["edges"]
+    assert [e["node"]["entityId"] for e in edges] == [old["id"], recent_1["id"], recent["id"]]
+    [event] = (await gateway.execute(token, listing, {"ids": [old["id"]]}))["provisioningEvents"]["edges"]
+    assert (event["node"]["toStatus"], event["node"]["occurredAt"]) == ("provisioning", "2026-11-22T09:00:00+00:00")
     # A cursor inside the window still works, for the query and the subscription.
     edges = (await gateway.execute(token, listing, {"after": recent_head}))["provisioningEvents"]["edges"]
     assert [e["node"]["entityId"] for e in edges] == [recent["id"]]
     follower = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": recent_head})
     try:
+        assert [e["entityId"] for e in await follower.about({recent["id"]}, 1)] == [recent["id"]]
+    finally:
+        await follower.close()
+
+
+async def test_r_evt_2_subscribing_after_an_8_day_old_head_with_nothing_since_is_not_expired(
+        gateway: Gateway, demo: Demo, ws_url: str) -> None:
+    """A quiet caller whose newest event is older than the window re-subscribes after `eventsHead` without
+    CURSOR_EXPIRED: nothing older than the window would have to be replayed."""
+    token = partner_token(gateway, demo)
+    provisioning = await provisioning_id(gateway, demo.partner)
+    await provision(gateway, token, customer_input(provisioning, "OLD"))
+    await gateway.settle()
+    gateway.clock.advance(timedelta(days=8))
+    head = (await gateway.execute(token, HEAD))["eventsHead"]
+    follower = Follower(ws_url, token, {"filter": {"entityTypes": ["CUSTOMER"]}, "after": head})
+    try:
+        recent = await provision(gateway, token, customer_input(provisioning, "RECENT"))
         assert [e["entityId"] for e in await follower.about({recent["id"]}, 1)] == [recent["id"]]
     finally:
         await follower.close()

@@ -1,4 +1,4 @@
-"""createOnboardingTemplate (DOMAIN.md §4, R-ORG-4, R-LOC-1).
+"""createOnboardingTemplate (DOMAIN.md §4, R-TPL-3, R-ORG-4, R-LOC-1); updates and deletion: test_template_lifecycle.
 
 Needs full_admin of a partner or sub-partner (anything else: top-level FORBIDDEN). A parent may
 create a template owned by one of its sub-partners (`onBehalfOfSubPartnerOrgId`); naming any other
@@ -20,6 +20,7 @@ from tests.conftest import Demo, Gateway
 TEMPLATE_FIELDS = """
   id provisioningId name country language authMode idpEntityId idpName brandName
   restrictAdminInviteEmailsOnAttach disableWebexCalling1to1 createdAt
+  spAdminEmail subscriptionId pstnVendor version owner { id } retiredAt
 """
 CREATE_TEMPLATE = f"""
 mutation($input: CreateOnboardingTemplateInput!, $onBehalf: ID) {{
@@ -103,12 +104,20 @@ async def test_full_admin_partner_creates_a_template_with_defaults(gateway: Gate
         "name": "Retail (Canada)", "country": "CA", "language": "en_CA", "authMode": "webex", "idpEntityId": None,
         "idpName": None, "brandName": None, "restrictAdminInviteEmailsOnAttach": False,
         "disableWebexCalling1to1": False, "createdAt": "2026-11-22T09:00:00+00:00",
+        "spAdminEmail": None, "subscriptionId": "Sub-DEMO-0001", "pstnVendor": None, "version": 1,
+        "owner": {"id": demo.partner}, "retiredAt": None,
     }
     after = await gateway.snapshot()
     added = [d for d in after["templates"] if d not in before["templates"]]
     assert [d["_id"] for d in added] == [template["id"]]
     assert (added[0]["ownerOrgId"], added[0]["rootOrgId"]) == (demo.partner, demo.partner)
-    assert {k: v for k, v in after.items() if k != "templates"} == {k: v for k, v in before.items() if k != "templates"}
+    # R-EVT-1: its creation is an event of its own (and the events' counter moved); nothing else was written.
+    [event] = [e for e in after["events"] if e not in before["events"]]
+    assert (event["entityType"], event["entityId"], event["fromStatus"], event["toStatus"], event["version"]) == (
+        "ONBOARDING_TEMPLATE", template["id"], None, "active", 1)
+    unchanged = ("templates", "events", "counters")
+    assert {k: v for k, v in after.items() if k not in unchanged} == {
+        k: v for k, v in before.items() if k not in unchanged}
     assert "Retail (Canada)" in await _template_names(gateway, demo.partner)
 
 
@@ -134,25 +143,78 @@ async def test_sub_partner_creates_its_own_template_visible_only_to_itself(gatew
 
 async def test_provisioning_id_is_generated_and_unique(gateway: Gateway, demo: Demo) -> None:
     token = gateway.token(demo.partner)
+    db = gateway.runtime.db
+    assert db is not None
+    seeded = len(await db.find("templates", {}))  # the demo's, a retired one included (R-TPL-5)
     created = [await _create(gateway, token, _input(name=f"Template {n}")) for n in range(5)]
     ids = [t["provisioningId"] for t in created]
     for provisioning_id in ids:
         uuid.UUID(provisioning_id)
-    db = gateway.runtime.db
-    assert db is not None
     every = [d["provisioningId"] for d in await db.find("templates", {})]
-    assert len(every) == len(set(every)) == 4 + 5
+    assert len(every) == len(set(every)) == seeded + 5
     assert set(ids) <= set(every)
 
 
-async def test_same_name_twice_gives_two_templates_with_different_provisioning_ids(
+async def test_r_tpl_3_same_name_twice_for_one_owner_is_name_in_use_and_writes_nothing(
     gateway: Gateway, demo: Demo
 ) -> None:
+    """R-TPL-3 (2026-12): names are unique per owner (NAME_IN_USE); before, a second template of the same name was
+    created with a provisioningId of its own. Case and spacing do not make another name."""
     token = gateway.token(demo.partner)
-    first = await _create(gateway, token, _input())
-    second = await _create(gateway, token, _input())
-    assert first["id"] != second["id"]
-    assert first["provisioningId"] != second["provisioningId"]
+    await _create(gateway, token, _input())
+    for name in ("Retail (Canada)", "retail (CANADA)", "  Retail  (Canada) "):
+        errors = await _refused(gateway, token, _input(name=name))
+        assert _problems(errors) == [("NAME_IN_USE", ["input", "name"])]
+    assert sorted(await _template_names(gateway, demo.partner)) == [
+        "Enterprise SSO (Europe)", "Retail (Canada)", "Small business (Americas)"]
+
+
+async def test_r_tpl_3_names_are_unique_per_owner_not_across_owners(gateway: Gateway, demo: Demo) -> None:
+    """A sub-partner may use a name its parent (or a sibling) uses, also when its parent creates it for it."""
+    await _create(gateway, gateway.token(demo.partner), _input(name="Northwind standard"))
+    await _create(gateway, gateway.token(demo.sub_b), _input(name="Northwind standard"))
+    errors = await _refused(gateway, gateway.token(demo.partner), _input(name="northwind standard"),
+                            on_behalf=demo.sub_a)
+    assert _problems(errors) == [("NAME_IN_USE", ["input", "name"])]
+
+
+async def test_r_tpl_3_the_subscription_is_the_owners_and_a_sub_partners_is_its_parents(
+    gateway: Gateway, demo: Demo
+) -> None:
+    own = await _create(gateway, gateway.token(demo.sub_a), _input(name="Own"))
+    for_it = await _create(gateway, gateway.token(demo.partner), _input(name="For it"), on_behalf=demo.sub_a)
+    parent = await gateway.execute(gateway.token(demo.partner, "read_only_admin"),
+                                   "query($id: ID!) { node(id: $id) { ... on Partner { subscriptionId } } }",
+                                   {"id": demo.partner})
+    assert own["subscriptionId"] == for_it["subscriptionId"] == parent["node"]["subscriptionId"] == "Sub-DEMO-0001"
+    assert (own["owner"], for_it["owner"]) == ({"id": demo.sub_a}, {"id": demo.sub_a})
+
+
+async def test_r_tpl_3_an_oidc_template_with_every_2026_12_setting(gateway: Gateway, demo: Demo) -> None:
+    template = await _create(gateway, gateway.token(demo.partner), _input(
+        authMode="partner_oidc", idpName="okta-prod_eu~1.0", spAdminEmail=" Ops@Demo-Telecom.example ",
+        pstnVendor=" IntelePeer "))
+    assert (template["authMode"], template["idpName"], template["spAdminEmail"], template["pstnVendor"]) == (
+        "partner_oidc", "okta-prod_eu~1.0", "Ops@Demo-Telecom.example", "IntelePeer")
+
+
+@pytest.mark.read_only
+@pytest.mark.parametrize(("input", "problems"), [
+    pytest.param({"authMode": "partner_oidc"}, [("REQUIRED", ["input", "idpName"])], id="oidc_without_idp_name"),
+    pytest.param({"authMode": "partner_oidc", "idpName": "okta prod"}, [("VALIDATION_FAILED", ["input", "idpName"])],
+                 id="idp_name_with_a_space"),
+    pytest.param({"authMode": "partner_oidc", "idpName": "I" * 129}, [("TOO_LONG", ["input", "idpName"])],
+                 id="idp_name_of_129"),
+    pytest.param({"authMode": "partner_saml"}, [("REQUIRED", ["input", "idpEntityId"])], id="saml_without_entity_id"),
+    pytest.param({"spAdminEmail": "ops"}, [("INVALID_EMAIL", ["input", "spAdminEmail"])], id="sp_admin_email"),
+    pytest.param({"pstnVendor": "P" * 101}, [("TOO_LONG", ["input", "pstnVendor"])], id="pstn_vendor_of_101"),
+    pytest.param({"name": "Small business (Americas)"}, [("NAME_IN_USE", ["input", "name"])], id="a_demo_name"),
+])
+async def test_r_tpl_3_refused_settings_come_back_in_the_payload_and_write_nothing(
+    gateway: Gateway, demo: Demo, input: dict[str, Any], problems: list[tuple[str, list[str]]]
+) -> None:
+    errors = await _refused(gateway, gateway.token(demo.partner), _input(**input))
+    assert _problems(errors) == problems
 
 
 # ---------------------------------------------------------------- R-ORG-4: on behalf of a sub-partner

@@ -1,8 +1,6 @@
 """Who sees what (DOMAIN.md §1-§2, R-ORG-1...6), through the public GraphQL API on the demo data.
 
-Demo data: partner "Demo Telecom" owns 20 customers (130 subscribers); its active sub-partner
-"Northwind Resellers" (sub_a) owns 6 (39 subscribers); its suspended sub-partner "Contoso Connect"
-(sub_b) owns 4 (26 subscribers).
+Demo data: tests/api/demo_counts.py says how much each org of the demo holds.
 """
 
 from __future__ import annotations
@@ -11,16 +9,18 @@ from typing import Any
 
 import pytest
 
+from tests.api.demo_counts import (
+    PARENT_CUSTOMERS,
+    PARENT_SUBSCRIBERS,
+    SUB_A_CUSTOMERS,
+    SUB_A_SUBSCRIBERS,
+    SUB_B_CUSTOMERS,
+    SUB_B_SUBSCRIBERS,
+)
 from tests.conftest import Demo, Gateway
 
 pytestmark = pytest.mark.read_only  # one gateway and demo for the module (tests/conftest.py)
 
-PARENT_CUSTOMERS = 20
-SUB_A_CUSTOMERS = 6
-SUB_B_CUSTOMERS = 4
-PARENT_SUBSCRIBERS = 130
-SUB_A_SUBSCRIBERS = 39
-SUB_B_SUBSCRIBERS = 26
 
 CUSTOMER = "query($id: ID!) { customer(id: $id) { id name } }"
 SUBSCRIBER = "query($id: ID!) { subscriber(id: $id) { id email } }"
@@ -338,8 +338,8 @@ async def test_r_org_3_parent_include_sub_partners_gives_every_customer_of_the_f
     gateway: Gateway, demo: Demo
 ) -> None:
     connection = await _customers(gateway, gateway.token(demo.partner), {"includeSubPartners": True})
-    assert connection["totalCount"] == PARENT_CUSTOMERS + SUB_A_CUSTOMERS + SUB_B_CUSTOMERS == 30
-    assert len(connection["edges"]) == 30
+    assert connection["totalCount"] == PARENT_CUSTOMERS + SUB_A_CUSTOMERS + SUB_B_CUSTOMERS == 40
+    assert len(connection["edges"]) == 40
     assert _owners(connection) == {demo.partner, demo.sub_a, demo.sub_b}
 
 

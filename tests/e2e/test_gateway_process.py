@@ -255,17 +255,22 @@ async def test_the_demo_moves_on_by_itself_once_served(processes: Processes, tmp
         ready = (await http.get("/readyz")).json()
     assert ready == {"status": "ready", "workers": 4}
     token = gateway.tokens()["partner admin (Demo Telecom)"]
-    query = """{ customers(first: 100, filter: {includeSubPartners: true}) { edges { node { status } } } }"""
+    query = """{ customers(first: 100, filter: {includeSubPartners: true}) {
+      edges { node { status backgroundWork { attempts nextAttemptAt } } } } }"""
     in_flight = {"provisioning", "updating", "deleting"}
     deadline = asyncio.get_running_loop().time() + START_DEADLINE_S
     while True:
-        statuses = [e["node"]["status"] for e in (await gateway.execute(token, query))["customers"]["edges"]]
-        if not in_flight & set(statuses):
+        nodes = [e["node"] for e in (await gateway.execute(token, query))["customers"]["edges"]]
+        statuses = [n["status"] for n in nodes]
+        # The demo's one customer whose Webex calls failed twice waits minutes for its next attempt (R-DASH-2).
+        retrying = [n for n in nodes if n["status"] in in_flight and (n["backgroundWork"] or {}).get("attempts")]
+        if not in_flight & {n["status"] for n in nodes if n not in retrying}:
             break
         assert asyncio.get_running_loop().time() < deadline, f"the demo's work did not settle: {statuses}"
         await asyncio.sleep(POLL_S)
+    assert len(retrying) == 1 and retrying[0]["backgroundWork"]["nextAttemptAt"] is not None
     assert statuses.count("pending_rpl_review") == 5
-    assert len(statuses) == 26  # the four customers being deleted are gone
+    assert len(statuses) == 36  # the four customers being deleted are gone
     await stop_cleanly(gateway)
 
 
@@ -315,7 +320,7 @@ async def test_seed_is_idempotent(processes: Processes, tmp_path: Path, demo_gat
     token = gateway.tokens()["partner admin (Demo Telecom)"]
     ours = await gateway.execute(token, ALL_CUSTOMERS)
     theirs = await demo_gateway.execute(demo_gateway.tokens()["partner admin (Demo Telecom)"], ALL_CUSTOMERS)
-    assert ours["customers"]["totalCount"] == 30
+    assert ours["customers"]["totalCount"] == 40
     assert [(e["node"]["name"], e["node"]["status"]) for e in ours["customers"]["edges"]] == \
         [(e["node"]["name"], e["node"]["status"]) for e in theirs["customers"]["edges"]]
     await stop_cleanly(gateway)

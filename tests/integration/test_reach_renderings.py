@@ -7,6 +7,8 @@ the renderings against what the database really does with the filter, on the see
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from domain.rules.tenancy import NOTHING, Reach
@@ -44,7 +46,10 @@ async def test_r_org_6_a_reach_selects_the_same_documents_as_a_query_and_as_a_pr
 
 @pytest.mark.parametrize("criteria", [
     EventCriteria(), EventCriteria(entity_types=["CUSTOMER"]), EventCriteria(to_statuses=["provisioned", "error"]),
-    EventCriteria(entity_types=["SUBSCRIBER"], to_statuses=["provisioned"])])
+    EventCriteria(entity_types=["SUBSCRIBER"], to_statuses=["provisioned"]),
+    EventCriteria(actions=["STATUS_CHANGE", "UPDATE", "PROGRESS", "CONSENT_EMAIL"]),
+    EventCriteria(actions=["STATUS_CHANGE"], occurred_after=datetime(2000, 1, 1, tzinfo=UTC),
+                  occurred_before=datetime(2100, 1, 1, tzinfo=UTC))])
 async def test_r_evt_2_the_live_feed_and_its_replay_select_the_same_events(
         gateway: Gateway, demo: Demo, criteria: EventCriteria) -> None:
     db = gateway.runtime.db

@@ -13,17 +13,23 @@ import pytest
 import strawberry
 from strawberry.types.enum import StrawberryEnumDefinition
 
+from domain.model.audit import ActorKind, EventAction
+from domain.model.batches import BatchSource, BatchStatus, RowAction, RowStatus
 from domain.model.changes import EntityType
 from domain.model.entities import (
+    AttachApprovalState,
     AuthMode,
     CustomerStatus,
     OrgKind,
     PackageStatus,
+    PartnerAccess,
     RplState,
     SubPartnerState,
     SubscriberStatus,
 )
 from domain.model.errors import ErrorCode
+from domain.model.setup_assist import SetupAssistSku
+from domain.model.status import SetupAssistStatus, WorkspaceStatus
 from domain.rules.billing import ReportStatus, ReportType
 from domain.rules.catalogue import CATALOGUE, USER_PACKAGES
 from domain.rules.compliance import Decision
@@ -38,10 +44,18 @@ BY_VALUE: dict[str, type[Enum]] = {
     "AuthMode": AuthMode, "CustomerStatus": CustomerStatus, "PackageStatus": PackageStatus, "RplState": RplState,
     "SubPartnerState": SubPartnerState, "SubscriberStatus": SubscriberStatus,
 }
+BY_VALUE["WorkspaceStatus"] = WorkspaceStatus  # R-WS-2
+BY_VALUE["SetupAssistStatus"] = SetupAssistStatus  # R-SA-2
 BY_NAME: dict[str, type[Enum]] = {
     "BillingReportStatus": ReportStatus, "BillingReportType": ReportType, "EntityType": EntityType,
     "ErrorCode": ErrorCode, "OrgKind": OrgKind, "RplDecision": Decision,
 }
+BY_NAME["SetupAssistSku"] = SetupAssistSku  # R-SA-1
+BY_VALUE.update(SubscriberBatchStatus=BatchStatus, BatchRowStatus=RowStatus)  # R-BULK-3
+BY_NAME.update(BatchRowAction=RowAction, BatchSource=BatchSource)  # R-BULK-1
+BY_NAME.update(ActorKind=ActorKind, EventAction=EventAction)  # R-AUD-1
+BY_VALUE["AttachApprovalState"] = AttachApprovalState  # R-ATT-2
+BY_NAME["PartnerAccess"] = PartnerAccess  # R-ATT-3
 # The API enums made of the keys of a domain table.
 BY_KEY: dict[str, tuple[str, ...]] = {
     "BillingReportOrder": tuple(REPORT_ORDERS), "CustomerOrder": tuple(CUSTOMER_ORDERS),

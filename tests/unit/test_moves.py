@@ -19,6 +19,7 @@ from domain.model.entities import (
 )
 from domain.model.errors import DomainError, ErrorCode
 from domain.model.jobs import (
+    AttachApprovalTimeout,
     AwaitMigration,
     ComplianceDeadline,
     DiscardReport,
@@ -26,8 +27,10 @@ from domain.model.jobs import (
     JobKind,
     PurgeEvents,
     ReviewTimeout,
+    RunBatch,
     SettleCustomer,
     SettleSubscriber,
+    SettleWorkspace,
 )
 from domain.rules.billing import ReportStatus, report_moved, report_removal
 from domain.rules.packages import settled_packages
@@ -143,10 +146,14 @@ def test_every_job_command_has_its_own_kind_and_a_stable_id() -> None:
     commands = [SettleCustomer("cus_1", "update", 4, screen=True), SettleSubscriber("sub_1", "delete", 3),
                 AwaitMigration("sub_1", LATER), ReviewTimeout("cus_1", LATER), ComplianceDeadline("cus_1", LATER),
                 GenerateReport("rpt_1"), DiscardReport("rpt_1"), PurgeEvents()]
+    commands.append(SettleWorkspace("wsp_1", "provision", 1))  # R-WS-2
+    commands.append(RunBatch("bat_1"))  # R-BULK-3
+    commands.append(AttachApprovalTimeout("cus_1", LATER))  # R-ATT-2
     assert {c.kind for c in commands} == set(JobKind)
     assert [c.job_id for c in commands] == [
         "customer:cus_1:update:v4", "subscriber:sub_1:delete:v3", "subscriber:sub_1:migration", "rpl-timeout:cus_1",
-        "compliance-deadline:cus_1", "billing:rpt_1:generate", "billing:rpt_1:discard", "events.purge"]
+        "compliance-deadline:cus_1", "billing:rpt_1:generate", "billing:rpt_1:discard", "events.purge",
+        "workspace:wsp_1:provision:v1", "batch:bat_1:run", "attach-timeout:cus_1"]
     assert commands[0].payload == {"screen": True} and SettleCustomer("cus_1", "delete", 5).payload == {}
     assert SettleSubscriber("sub_1", "update", 3, previous_package="webex_calling").payload == {
         "previousPackage": "webex_calling"}

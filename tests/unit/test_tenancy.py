@@ -8,6 +8,7 @@ that both select the same documents; here the decision itself is checked, withou
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -94,15 +95,54 @@ def test_partners_are_seen_by_themselves_their_parent_and_the_platform_admin() -
     assert can_see_partner(_caller(None, Role.PLATFORM_ADMIN), OTHER_SUB)
 
 
-EVENTS = [{"entityType": "CUSTOMER", "customerId": "cus_1", "toStatus": "provisioned"},
-          {"entityType": "SUBSCRIBER", "customerId": "cus_1", "toStatus": "error"},
-          {"entityType": "CUSTOMER", "customerId": "cus_2", "toStatus": "error"}]
+EVENTS: list[dict[str, Any]] = [
+    {"entityType": "CUSTOMER", "entityId": "cus_1", "customerId": "cus_1", "toStatus": "provisioned",
+     "occurredAt": datetime(2026, 12, 1, 10, tzinfo=UTC)},
+    {"entityType": "SUBSCRIBER", "entityId": "sub_1", "customerId": "cus_1", "toStatus": "error",
+     "action": "STATUS_CHANGE", "actor": {"kind": "USER", "sub": "ann"}, "occurredAt": datetime(2026, 12, 1, 11)},
+    {"entityType": "CUSTOMER", "entityId": "cus_2", "customerId": "cus_2", "toStatus": "error",
+     "action": "STATUS_CHANGE", "actor": {"kind": "SYSTEM", "sub": None},
+     "occurredAt": datetime(2026, 12, 1, 12, tzinfo=UTC)},
+    {"entityType": "CUSTOMER", "entityId": "cus_2", "customerId": "cus_2", "toStatus": "error", "action": "UPDATE",
+     "actor": {"kind": "USER", "sub": "bob"}, "occurredAt": datetime(2026, 12, 1, 13, tzinfo=UTC)},
+]
+
+
+def _matches(event: dict[str, Any], filter: dict[str, Any]) -> bool:
+    """A small reading of the Mongo operators the criteria use, to hold the predicate against."""
+    for path, condition in filter.items():
+        value: Any = event
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(condition, dict):
+            ok = value == condition
+        elif "$in" in condition:
+            ok = value in condition["$in"]
+        elif "$nin" in condition:
+            ok = value not in condition["$nin"]
+        else:
+            at = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+            ok = all(at > bound if op == "$gt" else at < bound for op, bound in condition.items())
+        if not ok:
+            return False
+    return True
 
 
 @pytest.mark.parametrize("criteria", [
     EventCriteria(), EventCriteria(entity_types=["CUSTOMER"]), EventCriteria(customer_ids=["cus_1"]),
     EventCriteria(to_statuses=["error"]), EventCriteria(entity_types=["CUSTOMER"], to_statuses=["error"]),
-    EventCriteria(customer_ids=[])])
+    EventCriteria(customer_ids=[]), EventCriteria(entity_ids=["cus_2"]), EventCriteria(actions=["UPDATE"]),
+    EventCriteria(actions=["UPDATE", "STATUS_CHANGE"], entity_ids=["cus_2"]), EventCriteria(actions=[]),
+    EventCriteria(actor_sub="ann"), EventCriteria(actions=["UPDATE"], actor_sub="bob"),
+    EventCriteria(occurred_after=datetime(2026, 12, 1, 10, tzinfo=UTC)),
+    EventCriteria(occurred_before=datetime(2026, 12, 1, 12, tzinfo=UTC), actions=["STATUS_CHANGE", "UPDATE"])])
 def test_event_criteria_as_a_predicate_say_what_their_filter_says(criteria: EventCriteria) -> None:
-    expected = [e for e in EVENTS if all(e[key] in condition["$in"] for key, condition in criteria.to_filter().items())]
+    """R-AUD-2: the live feed's predicate and the history's filter select the same events."""
+    expected = [e for e in EVENTS if _matches(e, criteria.to_filter())]
     assert [e for e in EVENTS if criteria.admits(e)] == expected
+
+
+def test_r_aud_2_without_actions_only_status_changes_as_in_v1() -> None:
+    """Events stored before actions were recorded count as status changes; an UPDATE needs asking for."""
+    assert [e["entityId"] for e in EVENTS if EventCriteria().admits(e)] == ["cus_1", "sub_1", "cus_2"]
+    assert [e["actor"]["sub"] for e in EVENTS if EventCriteria(actions=["UPDATE"]).admits(e)] == ["bob"]

@@ -17,15 +17,24 @@ from domain.model.clock import Clock
 from domain.model.jobs import JobCommand
 from domain.store.driver import Database, Session
 from domain.store.repositories.accounts import AccountRepository
+from domain.store.repositories.batches import (
+    BatchRowRepository,
+    IdempotencyKeyRepository,
+    SubscriberBatchRepository,
+    UploadRepository,
+)
 from domain.store.repositories.billing import BillingReportRepository, BillingRowRepository, UsageRepository
 from domain.store.repositories.customers import CustomerRepository
 from domain.store.repositories.events import COUNTERS, EVENT_COUNTER_ID, EVENTS, EventRepository
 from domain.store.repositories.jobs import JobDocuments
 from domain.store.repositories.locations import LocationRepository
+from domain.store.repositories.org_directory import OrgDirectoryRepository
 from domain.store.repositories.partners import PartnerRepository
 from domain.store.repositories.rpl import RplRepository
+from domain.store.repositories.setup_assist import SetupAssistRepository
 from domain.store.repositories.subscribers import SubscriberRepository
 from domain.store.repositories.templates import TemplateRepository
+from domain.store.repositories.workspaces import WorkspaceRepository
 
 T = TypeVar("T")
 
@@ -77,6 +86,13 @@ class Repositories:
     usage: UsageRepository
     accounts: AccountRepository
     jobs: JobDocuments
+    setup_assist: SetupAssistRepository  # R-SA
+    workspaces: WorkspaceRepository
+    org_directory: OrgDirectoryRepository
+    batches: SubscriberBatchRepository  # R-BULK
+    batch_rows: BatchRowRepository
+    uploads: UploadRepository
+    idempotency_keys: IdempotencyKeyRepository
     # Which process wrote an event (kept on the event, for operators and the multi-process tests).
     process: str = field(default_factory=process_identity)
     # Serialises this process's transactions (see `atomic`).
@@ -134,5 +150,12 @@ class Repositories:
             billing_rows=BillingRowRepository(db),
             usage=UsageRepository(db),
             accounts=AccountRepository(db),
+            batches=SubscriberBatchRepository(db),
+            batch_rows=BatchRowRepository(db),
+            uploads=UploadRepository(db),
+            idempotency_keys=IdempotencyKeyRepository(db),
             jobs=JobDocuments(db),
+            setup_assist=SetupAssistRepository(db),
+            org_directory=OrgDirectoryRepository(db),
+            workspaces=WorkspaceRepository(db),
         )

@@ -47,6 +47,10 @@ class UsageRepository(Repository):
     async def open_of(self, subscriber_id: str, *, session: Session | None = None) -> list[Document]:
         return await self.db.find(self.collection, {"subscriberId": subscriber_id, "end": None}, session=session)
 
+    async def open_matching(self, filter: Mapping[str, Any], *, session: Session | None = None) -> list[Document]:
+        """The open intervals matching `filter` (e.g. a workspace's)."""
+        return await self.db.find(self.collection, {**filter, "end": None}, session=session)
+
     async def set_open(self, filter: Mapping[str, Any], fields: Mapping[str, Any], *,
                        session: Session | None = None) -> None:
         """Set `fields` on every open interval matching `filter` (`end` among them closes it)."""

@@ -45,12 +45,17 @@ class EventRepository(Repository):
         purged = await self.db.find(PURGED, scope, sort=[("seq", -1)], limit=1, projection={"seq": 1})
         return max((int(d["seq"]) for d in newest + purged), default=0)
 
-    async def expired(self, seq: int, scope: Mapping[str, Any]) -> bool:
-        """Whether retention removed events matching the owner filter `scope` committed after `seq` (R-EVT-2's
-        CURSOR_EXPIRED): only the reader's own events count, never what was removed of other tenants'."""
-        lost = await self.db.collection(PURGED).find_one({"$and": [dict(scope), {"seq": {"$gt": seq}}]},
-                                                         projection={"_id": 1})
-        return lost is not None
+    async def expired(self, seq: int, scope: Mapping[str, Any], older_than: datetime | None = None) -> bool:
+        """Whether events matching the owner filter `scope` committed after `seq` were removed by retention or,
+        with `older_than`, occurred before it (R-EVT-2's CURSOR_EXPIRED: a subscription resumes only within its
+        window): only the reader's own events count, never other tenants'."""
+        after = {"$and": [dict(scope), {"seq": {"$gt": seq}}]}
+        lost = await self.db.collection(PURGED).find_one(after, projection={"_id": 1})
+        if lost is not None or older_than is None:
+            return lost is not None
+        stale = await self.db.collection(self.collection).find_one(
+            {"$and": [after, {"occurredAt": {"$lt": older_than}}]}, projection={"_id": 1})
+        return stale is not None
 
     async def purge(self, before: datetime) -> int:
         """Retention: remove the events that occurred before `before`; returns how many.

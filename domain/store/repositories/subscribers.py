@@ -29,6 +29,9 @@ class SubscriberCriteria:
     status: SubscriberStatus | None = None
     package: str | None = None
     last_status_change_after: datetime | None = None
+    add_on: str | None = None  # R-ADD-1: subscribers holding this add-on
+    location_id: str | None = None  # R-LOCN-2: subscribers placed at this location
+    person_id: str | None = None  # R-IDS-1: the subscriber with this Webex person id
 
     def to_filter(self) -> dict[str, Any]:
         filter: dict[str, Any] = {}
@@ -42,6 +45,12 @@ class SubscriberCriteria:
             filter["package"] = self.package
         if self.last_status_change_after is not None:
             filter["lastStatusChange"] = {"$gt": self.last_status_change_after}
+        if self.add_on is not None:
+            filter["addOns"] = self.add_on
+        if self.location_id is not None:
+            filter["locationId"] = self.location_id
+        if self.person_id is not None:
+            filter["personId"] = self.person_id
         return filter
 
 
@@ -82,7 +91,10 @@ class SubscriberRepository(Repository):
                     "status": {"$in": [s.value for s in HOLDING_STATUSES]},
                 }
             },
-            {"$group": {"_id": {"c": "$customerId", "p": "$package"}, "n": {"$sum": 1}}},
+            # R-ADD-1: a subscriber holding an add-on counts towards that package too.
+            {"$project": {"customerId": 1, "held": {"$concatArrays": [["$package"], {"$ifNull": ["$addOns", []]}]}}},
+            {"$unwind": "$held"},
+            {"$group": {"_id": {"c": "$customerId", "p": "$held"}, "n": {"$sum": 1}}},
         ]
         rows: list[Document] = await self.db.aggregate(self.collection, pipeline)
         return {(r["_id"]["c"], r["_id"]["p"]): r["n"] for r in rows}
@@ -100,6 +112,20 @@ class SubscriberRepository(Repository):
             {"customerId": customer_id, "package": package, "status": {"$in": [s.value for s in HOLDING_STATUSES]}},
             session=session)
         return n
+
+    async def holding_add_ons(self, customer_id: str, add_ons: Sequence[str], exclude: str | None = None, *,
+                              session: Session | None = None) -> dict[str, int]:
+        """How many subscribers of a customer (but `exclude`) hold each of `add_ons` now (R-ADD-1 limits)."""
+        if not add_ons:
+            return {}
+        filter: dict[str, Any] = {"customerId": customer_id, "addOns": {"$in": list(add_ons)},
+                                  "status": {"$in": [s.value for s in HOLDING_STATUSES]}}
+        if exclude is not None:
+            filter["_id"] = {"$ne": exclude}
+        rows: list[Document] = await self.db.aggregate(self.collection, [
+            {"$match": filter}, {"$unwind": "$addOns"}, {"$match": {"addOns": {"$in": list(add_ons)}}},
+            {"$group": {"_id": "$addOns", "n": {"$sum": 1}}}], session=session)
+        return {str(r["_id"]): int(r["n"]) for r in rows}
 
     async def number_taken(self, customer_id: str, field: str, value: str, exclude: str | None = None, *,
                            session: Session | None = None) -> bool:

@@ -63,6 +63,18 @@ async def demo_context(gateway: Gateway, demo: Demo) -> Ctx:
         ctx.values[f"{short}.admin.phone"] = admin.get("primaryPhoneNumber") or ""
         location = await db.find("locations", {"customerId": ctx.values[f"{short}.customer"]})
         ctx.values[f"{short}.location"] = location[0]["_id"]
+    # Workspaces (gateway/demo_extras/workspaces.py): the partner's and sub-partner A's, provisioned, oldest first.
+    for short, org in (("p", "partner"), ("a", "sub_a")):
+        placed = await db.find("workspaces", {"ownerOrgId": orgs[org], "status": "provisioned"},
+                               sort=[("createdAt", 1), ("_id", 1)])
+        numbered = next(d for d in placed if d.get("primaryPhoneNumber"))  # the reception phone
+        other = next(d for d in placed if d["customerId"] == numbered["customerId"] and d["_id"] != numbered["_id"])
+        for suffix, doc in (("", numbered), (".other", other)):
+            ctx.values[f"{short}.workspace{suffix}"] = doc["_id"]
+            ctx.values[f"{short}.workspace{suffix}.name"] = doc["name"]
+            ctx.values[f"{short}.workspace{suffix}.extension"] = doc.get("extension") or ""
+            ctx.values[f"{short}.workspace{suffix}.phone"] = doc.get("primaryPhoneNumber") or ""
+        ctx.values[f"{short}.workspace.customer"] = numbered["customerId"]
     other_location = await db.find("locations", {"customerId": ctx.values["p.customer.other"]})
     ctx.values["p.location.other"] = other_location[0]["_id"]
     for short, who in (("p", "partner"), ("a", "sub_a"), ("b", "sub_b")):

@@ -30,11 +30,16 @@ FieldPath = tuple[str, ...]
 
 
 def contract_error_codes(shared_dir: Path) -> frozenset[str]:
-    """The `ErrorCode` enum of the contract: the only codes a payload error may carry."""
+    """The `ErrorCode` enum of the contract and its v2 extensions: the only codes a payload error may carry."""
     text = (shared_dir / "spec" / "contract.graphql").read_text()
     match = re.search(r"enum\s+ErrorCode\s*\{([^}]*)\}", text)
     assert match is not None, "the contract has no ErrorCode enum"
-    return frozenset(re.sub(r"#[^\n]*", "", match.group(1)).split())
+    codes = set(re.sub(r"#[^\n]*", "", match.group(1)).split())
+    v2 = shared_dir / "spec" / "contract-v2.graphql"
+    if v2.exists():  # the 2026-12 additions (`extend enum ErrorCode { ... }`)
+        for extension in re.findall(r"extend\s+enum\s+ErrorCode\s*\{([^}]*)\}", v2.read_text()):
+            codes |= set(re.sub(r"#[^\n]*", "", extension).split())
+    return frozenset(codes)
 
 
 @dataclass(frozen=True)
