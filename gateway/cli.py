@@ -19,7 +19,7 @@ from pathlib import Path
 import uvicorn
 
 from domain.model.principal import Role
-from domain.rules.attach import OrgsFormatError, parse_orgs_csv
+from domain.rules.attach import OrgsFormatError, parse_org_users_csv, parse_orgs_csv, with_org_users
 from domain.rules.rpl import RplFormatError, parse_csv
 from domain.store.driver import DatabaseUnavailable
 from gateway.app import create_app
@@ -216,15 +216,22 @@ async def _rpl_load(settings: Settings, path: Path) -> int:
     return 0
 
 
-async def _orgs_load(settings: Settings, path: Path) -> int:
-    """R-ATT-1: load the directory of existing Webex orgs (idempotent by org id)."""
+async def _orgs_load(settings: Settings, path: Path, users_path: Path | None = None) -> int:
+    """R-ATT-1: load the directory of existing Webex orgs (idempotent by org id); with `--users`, the users of
+    those orgs (R-ATT-3: each org the users file names gets exactly those users)."""
+    reading = path
     try:
         orgs = parse_orgs_csv(await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
+        if users_path is not None:
+            reading = users_path
+            users = parse_org_users_csv(await asyncio.to_thread(users_path.read_text, encoding="utf-8-sig"),
+                                        {o.id for o in orgs})
+            orgs = with_org_users(orgs, users)
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"gateway: cannot read {path}: {exc}", file=sys.stderr)
+        print(f"gateway: cannot read {reading}: {exc}", file=sys.stderr)
         return 2
     except OrgsFormatError as exc:
-        print(f"gateway: {path}: {exc}", file=sys.stderr)
+        print(f"gateway: {reading}: {exc}", file=sys.stderr)
         return 2
     runtime = await _started(settings)
     if runtime is None:
@@ -265,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         "load", help="load a CSV with a header row: id, name, optional users, verified_domains, claimed_domains "
                      "(;-separated), active_licence, trial, broadworks, flex, wholesale (true/false), auth_mode")
     p_orgs_load.add_argument("file", type=Path)
+    p_orgs_load.add_argument("--users", type=Path, help="also a CSV of those orgs' users (R-ATT-3): org_id, email, "
+                             "optional calling (true/false), number (E.164), extension")
     args = parser.parse_args(argv)
 
     configure_logging_from_environment()
@@ -286,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "rpl":
             return asyncio.run(_rpl_load(settings, args.file))
         if args.command == "orgs":
-            return asyncio.run(_orgs_load(settings, args.file))
+            return asyncio.run(_orgs_load(settings, args.file, args.users))
         return serve(settings, demo=not args.no_demo)
     except (SettingsError, EmbeddedDatabaseError) as exc:
         print(f"gateway: {exc}", file=sys.stderr)

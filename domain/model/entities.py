@@ -338,6 +338,9 @@ class Subscriber(_Entity):
     # R-CONS-1/2: set once the subscriber entered `pending_user_migration` (None: it never did).
     consent: ConsentState | None = None
     errors: list[ProvisioningError] = []
+    # R-ATT-3 (2026-12): one of its attached org's own users (joins without consent), and what it was told.
+    org_user: bool = Field(default=False, alias="orgUser")
+    warnings: list[ProvisioningError] = []
     version: int
     created_at: datetime = Field(alias="createdAt")
     last_status_change: datetime = Field(alias="lastStatusChange")

@@ -30,6 +30,7 @@ class JobKind(str, Enum):
     DISCARD_REPORT = "billing.discard"
     PURGE_EVENTS = "events.purge"
     RUN_BATCH = "batch.run"  # R-BULK-3: one durable job per subscriber batch
+    PUSH_CUSTOMER_SETTINGS = "customer.settings"  # R-RBP-2: the customer's settings passed to the Webex side
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,18 @@ class RunBatch(JobCommand):
     @property
     def wait_for(self) -> str | None:
         return self.waiting_for
+
+
+@dataclass(frozen=True)
+class PushCustomerSettings(JobCommand):
+    """Pass a customer's settings (restricted-by-partner mode, R-RBP-2) as of its `version` to the Webex side."""
+
+    kind: ClassVar[JobKind] = JobKind.PUSH_CUSTOMER_SETTINGS
+    version: int
+
+    @property
+    def job_id(self) -> str:
+        return f"customer:{self.entity_id}:settings:v{self.version}"
 
 
 def review_timeout_id(customer_id: str) -> str:

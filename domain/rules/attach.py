@@ -3,15 +3,16 @@ restricted-by-partner mode (§5.8, R-RBP-1…3): pure functions of the request, 
 customer as it is.
 
 The org directory is data (loaded from CSV, `gateway orgs load`); `parse_orgs_csv` reads it from text and names
-the line of the first problem it finds.
+the line of the first problem it finds. An org's own users (R-ATT-3) come from a second CSV (`--users`), read by
+`parse_org_users_csv`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,8 @@ from domain.model.entities import (
     ProvisioningError,
 )
 from domain.model.errors import ErrorCode
+from domain.rules.phones import is_valid_number
+from domain.rules.subscribers import NewSubscriber, needs_locations
 from domain.rules.validation import Problems
 
 # R-ATT-2: an org this large (seed: "100 or more" users) needs its admin's approval.
@@ -35,6 +38,26 @@ APPROVAL_WINDOW = timedelta(days=10)
 DOMAIN_SEPARATOR = ";"
 ORG_ID_FIELD = ("input", "orgId")
 NAME_KEPT = "ORG_NAME_KEPT"
+# R-ATT-3: the warning on a subscriber whose org-user settings won over the request's.
+ORG_USER_SETTINGS_KEPT = "ORG_USER_SETTINGS_KEPT"
+
+
+@dataclass(frozen=True)
+class OrgUser:
+    """One of an existing org's users (R-ATT-3): a Calling-entitled one has a number and/or an extension."""
+
+    email: str
+    calling: bool = False
+    number: str | None = None
+    extension: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"email": self.email, "calling": self.calling, "number": self.number, "extension": self.extension}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> OrgUser:
+        return cls(email=doc["email"], calling=bool(doc.get("calling")), number=doc.get("number"),
+                   extension=doc.get("extension"))
 
 
 @dataclass(frozen=True)
@@ -52,12 +75,18 @@ class DirectoryOrg:
     flex: bool = False  # also holds Flex licences: a hybrid customer once attached (R-RBP-3)
     wholesale: bool = False  # already under Wholesale outside this gateway
     auth_mode: AuthMode = AuthMode.WEBEX
+    # R-ATT-3: the org's users the directory knows by name (`users` is their count, which may be larger).
+    org_users: tuple[OrgUser, ...] = ()
 
     def to_doc(self) -> dict[str, Any]:
-        return {"_id": self.id, "name": self.name, "users": self.users, "verifiedDomains": list(self.verified_domains),
-                "claimedDomains": list(self.claimed_domains), "activeLicence": self.active_licence,
-                "trial": self.trial, "broadworks": self.broadworks, "flex": self.flex, "wholesale": self.wholesale,
-                "authMode": self.auth_mode.value}
+        """Its document; `orgUsers` only when it has some, so a load without a users file keeps the stored ones."""
+        doc = {"_id": self.id, "name": self.name, "users": self.users, "verifiedDomains": list(self.verified_domains),
+               "claimedDomains": list(self.claimed_domains), "activeLicence": self.active_licence,
+               "trial": self.trial, "broadworks": self.broadworks, "flex": self.flex, "wholesale": self.wholesale,
+               "authMode": self.auth_mode.value}
+        if self.org_users:
+            doc["orgUsers"] = [u.to_doc() for u in self.org_users]
+        return doc
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> DirectoryOrg:
@@ -66,7 +95,13 @@ class DirectoryOrg:
                    claimed_domains=tuple(doc.get("claimedDomains") or ()),
                    active_licence=bool(doc.get("activeLicence")), trial=bool(doc.get("trial")),
                    broadworks=bool(doc.get("broadworks")), flex=bool(doc.get("flex")),
-                   wholesale=bool(doc.get("wholesale")), auth_mode=AuthMode(doc.get("authMode") or "webex"))
+                   wholesale=bool(doc.get("wholesale")), auth_mode=AuthMode(doc.get("authMode") or "webex"),
+                   org_users=tuple(OrgUser.from_doc(u) for u in doc.get("orgUsers") or ()))
+
+    def user(self, email: str) -> OrgUser | None:
+        """The org's user with this email (case-insensitive), if the directory knows one."""
+        folded = email.strip().lower()
+        return next((u for u in self.org_users if u.email == folded), None)
 
     @property
     def approval_required(self) -> bool:
@@ -144,7 +179,7 @@ def parse_orgs_csv(text: str) -> list[DirectoryOrg]:
             mode = cell("auth_mode").lower() or AuthMode.WEBEX.value
             if mode not in {m.value for m in AuthMode}:
                 raise OrgsFormatError(f"auth_mode must be one of {', '.join(m.value for m in AuthMode)}", start)
-            flags = {f: _flag(cell(f), f, start) for f in _FLAGS}
+            flags: dict[str, Any] = {f: _flag(cell(f), f, start) for f in _FLAGS}
             orgs[org_id] = DirectoryOrg(
                 id=org_id, name=name, users=int(users_text), verified_domains=_domains(cell("verified_domains")),
                 claimed_domains=_domains(cell("claimed_domains")), auth_mode=AuthMode(mode), **flags)
@@ -153,6 +188,68 @@ def parse_orgs_csv(text: str) -> list[DirectoryOrg]:
     if columns is None:
         raise OrgsFormatError("no header row (the text is empty or only blank lines)", 1)
     return list(orgs.values())
+
+
+def parse_org_users_csv(text: str, org_ids: Collection[str]) -> dict[str, tuple[OrgUser, ...]]:
+    """The users of the orgs of a directory load (R-ATT-3), by org id, from CSV text with a header row.
+
+    Required columns `org_id` (one of `org_ids`: the orgs loaded with it) and `email`; optional `calling`
+    (true/false, blank = false) and, for a Calling-entitled user only, `number` (E.164) and/or `extension`
+    (digits) — at least one of them. An email given twice for one org is refused; errors name the line.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    columns: dict[str, int] | None = None
+    users: dict[str, dict[str, OrgUser]] = {}
+    line = 1
+    try:
+        for row in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if columns is None:
+                columns = {name.strip().lower(): i for i, name in enumerate(row) if name.strip()}
+                missing = [c for c in ("org_id", "email") if c not in columns]
+                if missing:
+                    raise OrgsFormatError(f"the header has no {' and no '.join(missing)} column", start)
+                continue
+            cells = {name: row[i].strip() if i < len(row) else "" for name, i in columns.items()}
+            users.setdefault(*_org_user(cells, org_ids, users, start))
+    except csv.Error as exc:
+        raise OrgsFormatError(f"unreadable CSV ({exc})", reader.line_num) from exc
+    if columns is None:
+        raise OrgsFormatError("no header row (the text is empty or only blank lines)", 1)
+    return {org_id: tuple(by_email.values()) for org_id, by_email in users.items()}
+
+
+def _org_user(cells: Mapping[str, str], org_ids: Collection[str], users: dict[str, dict[str, OrgUser]],
+              line: int) -> tuple[str, dict[str, OrgUser]]:
+    org_id, email = cells.get("org_id", ""), cells.get("email", "").lower()
+    if not org_id or not email:
+        raise OrgsFormatError(f"{'org_id' if not org_id else 'email'} is blank", line)
+    if org_id not in org_ids:
+        raise OrgsFormatError(f"org {org_id} is not in the orgs file", line)
+    if "@" not in email.strip("@"):
+        raise OrgsFormatError(f"{email!r} is not an email address", line)
+    known = users.get(org_id, {})
+    if email in known:
+        raise OrgsFormatError(f"{email} is given twice for org {org_id}", line)
+    calling = _flag(cells.get("calling", ""), "calling", line)
+    number, extension = cells.get("number") or None, cells.get("extension") or None
+    if not calling and (number or extension):
+        raise OrgsFormatError("only a Calling-entitled user (calling true) has a number or an extension", line)
+    if calling and not (number or extension):
+        raise OrgsFormatError("a Calling-entitled user needs a number or an extension", line)
+    if number is not None and not is_valid_number(number):
+        raise OrgsFormatError(f"number {number!r} is not a valid E.164 number", line)
+    if extension is not None and not extension.isdigit():
+        raise OrgsFormatError(f"extension {extension!r} must be digits", line)
+    known[email] = OrgUser(email, calling, number, extension)
+    return org_id, known
+
+
+def with_org_users(orgs: Sequence[DirectoryOrg], users: Mapping[str, tuple[OrgUser, ...]]) -> list[DirectoryOrg]:
+    """The orgs with the users a users file gives them (an org it does not name keeps what is stored)."""
+    return [replace(o, org_users=users[o.id]) if o.id in users else o for o in orgs]
 
 
 # ---------------------------------------------------------------------------------------------- attach (R-ATT)
@@ -202,6 +299,40 @@ def plan_attach(requested_name: str, template: OnboardingTemplate | None, facts:
         plan.warnings.append(ProvisioningError(
             code=NAME_KEPT, message=f"the org keeps its name `{org.name}`; the name given is not used"))
     return plan
+
+
+@dataclass(frozen=True)
+class OrgUserTerms:
+    """How a new subscriber joins an attached org (R-ATT-3): the request as it applies, whether it is one of the
+    org's own users (they join without consent) and the warnings it gets."""
+
+    data: NewSubscriber
+    org_user: bool = False
+    warnings: tuple[ProvisioningError, ...] = ()
+
+
+def org_user_terms(customer: Customer | None, org: DirectoryOrg | None, data: NewSubscriber) -> OrgUserTerms:
+    """R-ATT-3: one of an attached org's users joins without consent; a Calling-entitled one with a calling package
+    keeps its number and extension and its location (the org's existing one: the headquarters); what the request
+    gave for them is ignored, with a warning when it differs."""
+    user = org.user(data.email) if customer is not None and customer.attach is not None and org is not None else None
+    if user is None:
+        return OrgUserTerms(data)
+    if not user.calling or not needs_locations(data.package):
+        return OrgUserTerms(data, org_user=True)
+    given = (_blank(data.primary_phone_number), _blank(data.extension), _blank(data.location_id))
+    kept = replace(data, primary_phone_number=user.number, extension=user.extension, location_id=None)
+    ignored = [name for name, value, own in zip(("primaryPhoneNumber", "extension", "locationId"), given,
+                                                (user.number, user.extension, None), strict=True)
+               if value is not None and value != own]
+    warnings = (ProvisioningError(code=ORG_USER_SETTINGS_KEPT, message=(
+        f"an existing Calling user of the org keeps its number, extension and location; {', '.join(ignored)} "
+        "given in the request not used")),) if ignored else ()
+    return OrgUserTerms(kept, org_user=True, warnings=warnings)
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() if value is not None and value.strip() else None
 
 
 def awaits_approval(customer: Customer) -> bool:
@@ -287,3 +418,15 @@ def plan_settings(customer: Customer, update: SettingsUpdate) -> dict[str, bool]
             update.restrict_enterprise_settings != customer.restrict_enterprise_settings:
         changed["restrict_enterprise_settings"] = update.restrict_enterprise_settings
     return changed
+
+
+def customer_admin_problems(customer: Customer, admin_email: str) -> Problems:
+    """R-RBP-2: a change the customer's own admin made on the Webex side may reach the gateway only while
+    restricted-by-partner mode is off (on: its admins cannot manage users or packages). (decision) Refused with
+    SETTING_NOT_AVAILABLE, as turning the mode on is for an attached org: the operation is not available to them."""
+    problems = Problems()
+    problems.email(admin_email, "adminEmail")
+    if customer.restricted_by_partner_mode:
+        problems.add(ErrorCode.SETTING_NOT_AVAILABLE, "restricted-by-partner mode is on: the customer's admins "
+                     "cannot manage users or packages", "customerId")
+    return problems

@@ -9,24 +9,42 @@ from __future__ import annotations
 
 from domain.model.audit import EventAction, field_changes
 from domain.model.changes import Change, EntityType
-from domain.model.entities import Customer, CustomerStatus
+from domain.model.entities import Customer, CustomerStatus, Partner
 from domain.model.errors import DomainError, ErrorCode, Forbidden
-from domain.model.jobs import SettleCustomer, attach_timeout_id
+from domain.model.jobs import PushCustomerSettings, SettleCustomer, attach_timeout_id
 from domain.model.principal import Role, Scope
-from domain.rules.attach import SETTINGS_FIELDS, SettingsUpdate, plan_approval, plan_settings
+from domain.rules.attach import (
+    SETTINGS_FIELDS,
+    OrgUserTerms,
+    SettingsUpdate,
+    org_user_terms,
+    plan_approval,
+    plan_settings,
+)
+from domain.rules.subscribers import NewSubscriber
 from domain.rules.tenancy import Caller
 from domain.services.acting import acting_owner
 from domain.services.compliance import fail_unprovisioned
 from domain.services.customers import owned_customer
 from domain.store.repositories import Repositories, Tx
 
-__all__ = ["SettingsUpdate", "approval_required", "record_attach_approval", "update_customer_settings"]
+__all__ = ["SettingsUpdate", "approval_required", "joining_terms", "record_attach_approval",
+           "update_customer_settings"]
 
 
 async def approval_required(repos: Repositories, org_id: str) -> bool | None:
     """R-ATT-2, for a precheck: whether attaching this org needs its admin's approval (None: no such org)."""
     org = await repos.org_directory.get(org_id.strip())
     return org.approval_required if org is not None else None
+
+
+async def joining_terms(repos: Repositories, owner: Partner, data: NewSubscriber) -> OrgUserTerms:
+    """R-ATT-3: how a new subscriber of `owner`'s customer joins: as one of its attached org's own users or not."""
+    doc = await repos.customers.owned(data.customer_id, owner.id)
+    customer = Customer.from_doc(doc) if doc is not None else None
+    if customer is None or customer.attach is None or customer.org_id is None:
+        return OrgUserTerms(data)
+    return org_user_terms(customer, await repos.org_directory.get(customer.org_id), data)
 
 
 async def _load(repos: Repositories, tx: Tx, customer_id: str) -> Customer:
@@ -62,7 +80,8 @@ async def record_attach_approval(repos: Repositories, caller: Caller, customer_i
 
 async def update_customer_settings(repos: Repositories, caller: Caller, customer_id: str, update: SettingsUpdate,
                                    on_behalf_of: str | None) -> Customer:
-    """R-RBP-1…3: synchronous; one UPDATE event naming the fields that changed (none changed: nothing written)."""
+    """R-RBP-1…3: synchronous; one UPDATE event naming the fields that changed (none changed: nothing written), and
+    a job passing the settings to the Webex side (R-RBP-2)."""
     owner = await acting_owner(repos, caller, on_behalf_of, Scope.CUSTOMERS_WRITE)
     current = await owned_customer(repos, owner, customer_id, "customerId")
     if not plan_settings(current, update):
@@ -79,6 +98,7 @@ async def update_customer_settings(repos: Repositories, caller: Caller, customer
         tx.record(Change(EntityType.CUSTOMER, updated.id, updated.owner_org_id, updated.root_org_id,
                          fresh.status.value, updated.status.value, updated.version, customer_id=updated.id,
                          action=EventAction.UPDATE, changes=field_changes(before, after, SETTINGS_FIELDS)))
+        await tx.enqueue(PushCustomerSettings(updated.id, updated.version))  # R-RBP-2: to the Webex side
         return updated
 
     return await repos.atomic(write)

@@ -19,6 +19,7 @@ from domain.model.changes import Change
 from domain.model.entities import (
     Customer,
     Partner,
+    ProvisioningError,
     Subscriber,
     SubscriberStatus,
 )
@@ -49,6 +50,7 @@ from domain.rules.subscribers import SubscriberUpdate as SubscriberUpdate
 from domain.rules.tenancy import Caller
 from domain.rules.validation import Problems
 from domain.services.acting import acting_owner, precheck
+from domain.services.attach import joining_terms
 from domain.services.customers import owned_customer
 from domain.store.driver import Document, DuplicateKey
 from domain.store.repositories import Repositories, Tx
@@ -96,9 +98,11 @@ def becomes_admin(customer: Customer, admin_id: str | None) -> bool:
 
 
 def new_subscriber_entity(subscriber_id: str, customer: Customer, data: NewSubscriber, location_id: str | None,
-                          is_admin: bool, now: datetime) -> Subscriber:
-    """The subscriber a provisioning request creates (the single mutation's and a bulk row's)."""
-    return Subscriber(
+                          is_admin: bool, now: datetime, *, org_user: bool = False,
+                          warnings: Sequence[ProvisioningError] = ()) -> Subscriber:
+    """The subscriber a provisioning request creates (the single mutation's and a bulk row's); `org_user`: one of
+    its attached org's own users, joining without consent (R-ATT-3)."""
+    return Subscriber(org_user=org_user, warnings=list(warnings),
         id=subscriber_id, customer_id=customer.id, owner_org_id=customer.owner_org_id,
         root_org_id=customer.root_org_id, email=data.email.strip().lower(), first_name=data.first_name.strip(),
         last_name=data.last_name.strip(), package=data.package, add_ons=list(data.add_ons),
@@ -138,6 +142,13 @@ async def check_new_subscriber(repos: Repositories, owner: Partner, data: NewSub
 async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSubscriber,
                                on_behalf_of: str | None) -> Subscriber:
     owner = await acting_owner(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE)
+    return await provision_for(repos, owner, data)
+
+
+async def provision_for(repos: Repositories, owner: Partner, data: NewSubscriber) -> Subscriber:
+    """A subscriber provisioned for `owner` (its partner's request, or its customer's admin, R-RBP-2)."""
+    terms = await joining_terms(repos, owner, data)  # R-ATT-3: an attached org's own users keep their settings
+    data = terms.data
     plan = await check_new_subscriber(repos, owner, data)
     plan.problems.raise_if_any()
     assert plan.customer is not None
@@ -163,7 +174,8 @@ async def provision_subscriber(repos: Repositories, caller: Caller, data: NewSub
             raise DomainError(problems)
         # R-SUB-2 (amended 2026-12): the first subscriber becomes the admin, never in an attached org (R-ATT-3).
         is_admin = becomes_admin(customer, customer.admin_subscriber_id)
-        subscriber = new_subscriber_entity(subscriber_id, customer, data, plan.location_id, is_admin, tx.now)
+        subscriber = new_subscriber_entity(subscriber_id, customer, data, plan.location_id, is_admin, tx.now,
+                                           org_user=terms.org_user, warnings=terms.warnings)
         # Writing the customer makes concurrent requests for it conflict (limits, admin, numbers).
         await repos.customers.set_fields(customer.id, {
             "adminSubscriberId": customer.admin_subscriber_id or (subscriber.id if is_admin else None),
@@ -184,7 +196,8 @@ async def precheck_subscriber(repos: Repositories, caller: Caller, data: NewSubs
                               on_behalf_of: str | None) -> list[FieldError]:
     """Every problem of a provisioning request at once, without writing anything (R-PRE)."""
     async def problems_for(owner: Partner) -> Problems:
-        return (await check_new_subscriber(repos, owner, data)).problems
+        terms = await joining_terms(repos, owner, data)  # R-ATT-3
+        return (await check_new_subscriber(repos, owner, terms.data)).problems
 
     return await precheck(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE, problems_for)
 
@@ -199,6 +212,11 @@ async def _owned_subscriber(repos: Repositories, owner: Partner, subscriber_id: 
 async def update_subscriber(repos: Repositories, caller: Caller, subscriber_id: str, data: SubscriberUpdate,
                             on_behalf_of: str | None) -> Subscriber:
     owner = await acting_owner(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE)
+    return await update_for(repos, owner, subscriber_id, data)
+
+
+async def update_for(repos: Repositories, owner: Partner, subscriber_id: str, data: SubscriberUpdate) -> Subscriber:
+    """A subscriber of `owner` updated (its partner's request, or its customer's admin, R-RBP-2)."""
     current = await _owned_subscriber(repos, owner, subscriber_id)
     require_move(SUBSCRIBER, current.status, SubscriberStatus.UPDATING, "subscriber")
     customer = await owned_customer(repos, owner, current.customer_id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -75,6 +75,8 @@ class Engine:
         self.latency = latency_seconds
         self.rules: list[FaultRule] = list(rules)
         self._transient_done: set[str] = set()
+        # R-RBP-2: the settings each customer's org got last, by customer id (what the Webex side enforces).
+        self.org_settings: dict[str, dict[str, bool]] = {}
 
     def _faults(self, external_id: str) -> set[Fault]:
         return {r.fault for r in self.rules if r.applies(external_id)}
@@ -115,3 +117,9 @@ class Engine:
 
     async def remove_user(self, subscriber_id: str, external_id: str) -> None:
         await self._step(external_id, f"rmuser:{subscriber_id}")
+
+    async def apply_org_settings(self, customer_id: str, external_id: str, settings: Mapping[str, bool],
+                                 version: int) -> None:
+        """R-RBP-2: the customer's org now enforces these settings (a later version replaces an earlier one)."""
+        await self._step(external_id, f"settings:{customer_id}:v{version}")
+        self.org_settings[customer_id] = dict(settings)

@@ -23,6 +23,7 @@ from domain.workflows.batches import BatchJobs
 from domain.workflows.billing import BillingJobs
 from domain.workflows.customers import CustomerSteps
 from domain.workflows.maintenance import DEFAULT_RETENTION, EventRetention
+from domain.workflows.settings import SettingsSteps
 from domain.workflows.subscribers import SubscriberSteps
 from domain.workflows.workspaces import WorkspaceSteps
 
@@ -39,6 +40,7 @@ class Workflows:
     billing: BillingJobs = field(init=False)
     batches: BatchJobs = field(init=False)
     retention: EventRetention = field(init=False)
+    settings: SettingsSteps = field(init=False)
 
     def __post_init__(self) -> None:
         self.customers = CustomerSteps(self.repos, self.queue, self.engine)
@@ -47,6 +49,7 @@ class Workflows:
         self.billing = BillingJobs(self.repos, self.queue)
         self.batches = BatchJobs(self.repos, self.queue)
         self.retention = EventRetention(self.repos, self.queue, self.retention_period)
+        self.settings = SettingsSteps(self.repos, self.queue, self.engine)
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -59,6 +62,7 @@ class Workflows:
             JobKind.ATTACH_APPROVAL_TIMEOUT: self.customers.attach_timeout,
             JobKind.PURGE_EVENTS: self.retention.run,
             JobKind.RUN_BATCH: self.batches.run,
+            JobKind.PUSH_CUSTOMER_SETTINGS: self.settings.push,
             **self.billing.handlers(),
         }
 

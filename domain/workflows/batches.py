@@ -23,6 +23,7 @@ from domain.model.errors import ErrorCode, FieldError
 from domain.model.ids import Kind, new_id
 from domain.model.jobs import SettleSubscriber
 from domain.model.status import SUBSCRIBER, can_move
+from domain.rules.attach import OrgUserTerms, org_user_terms
 from domain.rules.bulk import (
     CHUNK_ROWS,
     RowOp,
@@ -229,6 +230,10 @@ class BatchJobs(Steps):
         if customer is None or customer.status in CLOSED:
             plan = plan_new_subscriber(data, NewSubscriberFacts(False, customer))
             return RowAction.CREATE, None, plan.problems.items
+        terms = OrgUserTerms(data)  # R-ATT-3: an attached org's own users join on their own settings
+        if customer.attach is not None and customer.org_id is not None:
+            terms = org_user_terms(customer, await self.repos.org_directory.get(customer.org_id), data)
+        data = terms.data
         phone, extension = blank_to_none(data.primary_phone_number), blank_to_none(data.extension)
         holdings = await subscriber_holdings(self.repos, customer, data.package, phone, extension, None,
                                              session=tx.session, package_changes=False, add_ons=data.add_ons)
@@ -240,7 +245,8 @@ class BatchJobs(Steps):
         if batch.dry_run:
             return RowAction.CREATE, None, []
         is_admin = becomes_admin(customer, chunk.admin_id)
-        subscriber = new_subscriber_entity(new_id(Kind.SUBSCRIBER), customer, data, plan.location_id, is_admin, tx.now)
+        subscriber = new_subscriber_entity(new_id(Kind.SUBSCRIBER), customer, data, plan.location_id, is_admin, tx.now,
+                                           org_user=terms.org_user, warnings=terms.warnings)
         await self.repos.subscribers.insert(subscriber.to_doc(), session=tx.session)
         if is_admin:
             chunk.admin_id = subscriber.id

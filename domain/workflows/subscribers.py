@@ -71,8 +71,10 @@ class SubscriberSteps(Steps):
             return await self._settle(job, subscriber, SubscriberStatus.ERROR, errors=errors)
         await self.engine.assign_user(subscriber.id, customer.external_id)
         account = await self.repos.accounts.by_email(subscriber.email)
-        if account is not None and subscriber.status is SubscriberStatus.PROVISIONING and not consented(subscriber):
-            # R-SUB-3: an existing free account must consent before it joins the org.
+        if account is not None and subscriber.status is SubscriberStatus.PROVISIONING and not consented(subscriber) \
+                and not subscriber.org_user:
+            # R-SUB-3: an existing free account must consent before it joins the org (R-ATT-3: the attached org's
+            # own users join without it).
             return await self._settle(job, subscriber, SubscriberStatus.PENDING_USER_MIGRATION,
                                       consent_at=account.get("consentAt"))
         return await self._settle(job, subscriber, SubscriberStatus.PROVISIONED)

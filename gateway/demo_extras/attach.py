@@ -1,7 +1,9 @@
 """Demo scene: existing Webex orgs in the directory, and customers attached to some of them (R-ATT, R-RBP).
 
 - Harbor Cafe: small, attached silently → `provisioned`, partner access PROVISIONING_ADMIN (active licence), its
-  subscribers not admins (R-SUB-2 amended);
+  subscribers not admins (R-SUB-2 amended); Maya and Noah are the org's own users and join without consent
+  (R-ATT-3); restricted mode is off (attached), so its own admin adds Ella in Webex: her events are acted by
+  CUSTOMER_ADMIN (R-RBP-2);
 - Riverside Architects (verified domain, for the sub-partner Northwind): its admin approved → `provisioned`;
 - Summit Health Network (420 users): waiting for its admin → `pending_customer_approval`;
 - Granite Manufacturing (claimed domain): its admin declined → `error` ATTACH_APPROVAL_DECLINED;
@@ -18,8 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from domain.model.entities import Address, AuthMode, OnboardingTemplate, Partner
-from domain.rules.attach import DirectoryOrg
+from domain.rules.attach import DirectoryOrg, OrgUser
 from domain.services import attach, customers, subscribers
+from domain.services.customer_admin import customer_admin_adds_subscriber
 from gateway.demo_scene import DemoScene
 
 
@@ -28,13 +31,17 @@ def _org(slug: str, name: str, **fields: Any) -> DirectoryOrg:
 
 
 DEMO_ORGS = [
-    _org("harbor_cafe", "Harbor Cafe", users=12, active_licence=True),
+    _org("harbor_cafe", "Harbor Cafe", users=12, active_licence=True, org_users=(
+        OrgUser("maya.lind@harbor-cafe.example"), OrgUser("noah.price@harbor-cafe.example"),
+        OrgUser("owner@harbor-cafe.example", calling=True, number="+14155550142", extension="4100"))),
     _org("riverside_architects", "Riverside Architects", users=40, verified_domains=("riverside-arch.example",),
          active_licence=True),
     _org("summit_health", "Summit Health Network", users=420, active_licence=True, auth_mode=AuthMode.PARTNER_SAML),
     _org("granite_manufacturing", "Granite Manufacturing", users=60, claimed_domains=("granite-mfg.example",)),
     _org("aurora_flex", "Aurora Flex Studios", users=25, flex=True, auth_mode=AuthMode.PARTNER_OIDC),
-    _org("lakeside_bakery", "Lakeside Bakery", users=6),
+    _org("lakeside_bakery", "Lakeside Bakery", users=6, org_users=(  # R-ATT-3: try attaching it, then adding them
+        OrgUser("baker@lakeside-bakery.example", calling=True, number="+14155550177", extension="100"),
+        OrgUser("counter@lakeside-bakery.example"))),
     _org("metro_transit", "Metro Transit Authority", users=1200, verified_domains=("metro-transit.example",),
          active_licence=True),
     _org("pinewood_trial", "Pinewood Trial Co", users=3, trial=True),
@@ -70,6 +77,13 @@ async def scene(s: DemoScene) -> None:
             first_name=first, last_name=last), None)
         s.clock.advance(timedelta(seconds=20 + k))
         await s.run_jobs_of(sub.id)
+    s.clock.advance(timedelta(minutes=1))
+    # R-RBP-2: Harbor Cafe's own admin adds a Wholesale user in Webex; it reaches the gateway as CUSTOMER_ADMIN.
+    ella = await customer_admin_adds_subscriber(
+        s.repos, harbor, "it-admin@harbor-cafe.example", subscribers.NewSubscriber(
+            customer_id=harbor, email="ella.stone@harbor-cafe.example", package="webex_meetings", first_name="Ella",
+            last_name="Stone"))
+    await s.run_jobs_of(ella.id)
 
     s.clock.advance(timedelta(minutes=2))
     riverside = await _attach(s, northwind, northwind_tpl, orgs["riverside_architects"], 2)

@@ -83,6 +83,11 @@ class SubscriberType(Node):
     def person_id(self) -> strawberry.ID | None:
         return strawberry.ID(self.model.person_id) if self.model.person_id is not None else None
 
+    @strawberry.field(description="What the gateway did differently from the request, e.g. ORG_USER_SETTINGS_KEPT: "
+                                  "an attached org's Calling user kept its own number and location (R-ATT-3).")
+    def warnings(self) -> list[ProvisioningError]:
+        return [ProvisioningError.of(w) for w in self.model.warnings]
+
     @strawberry.field(description="User add-ons beside the base package (R-ADD-1).")
     def add_ons(self) -> list[PackageName]:
         return [PackageName(a) for a in self.model.add_ons]

@@ -1,5 +1,6 @@
 """Attaching Wholesale to an existing org (R-ATT-1…3) and restricted-by-partner settings (R-RBP-1…3), as pure rules:
-the directory CSV, who may be attached, when the org's admin must approve, the answer and its timer, settings."""
+the directory CSV and its users CSV, how an org's own users join,
+who may be attached, when the org's admin must approve, the answer and its timer, settings."""
 
 from __future__ import annotations
 
@@ -25,18 +26,26 @@ from domain.model.status import CUSTOMER, can_move
 from domain.rules.attach import (
     APPROVAL_WINDOW,
     NAME_KEPT,
+    ORG_USER_SETTINGS_KEPT,
     AttachFacts,
     DirectoryOrg,
     OrgsFormatError,
+    OrgUser,
+    OrgUserTerms,
     SettingsUpdate,
     approval_requested,
     approval_timed_out,
     awaits_approval,
+    customer_admin_problems,
+    org_user_terms,
+    parse_org_users_csv,
     parse_orgs_csv,
     plan_approval,
     plan_attach,
     plan_settings,
+    with_org_users,
 )
+from domain.rules.subscribers import NewSubscriber
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -251,3 +260,89 @@ def test_r_rbp_3_only_a_hybrid_customer_may_restrict_enterprise_settings() -> No
     hybrid = _customer(CustomerStatus.PROVISIONED, hybrid=True)
     assert plan_settings(hybrid, SettingsUpdate(restrict_enterprise_settings=True)) == {
         "restrict_enterprise_settings": True}
+
+
+# ------------------------------------------------------------------------------------------------ org users (R-ATT-3)
+
+USERS_CSV = """org_id,email,calling,number,extension
+org-1,Ann@Existing.example,true,+14155550100,2100
+org-1,bob@existing.example,false,,
+org-1,cy@existing.example,yes,,2102
+"""
+ANN = OrgUser("ann@existing.example", True, "+14155550100", "2100")
+ATTACHED = AttachInfo(approval_state=AttachApprovalState.NOT_REQUIRED, partner_access=PartnerAccess.FULL_ADMIN)
+
+
+def _new(email: str = "ann@existing.example", package: str = "webex_calling", **fields: Any) -> NewSubscriber:
+    return NewSubscriber(customer_id="cus_1", email=email, package=package, first_name="A", last_name="B", **fields)
+
+
+def test_r_att_3_the_users_csv_gives_each_org_its_users() -> None:
+    users = parse_org_users_csv(USERS_CSV, {"org-1", "org-2"})
+    assert users == {"org-1": (ANN, OrgUser("bob@existing.example"),
+                               OrgUser("cy@existing.example", True, None, "2102"))}
+    orgs = with_org_users([_org(), _org(id="org-2")], users)
+    assert orgs[0].user("ANN@existing.example") == ANN and orgs[1].org_users == ()
+    assert DirectoryOrg.from_doc(orgs[0].to_doc()) == orgs[0]  # stored and read back whole
+    assert "orgUsers" not in orgs[1].to_doc()  # an orgs file alone leaves stored users as they are
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("email\nx@y.example\n", "line 1: the header has no org_id column"),
+    ("org_id,email\norg-9,x@y.example\n", "line 2: org org-9 is not in the orgs file"),
+    ("org_id,email\norg-1,not-an-email\n", "line 2:"),
+    ("org_id,email\norg-1,x@y.example\norg-1,X@y.example\n", "line 3: x@y.example is given twice"),
+    ("org_id,email,calling,number\norg-1,x@y.example,false,+14155550100\n", "line 2: only a Calling-entitled"),
+    ("org_id,email,calling\norg-1,x@y.example,true\n", "line 2: a Calling-entitled user needs"),
+    ("org_id,email,calling,number\norg-1,x@y.example,true,555\n", "line 2: number '555'"),
+    ("org_id,email,calling,extension\norg-1,x@y.example,true,12a\n", "line 2: extension '12a'"),
+])
+def test_r_att_3_a_bad_users_csv_is_refused_naming_its_line(text: str, message: str) -> None:
+    with pytest.raises(OrgsFormatError, match=message.replace("(", r"\(")):
+        parse_org_users_csv(text, {"org-1"})
+
+
+def test_r_att_3_a_calling_org_user_keeps_its_number_extension_and_location_with_a_warning() -> None:
+    org = _org(org_users=(ANN,))
+    given = _new("Ann@existing.example", primary_phone_number="+14155550199", extension="9", location_id="loc_2")
+    terms = org_user_terms(_customer(CustomerStatus.PROVISIONED, attach=ATTACHED), org, given)
+    assert terms.org_user
+    assert (terms.data.primary_phone_number, terms.data.extension, terms.data.location_id) == (
+        "+14155550100", "2100", None)
+    assert [w.code for w in terms.warnings] == [ORG_USER_SETTINGS_KEPT]
+    assert "primaryPhoneNumber, extension, locationId" in terms.warnings[0].message
+
+
+def test_r_att_3_nothing_given_or_the_same_values_give_no_warning() -> None:
+    customer, org = _customer(CustomerStatus.PROVISIONED, attach=ATTACHED), _org(org_users=(ANN,))
+    for given in (_new(), _new(primary_phone_number="+14155550100", extension="2100")):
+        terms = org_user_terms(customer, org, given)
+        assert terms.org_user and terms.warnings == () and terms.data.extension == "2100"
+
+
+def test_r_att_3_org_users_without_calling_or_a_calling_package_join_as_asked_without_consent() -> None:
+    customer = _customer(CustomerStatus.PROVISIONED, attach=ATTACHED)
+    org = _org(org_users=(ANN, OrgUser("bob@existing.example")))
+    bob = _new("bob@existing.example", extension="77")
+    assert org_user_terms(customer, org, bob) == OrgUserTerms(bob, org_user=True)
+    meetings = _new(package="webex_meetings")
+    assert org_user_terms(customer, org, meetings) == OrgUserTerms(meetings, org_user=True)
+
+
+def test_r_att_3_only_an_attached_customer_and_only_the_orgs_users_get_org_user_terms() -> None:
+    org = _org(org_users=(ANN,))
+    created = _customer(CustomerStatus.PROVISIONED)  # not attached
+    given = _new(extension="9")
+    assert org_user_terms(created, org, given) == OrgUserTerms(given)
+    stranger = _new("someone@else.example", extension="9")
+    assert org_user_terms(_customer(CustomerStatus.PROVISIONED, attach=ATTACHED), org, stranger) == \
+        OrgUserTerms(stranger)
+
+
+def test_r_rbp_2_a_customer_admins_change_reaches_the_gateway_only_with_restricted_mode_off() -> None:
+    off = _customer(CustomerStatus.PROVISIONED, restrictedByPartnerMode=False)
+    assert customer_admin_problems(off, "boss@acme.example").items == []
+    on = _customer(CustomerStatus.PROVISIONED)  # the default: on
+    assert [(p.code, p.field) for p in customer_admin_problems(on, "boss@acme.example").items] == [
+        (ErrorCode.SETTING_NOT_AVAILABLE, ("customerId",))]
+    assert _codes(customer_admin_problems(off, "not an email")) == [ErrorCode.INVALID_EMAIL]

@@ -26,6 +26,7 @@ from domain.model.jobs import (
     GenerateReport,
     JobKind,
     PurgeEvents,
+    PushCustomerSettings,
     ReviewTimeout,
     RunBatch,
     SettleCustomer,
@@ -149,11 +150,12 @@ def test_every_job_command_has_its_own_kind_and_a_stable_id() -> None:
     commands.append(SettleWorkspace("wsp_1", "provision", 1))  # R-WS-2
     commands.append(RunBatch("bat_1"))  # R-BULK-3
     commands.append(AttachApprovalTimeout("cus_1", LATER))  # R-ATT-2
+    commands.append(PushCustomerSettings("cus_1", 7))  # R-RBP-2
     assert {c.kind for c in commands} == set(JobKind)
     assert [c.job_id for c in commands] == [
         "customer:cus_1:update:v4", "subscriber:sub_1:delete:v3", "subscriber:sub_1:migration", "rpl-timeout:cus_1",
         "compliance-deadline:cus_1", "billing:rpt_1:generate", "billing:rpt_1:discard", "events.purge",
-        "workspace:wsp_1:provision:v1", "batch:bat_1:run", "attach-timeout:cus_1"]
+        "workspace:wsp_1:provision:v1", "batch:bat_1:run", "attach-timeout:cus_1", "customer:cus_1:settings:v7"]
     assert commands[0].payload == {"screen": True} and SettleCustomer("cus_1", "delete", 5).payload == {}
     assert SettleSubscriber("sub_1", "update", 3, previous_package="webex_calling").payload == {
         "previousPackage": "webex_calling"}

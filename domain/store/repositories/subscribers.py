@@ -129,10 +129,11 @@ class SubscriberRepository(Repository):
 
     async def number_taken(self, customer_id: str, field: str, value: str, exclude: str | None = None, *,
                            session: Session | None = None) -> bool:
-        filter: dict[str, Any] = {"customerId": customer_id, field: value}
-        if exclude is not None:
-            filter["_id"] = {"$ne": exclude}
-        return await self.db.collection(self.collection).find_one(filter, {"_id": 1}, session=session) is not None
+        # Equality only, and the one to leave out skipped here: with `_id: {$ne: ...}` in the filter a planner may
+        # scan the customer's subscribers instead of using the number index (SecantusDB does).
+        holders = await self.db.find(self.collection, {"customerId": customer_id, field: value}, limit=2,
+                                     projection={"_id": 1}, session=session)
+        return any(doc["_id"] != exclude for doc in holders)
 
     async def replace(self, doc: Document, *, session: Session | None = None) -> None:
         await self.db.collection(self.collection).replace_one({"_id": doc["_id"]}, doc, session=session)

@@ -40,10 +40,10 @@ class WorkspaceRepository(Repository):
     async def taken(self, customer_id: str, field: str, value: str, exclude: str | None = None, *,
                     session: Session | None = None) -> bool:
         """Whether another workspace of the customer has `value` in `field` (a name key or a number)."""
-        filter: dict[str, Any] = {"customerId": customer_id, field: value}
-        if exclude is not None:
-            filter["_id"] = {"$ne": exclude}
-        return await self.db.collection(self.collection).find_one(filter, {"_id": 1}, session=session) is not None
+        # Equality only (see SubscriberRepository.number_taken), the one to leave out skipped here.
+        holders = await self.db.find(self.collection, {"customerId": customer_id, field: value}, limit=2,
+                                     projection={"_id": 1}, session=session)
+        return any(doc["_id"] != exclude for doc in holders)
 
     async def first_pages(self, customer_ids: Sequence[str], request: PageRequest) -> dict[str, Page]:
         """The first page of workspaces of each customer in a batch, in one aggregation."""
