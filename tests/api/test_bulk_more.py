@@ -28,7 +28,9 @@ pytestmark = pytest.mark.settled_demo
 IMPORT_FOR = f"""mutation($input: SubscriberImportInput!, $for: ID) {{
   importSubscribers(input: $input, onBehalfOfSubPartnerOrgId: $for) {{
     batch {{ {BATCH_FIELDS} }} errors {{ code field }} }} }}"""
-ROWS_250 = HEADER + "".join(f"r{i:03d}@many.example,Row,{i},,,{20000 + i},TRUE,\n" for i in range(250))
+# Three chunks of 100 rows, the last of one row: the least that shows chunking and a partial last chunk.
+ROWS = 201
+CSV_ROWS = HEADER + "".join(f"r{i:03d}@many.example,Row,{i},,,{20000 + i},TRUE,\n" for i in range(ROWS))
 PROGRESS_EVENTS = {"action": "PROGRESS"}
 
 
@@ -47,20 +49,20 @@ async def _exactly_once(gateway: Gateway, customer_id: str, batch_id: str, total
     created = await gateway.events(entityType="SUBSCRIBER", fromStatus=None, **{"details.batchId": batch_id})
     assert sorted(e["entityId"] for e in created) == sorted(s["_id"] for s in subscribers)  # each row applied once
     progress = await gateway.events(entityId=batch_id, **PROGRESS_EVENTS)
-    assert [e["details"]["processedRows"] for e in progress] == [100, 200, 250]  # one event per chunk of 100
+    assert [e["details"]["processedRows"] for e in progress] == [100, 200, ROWS]  # one event per chunk of 100
 
 
-async def test_r_bulk_3_r_bulk_4_an_import_of_250_rows_commits_3_chunks_each_with_its_progress_event(
+async def test_r_bulk_3_r_bulk_4_an_import_of_201_rows_commits_3_chunks_each_with_its_progress_event(
         gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
     customer_id = await _customer(gateway, demo)
-    data = await gateway.execute(token, IMPORT, {"input": {"customerId": customer_id, "csv": ROWS_250}})
+    data = await gateway.execute(token, IMPORT, {"input": {"customerId": customer_id, "csv": CSV_ROWS}})
     batch_id = data["importSubscribers"]["batch"]["id"]
     await gateway.settle()
-    await _exactly_once(gateway, customer_id, batch_id, 250)
+    await _exactly_once(gateway, customer_id, batch_id, ROWS)
     progress = await gateway.events(entityId=batch_id, **PROGRESS_EVENTS)
     assert [(e["details"]["acceptedRows"], e["details"]["totalRows"], e["version"]) for e in progress] == [
-        (100, 250, 3), (200, 250, 4), (250, 250, 5)]
+        (100, ROWS, 3), (200, ROWS, 4), (ROWS, ROWS, 5)]
 
 
 async def test_r_bulk_3_a_worker_killed_after_its_first_chunk_is_resumed_at_the_next_row_never_twice(
@@ -70,7 +72,7 @@ async def test_r_bulk_3_a_worker_killed_after_its_first_chunk_is_resumed_at_the_
     The dead worker, coming back with its stale lease, can commit nothing."""
     token = partner_token(gateway, demo)
     customer_id = await _customer(gateway, demo)
-    data = await gateway.execute(token, IMPORT, {"input": {"customerId": customer_id, "csv": ROWS_250}})
+    data = await gateway.execute(token, IMPORT, {"input": {"customerId": customer_id, "csv": CSV_ROWS}})
     batch_id = data["importSubscribers"]["batch"]["id"]
     assert gateway.runtime.db is not None
     doomed = JobQueue(gateway.runtime.db, gateway.clock, "doomed-worker", timedelta(seconds=30))
@@ -84,10 +86,10 @@ async def test_r_bulk_3_a_worker_killed_after_its_first_chunk_is_resumed_at_the_
 
     gateway.clock.advance(timedelta(minutes=5))  # the lease runs out: another worker takes the job over
     await gateway.settle()
-    await _exactly_once(gateway, customer_id, batch_id, 250)
+    await _exactly_once(gateway, customer_id, batch_id, ROWS)
     with pytest.raises(LeaseLost):
         await BatchJobs(gateway.repos, doomed).run(job)
-    await _exactly_once(gateway, customer_id, batch_id, 250)
+    await _exactly_once(gateway, customer_id, batch_id, ROWS)
 
 
 async def test_r_org_4_a_parent_imports_for_its_sub_partner_a_stranger_is_not_a_sub_partner(gateway: Gateway,
