@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -101,9 +102,20 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             Route("/metrics", metrics, methods=["GET"]),
         ],
         middleware=[*runtime.telemetry.middleware(),
+                    *cors_middleware(runtime.settings.cors_origin_list),
                     Middleware(AuthenticationMiddleware, authenticator=runtime.authenticator,
                                graphiql=runtime.settings.graphiql)],
         lifespan=lifespan,
     )
     app.state.graphql = graphql  # for the server's graceful shutdown (close websockets with 1001)
     return app
+
+
+def cors_middleware(origins: tuple[str, ...]) -> list[Middleware]:
+    """CORS for pages on `origins` (none: same origin only). Outside authentication, so that a preflight (which
+    carries no token) is answered; credentials (cookies) are allowed only for listed origins, never with `*`."""
+    if not origins:
+        return []
+    return [Middleware(CORSMiddleware, allow_origins=list(origins), allow_credentials="*" not in origins,
+                       allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type", "x-request-id"],
+                       expose_headers=["x-request-id"], max_age=600)]

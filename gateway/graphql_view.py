@@ -292,6 +292,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super().__init__(runtime.schema, connection_init_wait_timeout=timedelta(seconds=s.ws_init_timeout_seconds),
                          max_subscriptions_per_connection=s.ws_max_subscriptions, **kwargs)
         self.runtime = runtime
+        # The pages on other origins that may open a websocket (same-origin and non-browser clients always may).
+        self.allowed_origins = frozenset(s.cors_origin_list)
         self.downloads = downloads
         self.batch_results = batch_results  # R-BULK-4: signs `/subscriber-batches/<id>.csv` links
         self.keepalive = s.ws_keepalive_seconds

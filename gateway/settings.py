@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,10 @@ ENV_PREFIX = "GATEWAY_"
 
 class SettingsError(Exception):
     """A configuration value is missing or bad; the message names the variable."""
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    return tuple(o for o in (part.strip().rstrip("/") for part in value.split(",")) if o)
 
 
 class Settings(BaseSettings):
@@ -39,6 +44,9 @@ class Settings(BaseSettings):
                            description="the GraphiQL page for a browser opening /graphql (without a token)")
     introspection: bool = Field(default_factory=lambda data: data.get("env") != "prod",
                                 description="__schema and __type queries")
+    # Browsers on other origins (dashboards): CORS for HTTP and the `Origin` check of websockets.
+    cors_origins: str = Field(default="", description="comma-separated origins (scheme://host[:port]) whose pages "
+                                                       "may call the API, or *; empty: the gateway's own origin only")
     workers: int = Field(default=4, ge=0, le=64, description="jobs run at once in this process; 0 = API only")
     job_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     job_poll_ms: int = Field(default=250, ge=10, le=60_000)
@@ -86,6 +94,19 @@ class Settings(BaseSettings):
     # set election can take longer (about 12 s with MongoDB's defaults): raise it to ride elections out unseen.
     db_timeout_ms: int = Field(default=5_000, ge=100, le=120_000,
                                description="how long an operation waits for an unreachable database")
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in _origins(value):
+            if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"`{origin}` is not an origin: scheme://host[:port], without a path, or *")
+        return value
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """The origins of GATEWAY_CORS_ORIGINS, each as a browser sends it in `Origin` (no trailing slash)."""
+        return _origins(self.cors_origins)
 
     @field_validator("engine_faults")
     @classmethod
