@@ -12,7 +12,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from domain.model.principal import Role
 from domain.rules.attach import OrgsFormatError, parse_org_users_csv, parse_orgs_csv, with_org_users
 from domain.rules.rpl import RplFormatError, parse_csv
 from domain.store.driver import DatabaseUnavailable
+from domain.store.repositories import Repositories
 from gateway.app import create_app
 from gateway.auth import issue_token
 from gateway.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
@@ -195,6 +196,19 @@ async def _seed(settings: Settings) -> int:
     return 0
 
 
+async def _stored(settings: Settings, load: Callable[[Repositories], Awaitable[int]],
+                  count: Callable[[Repositories], Awaitable[int]]) -> tuple[int, int] | None:
+    """Load a file's entries into the database (`rpl load`, `orgs load`): how many were loaded and how many there
+    are now; None (after saying why) when the database could not be reached."""
+    runtime = await _started(settings)
+    if runtime is None:
+        return None
+    try:
+        return await load(runtime.repos), await count(runtime.repos)
+    finally:
+        await runtime.stop()
+
+
 async def _rpl_load(settings: Settings, path: Path) -> int:
     try:
         entries = parse_csv(await asyncio.to_thread(path.read_text, encoding="utf-8-sig"))
@@ -204,15 +218,10 @@ async def _rpl_load(settings: Settings, path: Path) -> int:
     except RplFormatError as exc:
         print(f"gateway: {path}: {exc}", file=sys.stderr)
         return 2
-    runtime = await _started(settings)
-    if runtime is None:
+    counts = await _stored(settings, lambda repos: repos.rpl.load(entries), lambda repos: repos.rpl.count({}))
+    if counts is None:
         return 2
-    try:
-        loaded = await runtime.repos.rpl.load(entries)
-        total = await runtime.repos.rpl.count({})
-    finally:
-        await runtime.stop()
-    print(f"loaded {loaded} restricted-party entries from {path} ({total} in the list now)")
+    print(f"loaded {counts[0]} restricted-party entries from {path} ({counts[1]} in the list now)")
     return 0
 
 
@@ -233,15 +242,11 @@ async def _orgs_load(settings: Settings, path: Path, users_path: Path | None = N
     except OrgsFormatError as exc:
         print(f"gateway: {reading}: {exc}", file=sys.stderr)
         return 2
-    runtime = await _started(settings)
-    if runtime is None:
+    counts = await _stored(settings, lambda repos: repos.org_directory.load(orgs),
+                           lambda repos: repos.org_directory.count({}))
+    if counts is None:
         return 2
-    try:
-        loaded = await runtime.repos.org_directory.load(orgs)
-        total = await runtime.repos.org_directory.count({})
-    finally:
-        await runtime.stop()
-    print(f"loaded {loaded} orgs from {path} ({total} in the directory now)")
+    print(f"loaded {counts[0]} orgs from {path} ({counts[1]} in the directory now)")
     return 0
 
 

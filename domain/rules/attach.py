@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -138,17 +138,11 @@ def _domains(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(d.strip().lower() for d in value.split(DOMAIN_SEPARATOR) if d.strip()))
 
 
-def parse_orgs_csv(text: str) -> list[DirectoryOrg]:
-    """The org directory from CSV text with a header row.
-
-    Required columns `id` and `name`; optional `users` (a whole number, blank = 0), `verified_domains` and
-    `claimed_domains` (`;`-separated), the flags `active_licence`, `trial`, `broadworks`, `flex`, `wholesale`
-    (true/false, yes/no, 1/0; blank = false) and `auth_mode` (webex, partner_saml, partner_oidc; blank = webex).
-    Other columns are ignored, blank lines skipped; an id given twice is refused.
-    """
+def _csv_rows(text: str, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows of CSV text with a header row (both directory files): (line, stripped cells by lower-case
+    column name), blank lines skipped; a missing header, missing required column or unreadable CSV is refused."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     columns: dict[str, int] | None = None
-    orgs: dict[str, DirectoryOrg] = {}
     line = 1
     try:
         for row in reader:
@@ -157,36 +151,46 @@ def parse_orgs_csv(text: str) -> list[DirectoryOrg]:
                 continue
             if columns is None:
                 columns = {name.strip().lower(): i for i, name in enumerate(row) if name.strip()}
-                missing = [c for c in ("id", "name") if c not in columns]
+                missing = [c for c in required if c not in columns]
                 if missing:
                     raise OrgsFormatError(f"the header has no {' and no '.join(missing)} column", start)
                 continue
-            cols = columns
-
-            def cell(name: str, cols: dict[str, int] = cols, row: list[str] = row) -> str:
-                i = cols.get(name)
-                return row[i].strip() if i is not None and i < len(row) else ""
-
-            org_id, name = cell("id"), cell("name")
-            for column, value in (("id", org_id), ("name", name)):
-                if not value:
-                    raise OrgsFormatError(f"{column} is blank", start)
-            if org_id in orgs:
-                raise OrgsFormatError(f"org {org_id} is given twice", start)
-            users_text = cell("users") or "0"
-            if not users_text.isdigit():
-                raise OrgsFormatError(f"users must be a whole number, not {users_text!r}", start)
-            mode = cell("auth_mode").lower() or AuthMode.WEBEX.value
-            if mode not in {m.value for m in AuthMode}:
-                raise OrgsFormatError(f"auth_mode must be one of {', '.join(m.value for m in AuthMode)}", start)
-            flags: dict[str, Any] = {f: _flag(cell(f), f, start) for f in _FLAGS}
-            orgs[org_id] = DirectoryOrg(
-                id=org_id, name=name, users=int(users_text), verified_domains=_domains(cell("verified_domains")),
-                claimed_domains=_domains(cell("claimed_domains")), auth_mode=AuthMode(mode), **flags)
+            yield start, {name: row[i].strip() if i < len(row) else "" for name, i in columns.items()}
     except csv.Error as exc:
         raise OrgsFormatError(f"unreadable CSV ({exc})", reader.line_num) from exc
     if columns is None:
         raise OrgsFormatError("no header row (the text is empty or only blank lines)", 1)
+
+
+def parse_orgs_csv(text: str) -> list[DirectoryOrg]:
+    """The org directory from CSV text with a header row.
+
+    Required columns `id` and `name`; optional `users` (a whole number, blank = 0), `verified_domains` and
+    `claimed_domains` (`;`-separated), the flags `active_licence`, `trial`, `broadworks`, `flex`, `wholesale`
+    (true/false, yes/no, 1/0; blank = false) and `auth_mode` (webex, partner_saml, partner_oidc; blank = webex).
+    Other columns are ignored, blank lines skipped; an id given twice is refused.
+    """
+    orgs: dict[str, DirectoryOrg] = {}
+    for start, cells in _csv_rows(text, ("id", "name")):
+        def cell(name: str, cells: Mapping[str, str] = cells) -> str:
+            return cells.get(name, "")
+
+        org_id, name = cell("id"), cell("name")
+        for column, value in (("id", org_id), ("name", name)):
+            if not value:
+                raise OrgsFormatError(f"{column} is blank", start)
+        if org_id in orgs:
+            raise OrgsFormatError(f"org {org_id} is given twice", start)
+        users_text = cell("users") or "0"
+        if not users_text.isdigit():
+            raise OrgsFormatError(f"users must be a whole number, not {users_text!r}", start)
+        mode = cell("auth_mode").lower() or AuthMode.WEBEX.value
+        if mode not in {m.value for m in AuthMode}:
+            raise OrgsFormatError(f"auth_mode must be one of {', '.join(m.value for m in AuthMode)}", start)
+        flags: dict[str, Any] = {f: _flag(cell(f), f, start) for f in _FLAGS}
+        orgs[org_id] = DirectoryOrg(
+            id=org_id, name=name, users=int(users_text), verified_domains=_domains(cell("verified_domains")),
+            claimed_domains=_domains(cell("claimed_domains")), auth_mode=AuthMode(mode), **flags)
     return list(orgs.values())
 
 
@@ -197,27 +201,9 @@ def parse_org_users_csv(text: str, org_ids: Collection[str]) -> dict[str, tuple[
     (true/false, blank = false) and, for a Calling-entitled user only, `number` (E.164) and/or `extension`
     (digits) — at least one of them. An email given twice for one org is refused; errors name the line.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    columns: dict[str, int] | None = None
     users: dict[str, dict[str, OrgUser]] = {}
-    line = 1
-    try:
-        for row in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
-            if columns is None:
-                columns = {name.strip().lower(): i for i, name in enumerate(row) if name.strip()}
-                missing = [c for c in ("org_id", "email") if c not in columns]
-                if missing:
-                    raise OrgsFormatError(f"the header has no {' and no '.join(missing)} column", start)
-                continue
-            cells = {name: row[i].strip() if i < len(row) else "" for name, i in columns.items()}
-            users.setdefault(*_org_user(cells, org_ids, users, start))
-    except csv.Error as exc:
-        raise OrgsFormatError(f"unreadable CSV ({exc})", reader.line_num) from exc
-    if columns is None:
-        raise OrgsFormatError("no header row (the text is empty or only blank lines)", 1)
+    for start, cells in _csv_rows(text, ("org_id", "email")):
+        users.setdefault(*_org_user(cells, org_ids, users, start))
     return {org_id: tuple(by_email.values()) for org_id, by_email in users.items()}
 
 

@@ -40,7 +40,7 @@ async def approval_required(repos: Repositories, org_id: str) -> bool | None:
 
 async def joining_terms(repos: Repositories, owner: Partner, data: NewSubscriber) -> OrgUserTerms:
     """R-ATT-3: how a new subscriber of `owner`'s customer joins: as one of its attached org's own users or not."""
-    doc = await repos.customers.owned(data.customer_id, owner.id)
+    doc = await repos.customers.owned_doc(data.customer_id, owner.id)
     customer = Customer.from_doc(doc) if doc is not None else None
     if customer is None or customer.attach is None or customer.org_id is None:
         return OrgUserTerms(data)

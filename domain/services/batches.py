@@ -180,8 +180,8 @@ async def cancel_batch(repos: Repositories, caller: Caller, batch_id: str, on_be
                        ) -> SubscriberBatch:
     """R-BULK-3: the rows not applied yet are `skipped` and the batch is `cancelled` (the applied ones stay)."""
     owner = await _owner(repos, caller, on_behalf_of)
-    doc = await repos.batches.find_doc(batch_id)
-    if doc is None or doc["ownerOrgId"] != owner.id:
+    doc = await repos.batches.owned_doc(batch_id, owner.id)
+    if doc is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no subscriber batch has this id", "id")
 
     async def write(tx: Tx) -> SubscriberBatch:

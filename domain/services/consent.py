@@ -36,8 +36,8 @@ async def send_consent_email(repos: Repositories, caller: Caller, subscriber_id:
                              on_behalf_of: str | None) -> Subscriber:
     """R-CONS-1: send the consent email again (only while `pending_user_migration`, ≤ 3 in any 24 hours)."""
     owner = await acting_owner(repos, caller, on_behalf_of, Scope.SUBSCRIBERS_WRITE)
-    doc = await repos.subscribers.find_doc(subscriber_id)
-    if doc is None or doc["ownerOrgId"] != owner.id:  # another tenant's subscriber looks like a missing one
+    doc = await repos.subscribers.owned_doc(subscriber_id, owner.id)
+    if doc is None:  # another tenant's subscriber looks like a missing one
         raise _missing()
     problems = resend_problems(Subscriber.from_doc(doc), repos.clock.now(), FIELD)
     if problems:

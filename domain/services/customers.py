@@ -134,7 +134,7 @@ async def precheck_customer(repos: Repositories, caller: Caller, data: NewCustom
 
 async def owned_customer(repos: Repositories, owner: Partner, customer_id: str, *field: str) -> Customer:
     """A customer of `owner`; any other id is NOT_FOUND, whether it exists elsewhere or not (R-ORG-6)."""
-    doc = await repos.customers.owned(customer_id, owner.id)
+    doc = await repos.customers.owned_doc(customer_id, owner.id)
     if doc is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no customer has this id", *(field or ("id",)))
     return Customer.from_doc(doc)

@@ -41,8 +41,8 @@ def location_change(location: Location, from_status: str | None, to_status: str,
 async def _owned_location(repos: Repositories, owner: Partner, location_id: str, *field: str,
                           session: Any = None) -> Location:
     """A location of `owner`'s customers; any other id is NOT_FOUND, whether it exists elsewhere or not (R-ORG-6)."""
-    doc = await repos.locations.find_doc(location_id, session=session)
-    if doc is None or doc["ownerOrgId"] != owner.id:
+    doc = await repos.locations.owned_doc(location_id, owner.id, session=session)
+    if doc is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no location has this id", *(field or ("id",)))
     return Location.from_doc(doc)
 

@@ -30,8 +30,8 @@ CALLING_PACKAGES: tuple[str, ...] = tuple(n for n, s in CATALOGUE.items() if s.c
 async def _facts(repos: Repositories, owner: Partner, location_id: str, session: Any = None
                  ) -> SetupAssistFacts:
     today = repos.clock.now().date()
-    doc = await repos.locations.find_doc(location_id, session=session)
-    if doc is None or doc["ownerOrgId"] != owner.id:  # another tenant's location is a missing one (R-ORG-6)
+    doc = await repos.locations.owned_doc(location_id, owner.id, session=session)
+    if doc is None:  # another tenant's location is a missing one (R-ORG-6)
         return SetupAssistFacts(None, False, 0, today)
     customer_doc = await repos.customers.find_doc(doc["customerId"], session=session)
     if customer_doc is None:

@@ -129,7 +129,7 @@ def updated_subscriber(current: Subscriber, data: SubscriberUpdate, location_id:
 async def check_new_subscriber(repos: Repositories, owner: Partner, data: NewSubscriber) -> SubscriberPlan:
     email = data.email.strip().lower()
     email_taken = bool(email) and await repos.subscribers.by_email(email) is not None
-    doc = await repos.customers.owned(data.customer_id, owner.id)
+    doc = await repos.customers.owned_doc(data.customer_id, owner.id)
     customer = Customer.from_doc(doc) if doc is not None else None
     if customer is None or customer.status in CLOSED:
         return plan_new_subscriber(data, NewSubscriberFacts(email_taken, customer))
@@ -203,8 +203,8 @@ async def precheck_subscriber(repos: Repositories, caller: Caller, data: NewSubs
 
 
 async def _owned_subscriber(repos: Repositories, owner: Partner, subscriber_id: str) -> Subscriber:
-    doc = await repos.subscribers.find_doc(subscriber_id)
-    if doc is None or doc["ownerOrgId"] != owner.id:
+    doc = await repos.subscribers.owned_doc(subscriber_id, owner.id)
+    if doc is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no subscriber has this id", "id")
     return Subscriber.from_doc(doc)
 

@@ -77,7 +77,7 @@ def _duplicate(exc: DuplicateKey) -> DomainError:
 
 
 async def check_new_workspace(repos: Repositories, owner: Partner, data: NewWorkspace) -> WorkspacePlan:
-    doc = await repos.customers.owned(data.customer_id, owner.id)
+    doc = await repos.customers.owned_doc(data.customer_id, owner.id)
     customer = Customer.from_doc(doc) if doc is not None else None
     if customer is None or customer.status in CLOSED:
         return plan_new_workspace(data, WorkspaceFacts(customer))
@@ -137,8 +137,8 @@ async def provision_workspace(repos: Repositories, caller: Caller, data: NewWork
 
 async def owned_workspace(repos: Repositories, owner: Partner, workspace_id: str) -> Workspace:
     """A workspace of `owner`; any other id is NOT_FOUND, whether it exists elsewhere or not (R-ORG-6)."""
-    doc = await repos.workspaces.find_doc(workspace_id)
-    if doc is None or doc["ownerOrgId"] != owner.id:
+    doc = await repos.workspaces.owned_doc(workspace_id, owner.id)
+    if doc is None:
         raise DomainError.single(ErrorCode.NOT_FOUND, "no workspace has this id", "id")
     return Workspace.from_doc(doc)
 

@@ -38,6 +38,13 @@ class Repository:
                                                                                   session=session)
         return doc
 
+    async def owned_doc(self, entity_id: str, owner_org_id: str, *, session: Session | None = None
+                        ) -> Document | None:
+        """The entity if `owner_org_id` owns it: another org's id reads like a missing one (R-ORG-6)."""
+        doc: Document | None = await self.db.collection(self.collection).find_one(
+            {"_id": entity_id, "ownerOrgId": owner_org_id}, session=session)
+        return doc
+
     async def insert(self, doc: Document, *, session: Session | None = None) -> None:
         await self.db.collection(self.collection).insert_one(doc, session=session)
 

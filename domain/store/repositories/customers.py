@@ -67,11 +67,6 @@ class CustomerRepository(Repository):
     def _doc(c: Customer) -> Document:
         return {**c.to_doc(), "nameSort": name_sort_key(c.name)}
 
-    async def owned(self, customer_id: str, owner_org_id: str) -> Document | None:
-        doc: Document | None = await self.db.collection(self.collection).find_one(
-            {"_id": customer_id, "ownerOrgId": owner_org_id})
-        return doc
-
     async def replace(self, customer: Customer, *, expected_version: int, session: Session | None = None) -> None:
         """Write a customer's new state, only over the version it was derived from (optimistic concurrency)."""
         result = await self.db.collection(self.collection).replace_one(
