@@ -21,6 +21,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from domain.store.driver import DatabaseUnavailable
 from domain.store.jobs import QueueStats
+from gateway import assets, dashboard
 from gateway.downloads import PATH as DOWNLOAD_PATH
 from gateway.downloads import BillingDownloads
 from gateway.graphql_view import GatewayGraphQL
@@ -100,6 +101,8 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *dashboard.routes(),  # the live dashboard page (its files: the /assets mount)
+            assets.mount(),  # /assets/: gateway/static (GraphiQL's and the dashboard's files)
         ],
         middleware=[*runtime.telemetry.middleware(),
                     *cors_middleware(runtime.settings.cors_origin_list),

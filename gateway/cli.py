@@ -62,15 +62,26 @@ def demo_tokens(secret: str) -> list[tuple[str, str]]:
     ]
 
 
+def _browser_base(settings: Settings) -> str:
+    """Where a browser on this machine reaches the gateway (a wildcard bind address is not one to browse to)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(settings.host, settings.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
 def _banner(runtime: Runtime, seeded: bool) -> str:
     s = runtime.settings
     where = f"embedded database in {s.data_dir.resolve()}" if runtime.embedded else "MongoDB at GATEWAY_MONGODB_URI"
     lines = [
         f"Wholesale gateway ready on {where}" + (" (demo data seeded)" if seeded else ""),
         f"  {'GraphiQL:' if s.graphiql else 'GraphQL: '}  http://{s.host}:{s.port}/graphql",
-        "  Send `Authorization: Bearer <token>` (in GraphiQL: the Headers tab). Tokens valid 12 hours:",
     ]
-    for label, token in demo_tokens(runtime.jwt_secret):
+    tokens = demo_tokens(runtime.jwt_secret)
+    if s.graphiql:  # the fragment never reaches the server (nor its access log); the page moves it into a header
+        lines += [f"  GraphiQL as the partner admin (token preset): {_browser_base(s)}/graphql#token={tokens[0][1]}"]
+    lines += ["  Send `Authorization: Bearer <token>` (in GraphiQL: the Headers tab). Tokens valid 12 hours:"]
+    for label, token in tokens:
         lines += [f"  - {label}:", f"    {token}"]
     lines += [f'  Try: curl -s http://{s.host}:{s.port}/graphql -H "Authorization: Bearer <token>" '
               "-H 'content-type: application/json' -d '{\"query\":\"{ viewer { orgId orgKind } }\"}'"]

@@ -37,6 +37,7 @@ from strawberry.types.unset import UnsetType
 from domain.model.audit import set_actor, user_actor
 from domain.model.principal import Principal
 from gateway import ws_messages
+from gateway.assets import graphiql_page
 from gateway.auth import InvalidToken
 from gateway.downloads import BillingDownloads
 from gateway.limits import TokenBuckets, admit
@@ -302,11 +303,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
         self.sockets: set[Any] = set()
 
     def admit(self, context: Context, message: Any) -> dict[str, Any] | None:
-        """The rate limit and token count for an operation sent over a websocket; the error to send, or None."""
+        """The rate limit and token count for an operation sent over a websocket; the error to send, or None.
+
+        With GATEWAY_TRUSTED_DOCUMENTS, first: a text that is not listed (PERSISTED_QUERY_NOT_ALLOWED)."""
         payload = message.get("payload")
         query = payload.get("query") if isinstance(payload, dict) else None
+        if (unlisted := self.runtime.persisted.refusal(query)) is not None:
+            return unlisted.formatted
         refusal = admit(self.buckets, context.principal, query, self.runtime.limits)
         return None if refusal is None else dict(refusal.formatted)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (gateway.assets): pinned files served by the gateway, no CDN, a strict CSP."""
+        return graphiql_page(request)
 
     async def close_sockets(self, code: int = GOING_AWAY, reason: str = "Server shutting down") -> int:
         """Close every open websocket (clients reconnect elsewhere and resume from their cursor); returns how many."""

@@ -15,10 +15,19 @@
   count (QUERY_TOO_COMPLEX). The other limits run in the validation phase (gateway.limits.OperationLimits).
 - A browser opening /graphql (GET, `Accept: text/html`, no query) gets GraphiQL, without a token, when
   GATEWAY_GRAPHIQL is on (dev's default); when it is off, that GET is like any other: a token, then a query.
+- Persisted operations (gateway.persisted): a request may name its document by hash (APQ's
+  `extensions.persistedQuery`, or `documentId`) instead of sending it; the resolved text then goes through the
+  same checks as any other. PERSISTED_QUERY_NOT_FOUND is 200 whatever the media type: Apollo Client's link turns
+  APQ off for good on a 400, where the client is only meant to send the text once (Apollo Server answers 200 too).
+- HTTP caching, GET only (a query named by hash has a short, stable URL): an executed response is per caller, so
+  `Cache-Control: private, no-cache` (only the caller's own cache may keep it, revalidating each time), `Vary:
+  Authorization, Accept` and an `ETag`; `If-None-Match` with that ETag gets 304 without a body (the operation still
+  runs: data is live). Anything that did not execute (refusals, PERSISTED_QUERY_NOT_FOUND) is `no-store`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -34,6 +43,12 @@ from strawberry.types.graphql import OperationType
 from gateway.graphql_view import GatewayGraphQL
 from gateway.limits import QUERY_TOO_COMPLEX, RATE_LIMITED, admit
 from gateway.middleware import PRINCIPAL_KEY, wants_ide
+from gateway.persisted import (
+    PERSISTED_QUERY_NOT_ALLOWED,
+    PERSISTED_QUERY_NOT_FOUND,
+    PersistedError,
+    Resolved,
+)
 from gateway.runtime import Runtime
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -41,6 +56,9 @@ JSON = "application/json"
 
 
 BAD_REQUEST = "BAD_REQUEST"
+# The parameters of a GraphQL request: query (None when a hash names it), variables, operationName, extensions,
+# documentId.
+Params = tuple[str | None, dict[str, Any] | None, str | None, dict[str, Any] | None, object]
 
 
 class BadRequest(Exception):
@@ -104,21 +122,34 @@ class GraphQLHTTP:
         if media is None:
             return self._respond(JSON, 406, _error_body(
                 f"Not acceptable: this endpoint answers {GRAPHQL_RESPONSE} or {JSON}", BAD_REQUEST))
+        response, executed = await self._run(request, media)
+        return _http_cache(request, response, executed) if request.method == "GET" else response
+
+    async def _run(self, request: Request, media: str) -> tuple[Response, bool]:
+        """The response, and whether the operation executed (what GET's caching depends on)."""
         try:
-            params = self._get_params(request) if request.method == "GET" else await self._post_params(request)
-            return await self._execute(request, media, *params)
+            query, variables, operation_name, extensions, document_id = (
+                self._get_params(request) if request.method == "GET" else await self._post_params(request))
+            try:
+                resolved = self.runtime.persisted.resolve(query, extensions, document_id)
+            except PersistedError as exc:
+                return self._respond(media, _persisted_status(exc.code, media), {"errors": [exc.formatted]}), False
+            if not resolved.text:
+                raise BadRequest(400, "The request has no `query` string")
+            return await self._execute(request, media, resolved, variables, operation_name, extensions)
         except BadRequest as exc:
-            return self._respond(media, exc.status, _error_body(str(exc), exc.code, **exc.extensions), exc.headers)
+            return self._respond(media, exc.status, _error_body(str(exc), exc.code, **exc.extensions),
+                                 exc.headers), False
 
     # --- reading the request ----------------------------------------------------------------------------------
 
-    def _get_params(self, request: Request) -> tuple[str, dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    def _get_params(self, request: Request) -> Params:
         query = request.query_params
         return self._checked(query.get("query"), _json_param(query.get("variables"), "variables"),
-                             query.get("operationName"), _json_param(query.get("extensions"), "extensions"))
+                             query.get("operationName"), _json_param(query.get("extensions"), "extensions"),
+                             query.get("documentId"))
 
-    async def _post_params(self, request: Request
-                           ) -> tuple[str, dict[str, Any] | None, str | None, dict[str, Any] | None]:
+    async def _post_params(self, request: Request) -> Params:
         content_type, _, params = request.headers.get("content-type", "").partition(";")
         if content_type.strip().lower() != JSON:
             raise BadRequest(415, f"Unsupported media type: POST bodies must be {JSON}")
@@ -136,7 +167,7 @@ class GraphQLHTTP:
         if not isinstance(data, dict):
             raise BadRequest(400, "The request body must be a JSON object (batches are not supported)")
         return self._checked(data.get("query"), data.get("variables"), data.get("operationName"),
-                             data.get("extensions"))
+                             data.get("extensions"), data.get("documentId"))
 
     async def _body(self, request: Request) -> bytes:
         """The body, refused with 413 as soon as it is known to exceed the limit (never read beyond it)."""
@@ -154,9 +185,10 @@ class GraphQLHTTP:
         return b"".join(chunks)
 
     @staticmethod
-    def _checked(query: object, variables: object, operation_name: object, extensions: object
-                 ) -> tuple[str, dict[str, Any] | None, str | None, dict[str, Any] | None]:
-        if not isinstance(query, str) or not query.strip():
+    def _checked(query: object, variables: object, operation_name: object, extensions: object,
+                 document_id: object) -> Params:
+        """The parameters, type-checked; the query may be missing (None) when a hash names the document."""
+        if query is not None and not isinstance(query, str):
             raise BadRequest(400, "The request has no `query` string")
         if variables is not None and not isinstance(variables, dict):
             raise BadRequest(400, "`variables` must be a JSON object")
@@ -164,19 +196,22 @@ class GraphQLHTTP:
             raise BadRequest(400, "`operationName` must be a string")
         if extensions is not None and not isinstance(extensions, dict):
             raise BadRequest(400, "`extensions` must be a JSON object")
-        return query, variables, operation_name, extensions
+        return (query if query is not None and query.strip() else None), variables, operation_name, extensions, \
+            document_id
 
     # --- executing -----------------------------------------------------------------------------------------------
 
-    async def _execute(self, request: Request, media: str, query: str, variables: dict[str, Any] | None,
-                       operation_name: str | None, extensions: dict[str, Any] | None) -> Response:
+    async def _execute(self, request: Request, media: str, resolved: Resolved, variables: dict[str, Any] | None,
+                       operation_name: str | None, extensions: dict[str, Any] | None) -> tuple[Response, bool]:
+        query = resolved.text
         refusal = admit(self.buckets, request.scope.get("state", {}).get(PRINCIPAL_KEY), query, self.runtime.limits)
         if refusal is not None:
             code = (refusal.extensions or {})["code"]
             if code == RATE_LIMITED:
                 return self._respond(media, 429, {"errors": [refusal.formatted]},
-                                     {"Retry-After": str((refusal.extensions or {})["retryAfter"])})
-            return self._respond(media, 400 if media == GRAPHQL_RESPONSE else 200, {"errors": [refusal.formatted]})
+                                     {"Retry-After": str((refusal.extensions or {})["retryAfter"])}), False
+            return self._respond(media, 400 if media == GRAPHQL_RESPONSE else 200,
+                                 {"errors": [refusal.formatted]}), False
         sub_response = Response()
         context = await self.view.get_context(request, sub_response)
         allowed = {OperationType.QUERY} if request.method == "GET" else {OperationType.QUERY, OperationType.MUTATION}
@@ -194,11 +229,14 @@ class GraphQLHTTP:
             raise BadRequest(400, "The request has no `query` string") from None
         body = dict(process_result(result))
         status = 200
-        if _request_error(result):
+        executed = not _request_error(result)
+        if not executed:
             body.pop("data", None)  # nothing executed: the spec says no data entry
             if media == GRAPHQL_RESPONSE:
                 status = 400
-        return self._respond(media, status, body, dict(sub_response.headers))
+        else:
+            self.runtime.persisted.remember(resolved)  # APQ: registered once admitted, parsed and validated
+        return self._respond(media, status, body, dict(sub_response.headers)), executed
 
     def _respond(self, media: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
                  ) -> Response:
@@ -210,6 +248,30 @@ class GraphQLHTTP:
 def _too_large(limit: int) -> BadRequest:
     return BadRequest(413, f"The request body is larger than {limit} bytes", code=QUERY_TOO_COMPLEX,
                       limit="bodyBytes", max=limit)
+
+
+def _persisted_status(code: str, media: str) -> int:
+    if code == PERSISTED_QUERY_NOT_FOUND:
+        return 200  # for every media type: see the module's docstring
+    if code == PERSISTED_QUERY_NOT_ALLOWED:
+        return 400 if media == GRAPHQL_RESPONSE else 200  # like the limits: refused before execution
+    return 400  # a hash that is not the query's, a bad `persistedQuery` or `documentId`
+
+
+def _http_cache(request: Request, response: Response, executed: bool) -> Response:
+    """The caching headers of a GET response (see the module's docstring); 304 when the caller's copy is current."""
+    response.headers["vary"] = ", ".join(v for v in (response.headers.get("vary"), "Authorization, Accept") if v)
+    if not executed or response.status_code != 200:
+        response.headers["cache-control"] = "no-store"
+        return response
+    etag = f'"{hashlib.sha256(response.body).hexdigest()[:32]}"'
+    response.headers["cache-control"] = "private, no-cache"
+    response.headers["etag"] = etag
+    wanted = [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]
+    if etag in wanted or "*" in wanted:
+        return Response(status_code=304, headers={k: v for k, v in response.headers.items()
+                                                  if k in ("vary", "cache-control", "etag", "x-request-id")})
+    return response
 
 
 def _request_error(result: ExecutionResult) -> bool:

@@ -9,9 +9,8 @@ Two kinds of checks:
   operation gets QUERY_TOO_COMPLEX naming the limit, and no resolver runs. The estimate is reported in the
   response's `extensions.cost` for every operation, refused or not.
 
-The cost estimate: every field costs 1; a connection (a field with a `first` argument) multiplies the cost of its
-`edges`/`nodes` by that `first` (the default page size when it is not given); other lists by UNPAGED_LIST_WEIGHT.
-So `customers(first: 50) { totalCount edges { node { name } } }` costs 1 + 1 + 50 * (1 + 1 + 1) = 152.
+The cost estimate (gateway.cost) counts the database work the operation will cause: commands and the documents
+they read; fields of objects already read cost (next to) nothing.
 """
 
 from __future__ import annotations
@@ -30,13 +29,8 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -46,9 +40,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     ValueNode,
-    VariableNode,
     Visitor,
-    get_named_type,
     parse,
     visit,
 )
@@ -56,15 +48,12 @@ from graphql.language import BREAK, Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from domain.rules.pagination import DEFAULT_PAGE_SIZE
+from gateway.cost import Measure, TooDeep, Walker
 from gateway.settings import Settings
 from gateway.text_inputs import check_text, written_arguments
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 RATE_LIMITED = "RATE_LIMITED"
-# What a list without `first` (e.g. a customer's locations, or introspection's types and fields) counts for: its
-# length is not known before it runs, and nesting such lists is what makes introspection queries explode.
-UNPAGED_LIST_WEIGHT = 20
 
 
 @dataclass(frozen=True)
@@ -168,131 +157,6 @@ def admit(buckets: TokenBuckets, principal: Any, query: object, limits: Limits) 
     return check_tokens(query, limits) if isinstance(query, str) else None
 
 
-@dataclass
-class Measure:
-    depth: int = 0
-    aliases: int = 0
-    cost: int = 0
-
-
-class _TooDeep(Exception):
-    """The walk went past the depth limit: the operation is refused, no need to measure the rest."""
-
-
-class _Walker:
-    """Measures one operation, expanding fragments (each fragment measured once, then reused).
-
-    It stops as soon as it nests deeper than `max_depth`, so neither a deep document nor a chain of fragments
-    can make it recurse further than the limit.
-    """
-
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any],
-                 max_depth: int) -> None:
-        self.schema = schema
-        self.max_depth = max_depth
-        self.level = 0
-        self.variables = variables
-        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        self.memo: dict[str, Measure] = {}
-        self.visiting: set[str] = set()
-
-    def selection_set(self, node: SelectionSetNode | None, parent: Any) -> Measure:
-        total = Measure()
-        if node is None:
-            return total
-        for selection in node.selections:
-            if isinstance(selection, FieldNode):
-                part = self.field(selection, parent)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                part = self.selection_set(selection.selection_set,
-                                          self.schema.get_type(condition.name.value) if condition else parent)
-            elif isinstance(selection, FragmentSpreadNode):
-                part = self.fragment(selection.name.value)
-            else:
-                continue
-            total.depth = max(total.depth, part.depth)
-            total.aliases += part.aliases
-            total.cost += part.cost
-        return total
-
-    def fragment(self, name: str) -> Measure:
-        if name in self.memo:
-            return self.memo[name]
-        definition = self.fragments.get(name)
-        if definition is None or name in self.visiting:  # unknown or cyclic: validation refuses it anyway
-            return Measure()
-        self.visiting.add(name)
-        measured = self.selection_set(definition.selection_set,
-                                      self.schema.get_type(definition.type_condition.name.value))
-        self.visiting.discard(name)
-        self.memo[name] = measured
-        return measured
-
-    def field(self, node: FieldNode, parent: Any, counted: bool = False) -> Measure:
-        """`counted`: the field is a connection's edges/nodes list, whose length its connection already counted."""
-        fields = parent.fields if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)) else {}
-        definition = fields.get(node.name.value)  # None for __typename
-        if node.selection_set is None:
-            return Measure(depth=1, aliases=1 if node.alias is not None else 0, cost=1)
-        self.level += 1
-        try:
-            if self.level >= self.max_depth:
-                raise _TooDeep
-            return self._with_children(node, definition, counted)
-        finally:
-            self.level -= 1
-
-    def _with_children(self, node: FieldNode, definition: Any, counted: bool) -> Measure:
-        assert node.selection_set is not None
-        child_type = get_named_type(definition.type) if definition is not None else None
-        if definition is not None and "first" in definition.args:
-            # A connection: only what is asked for per item (edges, nodes) is multiplied; totalCount and pageInfo
-            # are computed once.
-            default = definition.args["first"].default_value
-            weight = self.first(node, default if isinstance(default, int) and default > 0 else DEFAULT_PAGE_SIZE)
-            per_item = self.per_item
-        else:
-            weight, per_item = (UNPAGED_LIST_WEIGHT if definition is not None and _is_list(definition.type)
-                                and not counted else 1), None
-        children = Measure()
-        for selection in node.selection_set.selections:
-            item = per_item is not None and per_item(selection)
-            if item and isinstance(selection, FieldNode):
-                part = self.field(selection, child_type, counted=True)
-            else:
-                part = self.selection_set(SelectionSetNode(selections=(selection,)), child_type)
-            multiplier = weight if per_item is None or item else 1
-            children.depth = max(children.depth, part.depth)
-            children.aliases += part.aliases
-            children.cost += multiplier * part.cost
-        return Measure(depth=children.depth + 1,
-                       aliases=children.aliases + (1 if node.alias is not None else 0),
-                       cost=1 + children.cost)
-
-    @staticmethod
-    def per_item(selection: Any) -> bool:
-        return not isinstance(selection, FieldNode) or selection.name.value in ("edges", "nodes")
-
-    def first(self, node: FieldNode, default: int) -> int:
-        """The field's `first`, from the document or its variables; its default (the page size) when not given."""
-        for argument in node.arguments or ():
-            if argument.name.value != "first":
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return max(int(value.value), 1)
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                if isinstance(given, int) and not isinstance(given, bool):
-                    return max(given, 1)
-        return default
-
-
-def _is_list(type_: Any) -> bool:
-    return isinstance(type_.of_type if isinstance(type_, GraphQLNonNull) else type_, GraphQLList)
-
-
 def select_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
@@ -300,7 +164,7 @@ def select_operation(document: DocumentNode, name: str | None) -> OperationDefin
     return next((o for o in operations if o.name is not None and o.name.value == name), None)
 
 
-def root_field_count(walker: _Walker, node: SelectionSetNode) -> int:
+def root_field_count(walker: Walker, node: SelectionSetNode) -> int:
     count = 0
     for selection in node.selections:
         if isinstance(selection, FieldNode):
@@ -391,7 +255,7 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode, operation_n
         for path in _long_lists(value, [name], limits.input_list):
             return None, too_complex(f"A list argument has more than {limits.input_list} items",
                                      "inputList", limits.input_list, field=path)
-    walker = _Walker(schema, document, values, limits.depth)
+    walker = Walker(schema, document, values, limits.depth)
     for where, literal in written_arguments(operation, walker.fragments):
         for path in _long_literals(literal, where, limits.input_list):
             return None, too_complex(f"A list argument has more than {limits.input_list} items",
@@ -404,7 +268,7 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode, operation_n
                  OperationType.SUBSCRIPTION: schema.subscription_type}[operation.operation]
     try:
         measured = walker.selection_set(operation.selection_set, root_type)
-    except _TooDeep:
+    except TooDeep:
         measured = Measure(depth=limits.depth + 1)
     if measured.depth > limits.depth:
         return None, too_complex(f"The operation nests more than {limits.depth} levels deep", "depth", limits.depth)
@@ -413,8 +277,8 @@ def measure_operation(schema: GraphQLSchema, document: DocumentNode, operation_n
                                           f"{limits.aliases} are allowed", "aliases", limits.aliases)
     if measured.cost > limits.cost:
         return measured.cost, too_complex(f"The operation's estimated cost is {measured.cost}; at most "
-                                          f"{limits.cost} is allowed (lists count once per item asked for "
-                                          "with `first`)", "cost", limits.cost, cost=measured.cost)
+                                          f"{limits.cost} is allowed (the database work it would cause)",
+                                          "cost", limits.cost, cost=measured.cost)
     return measured.cost, None
 
 

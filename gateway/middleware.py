@@ -12,12 +12,27 @@ from gateway.authentication import Authenticator
 PRINCIPAL_KEY = "principal"
 
 
+JSON_TYPES = ("application/json", "application/graphql-response+json")
+
+
 def wants_ide(scope: Scope) -> bool:
-    """A browser opening /graphql gets the GraphiQL page; it sends the token with its own requests."""
-    if scope["method"] != "GET" or scope.get("query_string"):
+    """A browser opening /graphql gets the GraphiQL page; it sends the token with its own requests.
+
+    That is a GET whose Accept header asks for HTML and names neither JSON type. Without a query string, always;
+    with one (GraphiQL keeps `?query=…` in the address, so a reload or a shared link has one), only for a
+    navigation: `Sec-Fetch-Mode: navigate` or `Sec-Fetch-Dest: document`, or no `Authorization` header (a browser
+    navigating never sends one). An API call stays an API call: it asks for JSON or sends its token.
+    """
+    if scope["method"] != "GET":
         return False
-    accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
-    return "text/html" in accept
+    headers = dict(scope["headers"])
+    accept = headers.get(b"accept", b"").decode("latin-1").lower()
+    if "text/html" not in accept or any(media in accept for media in JSON_TYPES):
+        return False
+    if not scope.get("query_string"):
+        return True
+    return (headers.get(b"sec-fetch-mode") == b"navigate" or headers.get(b"sec-fetch-dest") == b"document"
+            or b"authorization" not in headers)
 
 
 async def _unauthenticated(send: Send, message: str) -> None:

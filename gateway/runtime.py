@@ -27,7 +27,8 @@ from gateway.embedded import EmbeddedDatabase
 from gateway.jwks import JwksKeys
 from gateway.limits import Limits, operation_limits
 from gateway.observability import Telemetry
-from gateway.settings import Settings
+from gateway.persisted import ManifestError, PersistedOperations, validation_problems
+from gateway.settings import Settings, SettingsError
 from resolvers.schema import build_schema
 
 log = logging.getLogger("gateway")
@@ -42,6 +43,7 @@ class Runtime:
     telemetry: Telemetry = field(default_factory=Telemetry)
     schema: strawberry.Schema = field(init=False)
     limits: Limits = field(init=False)
+    persisted: PersistedOperations = field(init=False)  # the APQ store, or the trusted documents
     jwt_secret: str = field(init=False, repr=False)
     authenticator: Authenticator = field(init=False, repr=False)
     embedded: EmbeddedDatabase | None = field(default=None, init=False)
@@ -56,9 +58,15 @@ class Runtime:
         self.limits = Limits.of(self.settings)
         # Introspection off (prod's default): __schema and __type fail validation (GRAPHQL_VALIDATION_FAILED).
         hidden = [] if self.settings.introspection else [DisableIntrospection]
+        self.persisted = _persisted_operations(self.settings)
         self.schema = build_schema(mask_errors=self.settings.env == "prod",
                                    extensions=[*self.telemetry.schema_extensions(), *hidden,
-                                               operation_limits(self.limits)])
+                                               *self.persisted.schema_extensions(), operation_limits(self.limits)])
+        if self.persisted.trusted is not None:  # each listed document validated once, here: a bad one stops the start
+            problem = next(validation_problems(self.schema._schema, self.persisted.trusted,
+                                               introspection=self.settings.introspection), None)
+            if problem is not None:
+                raise SettingsError(f"invalid configuration: GATEWAY_TRUSTED_DOCUMENTS: {problem}")
         self.listeners = [*self.listeners, *self.telemetry.db_listeners()]
         self.jwt_secret = self.settings.signing_secret()
         s = self.settings
@@ -136,3 +144,10 @@ class Runtime:
         if self.embedded is not None:
             await self.embedded.stop()
             self.embedded = None
+
+
+def _persisted_operations(settings: Settings) -> PersistedOperations:
+    try:
+        return PersistedOperations.from_manifest(settings.trusted_documents)
+    except ManifestError as exc:  # changed since the settings were read
+        raise SettingsError(f"invalid configuration: GATEWAY_TRUSTED_DOCUMENTS: {exc}") from None

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.store.engine import parse_fault_rules
+from gateway.persisted import ManifestError, load_manifest
 
 ENV_PREFIX = "GATEWAY_"
 
@@ -75,7 +76,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2_000, ge=10, le=1_000_000, description="lexical tokens per document")
     max_root_fields: int = Field(default=10, ge=1, le=1000, description="top-level fields per operation")
     max_cost: int = Field(default=25_000, ge=1, le=100_000_000,
-                          description="static cost estimate: each field 1, times the `first` of the lists above it")
+                          description="static cost estimate: the database work of an operation (gateway.cost)")
     max_input_list: int = Field(default=100, ge=1, le=10_000, description="items in any list argument")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
                                 description="HTTP request bodies and websocket messages")
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     # set election can take longer (about 12 s with MongoDB's defaults): raise it to ride elections out unseen.
     db_timeout_ms: int = Field(default=5_000, ge=100, le=120_000,
                                description="how long an operation waits for an unreachable database")
+    # Production: only the operations of this manifest run (gateway.persisted); unset: any operation, and APQ.
+    trusted_documents: Path | None = Field(default=None, description="a persisted-operations manifest (Apollo's, "
+                                                                     "or a flat {sha256: document} map)")
 
     @field_validator("cors_origins")
     @classmethod
@@ -107,6 +111,21 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> tuple[str, ...]:
         """The origins of GATEWAY_CORS_ORIGINS, each as a browser sends it in `Origin` (no trailing slash)."""
         return _origins(self.cors_origins)
+
+    @field_validator("trusted_documents", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_documents")
+    @classmethod
+    def _readable_manifest(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_manifest(value)  # read again by the runtime, which also validates it against the schema
+            except ManifestError as exc:
+                raise ValueError(f"GATEWAY_TRUSTED_DOCUMENTS: {exc}") from None
+        return value
 
     @field_validator("engine_faults")
     @classmethod

@@ -19,6 +19,7 @@ from resolvers.customers.locations import LocationType
 from resolvers.customers.mutations import CustomerMutations
 from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.types import CustomerType
+from resolvers.dashboard.queries import DashboardQueries
 from resolvers.errors import ErrorCodes, GatewaySchema, MaskedErrorCodes
 from resolvers.events.queries import EventQueries
 from resolvers.events.sharing import SharingExecutionContext
@@ -43,7 +44,8 @@ from resolvers.workspaces.queries import WorkspaceQueries
 from resolvers.workspaces.types import WorkspaceType
 
 Query = merge_types("Query", (NodeQueries, OrganisationQueries, TemplateQueries, CustomerQueries, SubscriberQueries,
-                              EventQueries, EventHeadQueries, BillingQueries, WorkspaceQueries, BatchQueries))
+                              EventQueries, EventHeadQueries, BillingQueries, WorkspaceQueries, BatchQueries,
+                              DashboardQueries))
 Mutation = merge_types("Mutation", (TemplateMutations, CustomerMutations, AttachMutations, SubscriberMutations,
                                     ConsentMutations,
                                     OrganisationMutations, BillingMutations, WorkspaceMutations, LocationMutations,

@@ -64,6 +64,7 @@ INDEXES: dict[str, list[IndexModel]] = {
                    partialFilterExpression={"extension": {"$type": "string"}}),
         IndexModel([("customerId", ASC), ("createdAt", ASC), ("_id", ASC)]),
         IndexModel([("ownerOrgId", ASC), ("createdAt", ASC), ("_id", ASC)]),
+        IndexModel([("rootOrgId", ASC)]),  # R-DASH-1: a parent's counts with its sub-partners'
         *_NUMBER_LOOKUPS,
     ],
     "events": [

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
-from graphql import parse
+from graphql import get_introspection_query, parse
 
 from gateway.limits import Limits, TokenBuckets, count_tokens, measure_operation
 from gateway.runtime import Runtime
@@ -26,6 +26,12 @@ pytestmark = pytest.mark.read_only  # one gateway and demo per set of settings (
 CUSTOMERS = "query($n: Int) { customers(first: $n) { totalCount edges { node { name } } } }"
 DEEP = "{ customers(first: 1) { edges { node { owner { name } } } } }"  # 5 levels
 SUBSCRIBE = "subscription { provisioningEvents { cursor customer { owner { name } } } }"  # 4 levels
+# An ordinary dashboard page (issue #16): 50 customers with their errors and their packages' errors, every one of
+# them fields of the customer documents already read. It used to be refused (cost 45,605 > 25,000).
+DASHBOARD_PAGE = """query Page($after: String) { customers(first: 50, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor }
+  edges { node { id externalId orgId name primaryEmail status lastStatusChange updatedAt
+    errors { code message } packages { name status errors { code message } } } } } }"""
 
 
 def _codes(body: dict[str, Any]) -> list[str]:
@@ -104,27 +110,37 @@ def test_counting_tokens_stops_just_past_the_limit() -> None:
 
 
 async def test_every_answer_reports_the_estimated_cost(gateway: Gateway, demo: Demo) -> None:
-    # customers 1 + totalCount 1 + first * (edges 1 + node 1 + name 1)
+    # The page: a command (10) and `first` documents (1 each); totalCount: a command; edges, node, name: nothing.
     body = (await gateway.post(partner_token(gateway, demo), CUSTOMERS, {"n": 10})).json()
-    assert body["extensions"]["cost"] == {"estimated": 1 + 1 + 10 * 3, "limit": gateway.runtime.settings.max_cost}
+    assert body["extensions"]["cost"] == {"estimated": 10 + 10 + 10, "limit": gateway.runtime.settings.max_cost}
     # Without `first`, a connection counts its default page size (50).
     body = (await gateway.post(partner_token(gateway, demo), CUSTOMERS)).json()
-    assert body["extensions"]["cost"]["estimated"] == 1 + 1 + 50 * 3
+    assert body["extensions"]["cost"]["estimated"] == 10 + 50 + 10
 
 
 @pytest.mark.settings(max_cost=100)
 async def test_an_operation_estimated_above_the_cost_limit_is_refused(gateway: Gateway, demo: Demo) -> None:
     token = partner_token(gateway, demo)
-    error = await _refused(gateway, token, CUSTOMERS, {"n": 40})  # 1 + 1 + 40 * 3 = 122
-    assert error["extensions"]["limit"] == "cost" and error["extensions"]["cost"] == 122
-    assert (await gateway.execute(token, CUSTOMERS, {"n": 30}))["customers"]["totalCount"] > 0  # 92
+    error = await _refused(gateway, token, CUSTOMERS, {"n": 90})  # 10 + 90 + 10 = 110
+    assert error["extensions"]["limit"] == "cost" and error["extensions"]["cost"] == 110
+    assert (await gateway.execute(token, CUSTOMERS, {"n": 80}))["customers"]["totalCount"] > 0  # 100: the limit
 
 
-async def test_nested_pages_multiply_so_a_page_of_pages_is_refused(gateway: Gateway, demo: Demo) -> None:
-    query = """{ customers(first: 100) { edges { node { subscribers(first: 100) {
-                 edges { node { email firstName lastName status } } } } } } }"""
-    error = await _refused(gateway, partner_token(gateway, demo), query)
-    assert error["extensions"]["limit"] == "cost" and error["extensions"]["cost"] > 100 * 100
+async def test_pages_nested_100_x_100_x_100_are_refused_before_any_database_command(gateway: Gateway,
+                                                                                   demo: Demo) -> None:
+    # 100 customers, their first 100 subscribers, each subscriber's customer's first 100 events: a million rows.
+    query = """{ customers(first: 100) { edges { node { subscribers(first: 100) { edges { node {
+                 customer { events(first: 100) { edges { node { occurredAt } } } } } } } } } } }"""
+    token = partner_token(gateway, demo)
+    await gateway.execute(token, "{ viewer { orgId } }")  # the token's org is read once, then known for a while
+    gateway.commands.commands.clear()
+    gateway.commands.enabled = True
+    try:
+        error = await _refused(gateway, token, query)
+    finally:
+        gateway.commands.enabled = False
+    assert error["extensions"]["limit"] == "cost" and error["extensions"]["cost"] > 100 * 100 * 100
+    assert gateway.commands.commands == [], gateway.commands.targets
 
 
 @pytest.mark.settings(max_input_list=2)
@@ -195,11 +211,11 @@ def test_a_fragment_spread_many_times_is_measured_once() -> None:
     runtime = Runtime(load_settings(jwt_secret="x" * 40))
     parts = ["query { viewer { ...F0 } }"]
     parts += [f"fragment F{i} on Viewer {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30)]
-    parts.append("fragment F30 on Viewer { orgId }")
+    parts.append("fragment F30 on Viewer { partner { customers(first: 1) { totalCount } } }")
     cost, refusal = measure_operation(runtime.schema._schema, parse("\n".join(parts)), None, None,
                                       Limits.of(runtime.settings))
     assert refusal is not None and refusal.extensions is not None and refusal.extensions["limit"] == "cost"
-    assert cost == 1 + 2 ** 30
+    assert cost == 10 + 1 + 2 ** 30 * (10 + 1 + 10)  # viewer; then each time a page of 1 and its count
 
 
 def test_a_chain_of_fragments_is_measured_no_deeper_than_the_depth_limit() -> None:
@@ -240,3 +256,23 @@ async def test_a_document_sent_again_is_answered_the_same_from_the_caches(gatewa
         assert "noSuchField" in errors[0]["message"]
     answers = [await gateway.execute(token, CUSTOMERS, {"n": n}) for n in (1, 2, 2)]
     assert [len(a["customers"]["edges"]) for a in answers] == [1, 2, 2]
+
+
+async def test_an_ordinary_dashboard_page_is_admitted_at_a_modest_cost(gateway: Gateway, demo: Demo) -> None:
+    body = (await gateway.post(partner_token(gateway, demo), DASHBOARD_PAGE)).json()
+    assert "errors" not in body, body
+    assert body["data"]["customers"]["edges"]
+    # One page of 50 documents and a count: what each customer holds (errors, packages) costs next to nothing.
+    assert body["extensions"]["cost"]["estimated"] <= 500
+
+
+async def test_graphiqls_introspection_query_is_admitted_at_a_low_cost(gateway: Gateway, demo: Demo) -> None:
+    # What GraphiQL 3 sends to fill its Docs pane: graphql-js getIntrospectionQuery() with GraphiQL's options
+    # (graphql-core's get_introspection_query is its port), and with every option on for other tools.
+    token = partner_token(gateway, demo)
+    for query in (get_introspection_query(),
+                  get_introspection_query(schema_description=True, input_value_deprecation=True,
+                                          directive_is_repeatable=True, specified_by_url=True)):
+        body = (await gateway.post(token, query)).json()
+        assert "errors" not in body and body["data"]["__schema"]["types"], body.get("errors")
+        assert body["extensions"]["cost"]["estimated"] <= 200  # in memory: lists of small items

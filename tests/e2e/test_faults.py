@@ -50,7 +50,7 @@ LOAD_QUERY = "{ customers(first: 20) { edges { node { id status } } } eventsHead
 
 CLIENTS = 4  # clients sending requests at once
 ACCEPTED_BEFORE_KILL = 8  # customers acknowledged before the database is killed
-OUTAGE_S = 12.0  # how long the database stays down (the scenario, not a bound)
+OUTAGE_S = 9.0  # how long the database stays down (the scenario, not a bound)
 REQUEST_BOUND_S = 30.0  # no request may take longer, the database up or down
 RECOVERY_DEADLINE_S = 30.0  # a query and a mutation must succeed again by then after the restart
 READY_DEADLINE_S = 30.0

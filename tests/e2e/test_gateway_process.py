@@ -169,6 +169,9 @@ async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_ga
     assert f"  GraphiQL:  http://127.0.0.1:{gateway.port}/graphql" in gateway.banner()
     tokens = gateway.tokens()
     assert list(tokens) == BANNER_LABELS
+    # GraphiQL with the token preset: the page moves the fragment (never sent to the server) into its headers.
+    assert (f"  GraphiQL as the partner admin (token preset): http://127.0.0.1:{gateway.port}/graphql"
+            f"#token={tokens['partner admin (Demo Telecom)']}") in gateway.banner()
 
     data = await gateway.execute(tokens["partner admin (Demo Telecom)"], VIEWER)
     assert data["viewer"] == {"orgId": DEMO_PARTNER_ID, "orgKind": "PARTNER"}

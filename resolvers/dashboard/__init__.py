@@ -1,0 +1,1 @@
+"""The dashboard's counts (DOMAIN.md §17, R-DASH-1)."""
