@@ -80,6 +80,7 @@ def _banner(runtime: Runtime, seeded: bool) -> str:
     tokens = demo_tokens(runtime.jwt_secret)
     if s.graphiql:  # the fragment never reaches the server (nor its access log); the page moves it into a header
         lines += [f"  GraphiQL as the partner admin (token preset): {_browser_base(s)}/graphql#token={tokens[0][1]}"]
+    lines += [f"  Live dashboard as the partner admin: {_browser_base(s)}/dashboard#token={tokens[0][1]}"]
     lines += ["  Send `Authorization: Bearer <token>` (in GraphiQL: the Headers tab). Tokens valid 12 hours:"]
     for label, token in tokens:
         lines += [f"  - {label}:", f"    {token}"]

@@ -53,7 +53,7 @@ DEFAULT_DRIVER: Driver = Settings.model_fields["driver"].default
 # fuzzer's test runs hundreds of examples; tests/integration runs each test once per driver, each parametrization a
 # test of its own). A read_only test on its module's shared gateway costs a fraction of one with a database of its
 # own, which the copy of the demo alone makes cost about half a second.
-RELATIVE_COST = {"unit": 0, "api": 1, "integration": 1, "fuzz": 10, "e2e": 20}
+RELATIVE_COST = {"unit": 0, "api": 1, "integration": 1, "fuzz": 10, "e2e": 20, "browser": 5}
 SHARED_COST = 0.1
 # Commands that change data or collections; an aggregation writes too when it ends in $out or $merge.
 WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite", "create", "createIndexes",

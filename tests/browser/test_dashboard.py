@@ -67,6 +67,19 @@ async def test_page_loads_with_nothing_but_the_gateway(live_gateway: LiveGateway
     for entry in counts["customersByStatus"]:
         await expect(page.locator(f'[data-tile="{entry["status"]}"] .count')).to_have_text(str(entry["count"]))
     assert "#token" not in page.url
+
+    # A sub-partner's admin sees its own customers only (R-ORG-2), and no sub-partners switch.
+    sub_token = gateway.token(live_gateway.demo.sub_a, "full_admin", subject="sub-admin@example.com")
+    own = (await gateway.execute(sub_token, PAGE_ONE))["customers"]
+    assert own["edges"] and {e["node"]["id"] for e in own["edges"]} != {e["node"]["id"] for e in expected["edges"]}
+    sub_page = await isolated_page.context.new_page()
+    await open_dashboard(sub_page, live_gateway, sub_token)
+    sub_rows = sub_page.locator("#customers tbody tr")
+    await expect(sub_rows).to_have_count(len(own["edges"]))
+    assert sorted(await sub_rows.evaluate_all("rows => rows.map(row => row.dataset.id)")) == sorted(
+        edge["node"]["id"] for edge in own["edges"])
+    await expect(sub_page.locator("#filter-subs")).to_be_hidden()
+    await expect(page.locator("#filter-subs")).to_be_visible()
     assert isolated_page.refused == [] and isolated_page.errors == []
     await page.locator("#customers tbody tr").first.click()
     await expect(page.locator("#history tbody tr").first).to_be_visible()

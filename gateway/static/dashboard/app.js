@@ -16,10 +16,13 @@ const EVENTS = `subscription DashboardEvents($filter: EventFilter, $after: Strin
   }
 }`;
 
+// A token handed over in the address's fragment (never sent to a server): `#token=` (make run's link, a portal),
+// or `#access_token=` (an identity provider's redirect, OAuth 2.0 fragment response). Kept for this tab only.
 function takeToken() {
   const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.has("token")) {
-    sessionStorage.setItem(TOKEN_KEY, fragment.get("token"));
+  const handed = fragment.get("token") ?? fragment.get("access_token");
+  if (handed) {
+    sessionStorage.setItem(TOKEN_KEY, handed);
     history.replaceState(null, "", location.pathname + location.search); // out of the address bar and history
   }
   return sessionStorage.getItem(TOKEN_KEY);
@@ -44,7 +47,11 @@ function signOut() {
 function setLive(state, detail) {
   const status = $("#live-status");
   status.dataset.state = state;
-  status.textContent = detail || state;
+  status.textContent = state === "refused" ? "signed out" : detail || state;
+  if (state === "refused") { // the token expired or was refused: ask for a new one
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn(`Signed out: ${detail}`);
+  }
 }
 
 function logEvent(event) {
@@ -113,6 +120,13 @@ async function main() {
     },
   });
   feed.start(head);
+  // A parent partner widening the table to its sub-partners' customers widens the feed too, from the new head.
+  if (views[0] instanceof PartnerView) {
+    views[0].onScope = (includeSubPartners, fresh) => {
+      feed.filter = includeSubPartners ? { includeSubPartners } : null;
+      feed.start(fresh);
+    };
+  }
   window.addEventListener("pagehide", () => feed.stop());
 }
 

@@ -11,6 +11,10 @@ const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
 const REMEMBERED = 5_000; // cursors kept for de-duplication
 const FORBIDDEN = 4403;
+// A connection that died without a close (a laptop asleep, a proxy gone) is noticed by our own pings: one every
+// PING_MS, and the socket is given up when nothing at all was heard for SILENCE_MS.
+const PING_MS = 20_000;
+const SILENCE_MS = 30_000;
 
 export class LiveFeed {
   constructor({ url, token, query, filter = null, onEvent, onState, onExpired }) {
@@ -22,6 +26,8 @@ export class LiveFeed {
     this.stopped = true;
     this.timer = null;
     this.operation = 0;
+    this.watchdog = null;
+    this.lastHeard = 0;
   }
 
   start(after) {
@@ -34,6 +40,7 @@ export class LiveFeed {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watchdog);
     const socket = this.socket;
     this.socket = null;
     if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, "Normal Closure");
@@ -49,7 +56,9 @@ export class LiveFeed {
     this.socket = socket;
     socket.onopen = () => this.send(socket, { type: "connection_init", payload: { authorization: `Bearer ${this.token}` } });
     socket.onmessage = (message) => {
-      if (socket === this.socket) this.receive(socket, JSON.parse(message.data));
+      if (socket !== this.socket) return;
+      this.lastHeard = Date.now();
+      this.receive(socket, JSON.parse(message.data));
     };
     socket.onclose = (event) => {
       if (socket !== this.socket || this.stopped) return;
@@ -79,6 +88,11 @@ export class LiveFeed {
         this.failures = 0;
         this.state("live");
         this.subscribe(socket);
+        clearInterval(this.watchdog);
+        this.watchdog = setInterval(() => {
+          if (Date.now() - this.lastHeard > SILENCE_MS) this.drop(socket);
+          else this.send(socket, { type: "ping" });
+        }, PING_MS);
         break;
       case "ping":
         this.send(socket, { type: "pong" });
@@ -114,9 +128,14 @@ export class LiveFeed {
     if (extensions.code === "CURSOR_EXPIRED") {
       this.state("reloading", "the live position expired: reloading");
       this.stop();
-      const head = await this.onExpired();
-      this.seen.clear();
-      this.start(head);
+      try {
+        const head = await this.onExpired();
+        this.seen.clear();
+        this.start(head);
+      } catch {
+        this.stopped = false; // the reload failed (the gateway away again): try again later, the same way
+        this.retry();
+      }
       return;
     }
     if (extensions.code === "FORBIDDEN" || extensions.code === "UNAUTHENTICATED") {
@@ -137,6 +156,7 @@ export class LiveFeed {
   }
 
   retry() {
+    clearInterval(this.watchdog);
     if (this.stopped) return;
     this.failures += 1;
     this.state("reconnecting");

@@ -9,7 +9,7 @@ const STATUSES = ["provisioning", "pending_rpl_review", "pending_customer_approv
 const WORK = "backgroundWork { kind attempts nextAttemptAt waitingFor lastError { code message } }";
 
 const CUSTOMERS = `query DashboardCustomers($filter: CustomerFilter, $first: Int, $after: String) {
-  eventsHead
+  eventsHead viewer { orgKind }
   customers(filter: $filter, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { node { id name externalId status updatedAt ${WORK} } }
@@ -51,14 +51,15 @@ export class PartnerView {
     this.detailSoon = debounce(() => this.loadDetail(), 300);
     const select = $("#filter-status");
     for (const status of STATUSES) select.append(el("option", { value: status, text: status.replace(/_/g, " ") }));
+    this.scope = false; // whether the table and the feed include the sub-partners' customers
     $("#filter").addEventListener("submit", (event) => {
       event.preventDefault();
       this.pages = [null];
-      this.load().catch((e) => showMessage(e.message, "error"));
+      this.reload();
       this.loadCounts();
     });
-    $("#page-next").addEventListener("click", () => { this.pages.push(this.nextAfter); this.load(); });
-    $("#page-prev").addEventListener("click", () => { this.pages.pop(); this.load(); });
+    $("#page-next").addEventListener("click", () => { this.pages.push(this.nextAfter); this.reload(); });
+    $("#page-prev").addEventListener("click", () => { this.pages.pop(); this.reload(); });
     $("#partner-view").hidden = false;
   }
 
@@ -68,12 +69,26 @@ export class PartnerView {
     return { status: status ? [status] : null, nameContains: name || null, includeSubPartners: $("#filter-subs").checked };
   }
 
+  async reload() {
+    try {
+      const head = await this.load();
+      const scope = $("#filter-subs").checked;
+      if (scope !== this.scope) {
+        this.scope = scope;
+        this.onScope?.(scope, head);
+      }
+    } catch (error) {
+      showMessage(error.message, "error");
+    }
+  }
+
   // Loads the current page; returns the events head read with it (where the live feed starts).
   async load() {
     const after = this.pages[this.pages.length - 1];
     const data = await graphql(this.token, CUSTOMERS, { filter: this.filter(), first: PAGE_SIZE, after });
     const { totalCount, pageInfo, edges } = data.customers;
     this.nextAfter = pageInfo.endCursor;
+    $("#filter-subs").closest("label").hidden = data.viewer.orgKind !== "PARTNER"; // a sub-partner has none
     $("#customers-total").textContent = `(${totalCount})`;
     $("#page-number").textContent = `page ${this.pages.length}`;
     $("#page-prev").disabled = this.pages.length === 1;
