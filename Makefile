@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck schema clean lock
+.PHONY: run test lint typecheck schema clean lock client
 
 LOCK := .ci/requirements.lock
 
@@ -28,6 +28,14 @@ lint: $(STAMP)
 # Pin what the venv now holds (after a change to pyproject.toml: `make lock`, run the suite, commit both).
 lock: $(STAMP)
 	{ head -n 2 $(LOCK); $(PY) -m pip freeze --exclude-editable; } > $(LOCK).new && mv $(LOCK).new $(LOCK)
+
+# A typed Python client of the API (docs/api-guide.md), from schema.graphql and tests/codegen/operations. ariadne-codegen
+# pins graphql-core < 3.3 (the gateway needs 3.3), so it has a venv of its own, pinned by .ci/codegen.lock.
+client:
+	test -x $(VENV)/codegen/bin/ariadne-codegen || { $(PYTHON) -m venv $(VENV)/codegen && \
+		$(VENV)/codegen/bin/pip install --quiet -c .ci/codegen.lock ariadne-codegen; }
+	mkdir -p build/codegen
+	$(VENV)/codegen/bin/ariadne-codegen client --config tests/codegen/ariadne-codegen.toml
 
 schema: $(STAMP)
 	$(VENV)/bin/gateway schema > schema.graphql

@@ -127,7 +127,7 @@ def raising_feed_errors(package: Any) -> Any:
     The generated base client yields only a `next`'s `data`: a feed that ends with an error (CURSOR_EXPIRED,
     SLOW_CONSUMER, EVENTS_UNAVAILABLE: `data` null, then `complete`) would just end, its code and cursor lost.
     """
-    class Client(package.Client):  # type: ignore[misc,name-defined]
+    class Client(package.Client):  # type: ignore[misc]
         async def _handle_ws_message(self, message: Any, websocket: Any, expected_type: Any = None) -> Any:
             decoded = json.loads(message)
             payload = decoded.get("payload")
