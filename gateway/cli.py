@@ -25,7 +25,7 @@ from domain.store.driver import DatabaseUnavailable
 from domain.store.repositories import Repositories
 from gateway.app import create_app
 from gateway.auth import issue_token
-from gateway.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
+from gateway.demo import DEMO_PARTNER_ID, DEMO_RESALE_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
 from gateway.embedded import EmbeddedDatabaseError
 from gateway.graphql_view import GOING_AWAY, GatewayGraphQL
 from gateway.observability import configure_logging_from_environment
@@ -59,6 +59,10 @@ def demo_tokens(secret: str) -> list[tuple[str, str]]:
          token("admin@northwind.example", DEMO_SUB_PARTNER_IDS[0], Role.FULL_ADMIN)),
         ("compliance reviewer", token("reviewer@operator.example", None, Role.COMPLIANCE_REVIEWER)),
         ("platform admin", token("ops@operator.example", None, Role.PLATFORM_ADMIN)),
+        ("resale partner admin (Fjord Cloud Resale: trials and orders)",
+         token("admin@fjord-cloud.example", DEMO_RESALE_PARTNER_ID, Role.FULL_ADMIN)),
+        ("resale sales admin (Fjord Cloud Resale)",
+         token("sales@fjord-cloud.example", DEMO_RESALE_PARTNER_ID, Role.SALES_ADMIN)),
     ]
 
 

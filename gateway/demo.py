@@ -21,6 +21,7 @@ from domain.model.entities import (
     OnboardingTemplate,
     OrgKind,
     Partner,
+    RouteToMarket,
     SubPartnerState,
 )
 from domain.model.ids import Kind
@@ -45,6 +46,9 @@ def demo_id(kind: Kind, name: str) -> str:
 
 DEMO_PARTNER_ID = demo_id(Kind.PARTNER, "Demo Telecom")
 DEMO_SUB_PARTNER_IDS = (demo_id(Kind.PARTNER, "Northwind Resellers"), demo_id(Kind.PARTNER, "Contoso Connect"))
+# R-TRI-1: a resale partner (trials and orders, §10 and §12) and its tier-2 reseller, beside the Wholesale ones.
+DEMO_RESALE_PARTNER_ID = demo_id(Kind.PARTNER, "Fjord Cloud Resale")
+DEMO_RESALE_SUB_PARTNER_ID = demo_id(Kind.PARTNER, "Lagoon IT Reseller")
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,16 @@ async def seed_demo(repos: Repositories) -> SeedResult:
         template(subs[0], "Northwind standard", "GB", "en_GB", AuthMode.WEBEX, 5),
         template(subs[1], "Contoso standard", "US", "en_US", AuthMode.WEBEX, 6),
     ]
-    await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs)])
+    resale = Partner(id=DEMO_RESALE_PARTNER_ID, kind=OrgKind.PARTNER, name="Fjord Cloud Resale",
+                     subscription_id="Sub-DEMO-0002", route_to_market=RouteToMarket.RESALE,
+                     notification_emails=("sales-desk@fjord-cloud.example",), created_at=start)
+    resale_sub = Partner(id=DEMO_RESALE_SUB_PARTNER_ID, kind=OrgKind.SUB_PARTNER, name="Lagoon IT Reseller",
+                         subscription_id=resale.subscription_id, parent_id=resale.id,
+                         provisioning_state=SubPartnerState.ACTIVE, billing_start_date=start.date(),
+                         admin_email="admin@lagoon-it.example", route_to_market=RouteToMarket.RESALE,
+                         notification_emails=("admin@lagoon-it.example",), created_at=start + timedelta(days=1))
+    await repos.partners.insert_many([parent.to_doc(), *(s.to_doc() for s in subs), resale.to_doc(),
+                                      resale_sub.to_doc()])
     await repos.templates.insert_many([t.to_doc() for t in templates])
     await repos.rpl.load(demo_rpl_entries())
     await repos.accounts.load([(email, now + timedelta(minutes=2)) for email in _FREE_ACCOUNTS])

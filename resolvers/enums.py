@@ -26,6 +26,7 @@ from domain.model.entities import (
     OrgKind,
     PackageStatus,
     PartnerAccess,
+    RouteToMarket,
     RplState,
     SubPartnerState,
     SubscriberStatus,
@@ -55,6 +56,8 @@ for _by_name in (ActorKind, EntityType, ErrorCode, EventAction, OrgKind):
 strawberry.enum(Decision, name="RplDecision")
 strawberry.enum(AttachApprovalState, graphql_name_from="value")  # R-ATT-2
 strawberry.enum(PartnerAccess)  # R-ATT-3
+strawberry.enum(RouteToMarket)  # R-TRI-1
+__all__ += ["RouteToMarket"]
 strawberry.enum(ReportType, name="BillingReportType",
                 description="PARTNER: one row per partner org and package; CUSTOMER: per customer and package; "
                             "USER: per subscriber and package (R-BIL-2).")

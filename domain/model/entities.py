@@ -21,6 +21,13 @@ class OrgKind(str, Enum):
     SUB_PARTNER = "SUB_PARTNER"
 
 
+class RouteToMarket(str, Enum):
+    """How a partner sells (R-TRI-1): Wholesale customers (§5 to §8) or resale trials and orders (§10, §12)."""
+
+    WHOLESALE = "WHOLESALE"
+    RESALE = "RESALE"
+
+
 class SubPartnerState(str, Enum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -73,6 +80,10 @@ class Partner(_Entity):
     billing_start_date: date | None = Field(default=None, alias="billingStartDate")
     delayed_billing_enabled: bool = Field(default=False, alias="delayedBillingEnabled")
     admin_email: str | None = Field(default=None, alias="adminEmail")
+    # R-TRI-1: set at creation, never changed; a sub-partner's is its parent's (copied when it is created).
+    route_to_market: RouteToMarket = Field(default=RouteToMarket.WHOLESALE, alias="routeToMarket")
+    # R-NOT-3: where partner-admin emails go (a sub-partner's start with its adminEmail).
+    notification_emails: tuple[str, ...] = Field(default=(), alias="notificationEmails")
     version: int = 1
     created_at: datetime = Field(alias="createdAt")
 

@@ -12,6 +12,8 @@ class Role(str, Enum):
     READ_ONLY_ADMIN = "read_only_admin"
     COMPLIANCE_REVIEWER = "compliance_reviewer"
     PLATFORM_ADMIN = "platform_admin"
+    # R-TRI-2: a resale partner's sales admin: trials and orders only, and only those it created.
+    SALES_ADMIN = "sales_admin"
 
 
 class Scope(str, Enum):
@@ -22,9 +24,18 @@ class Scope(str, Enum):
     BILLING_REPORTS_READ = "wholesale_billing_reports_read"
     BILLING_REPORTS_WRITE = "wholesale_billing_reports_write"
     SUB_PARTNERS_READ = "wholesale_sub_partners_read"
+    # Resale partners (R-TRI-2): trials and orders.
+    TRIALS_READ = "trials_read"
+    TRIALS_WRITE = "trials_write"
+    ORDERS_READ = "orders_read"
+    ORDERS_WRITE = "orders_write"
 
 
-PARTNER_ROLES = frozenset({Role.FULL_ADMIN, Role.READ_ONLY_ADMIN})
+WHOLESALE_SCOPES = frozenset(s for s in Scope if s.value.startswith("wholesale_"))
+RESALE_SCOPES = frozenset({Scope.TRIALS_READ, Scope.TRIALS_WRITE, Scope.ORDERS_READ, Scope.ORDERS_WRITE})
+
+
+PARTNER_ROLES = frozenset({Role.FULL_ADMIN, Role.READ_ONLY_ADMIN, Role.SALES_ADMIN})
 PLATFORM_ROLES = frozenset({Role.COMPLIANCE_REVIEWER, Role.PLATFORM_ADMIN})
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -32,6 +43,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.READ_ONLY_ADMIN: frozenset(s for s in Scope if s.value.endswith("_read")),
     Role.COMPLIANCE_REVIEWER: frozenset(),
     Role.PLATFORM_ADMIN: frozenset(),
+    Role.SALES_ADMIN: RESALE_SCOPES,
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from domain.model.entities import OrgKind, Partner, SubPartnerState
 from domain.model.errors import DomainError, ErrorCode, FieldError, Forbidden
 from domain.model.principal import Scope
+from domain.rules.organisations import route_problem
 from domain.rules.tenancy import Caller
 from domain.rules.validation import Problems
 from domain.store.repositories import Repositories
@@ -38,6 +39,8 @@ async def acting_owner(
             raise DomainError.single(ErrorCode.NOT_A_SUB_PARTNER, "this org is not one of your sub-partners",
                                      ON_BEHALF)
         owner = target
+    if (mismatch := route_problem(owner, scope)) is not None:  # R-TRI-1
+        raise DomainError.single(ErrorCode.ROUTE_TO_MARKET_MISMATCH, mismatch)
     if (not allow_suspended and owner.kind is OrgKind.SUB_PARTNER
             and owner.provisioning_state is SubPartnerState.SUSPENDED):
         path = (ON_BEHALF,) if owner.id != caller.org.id else ()

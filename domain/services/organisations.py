@@ -9,7 +9,7 @@ from domain.model.ids import Kind, new_id
 from domain.model.principal import Role
 from domain.rules.organisations import NewPartner as NewPartner
 from domain.rules.organisations import NewSubPartner as NewSubPartner
-from domain.rules.organisations import partner_problems, sub_partner_problems
+from domain.rules.organisations import normalised_emails, partner_problems, sub_partner_problems
 from domain.rules.tenancy import Caller
 from domain.store.repositories import Repositories, Tx
 
@@ -28,6 +28,8 @@ async def create_partner(repos: Repositories, caller: Caller, data: NewPartner) 
         name=data.name.strip(),
         subscription_id=data.subscription_id.strip(),
         delayed_billing_enabled=data.delayed_billing_enabled,
+        route_to_market=data.route_to_market,
+        notification_emails=normalised_emails(data.notification_emails),
         created_at=repos.clock.now(),
     )
     await repos.partners.insert(partner.to_doc())
@@ -50,6 +52,8 @@ async def create_sub_partner(repos: Repositories, caller: Caller, parent_id: str
         billing_start_date=data.billing_start_date or now.date(),
         delayed_billing_enabled=parent.delayed_billing_enabled,
         admin_email=data.admin_email.strip().lower(),
+        route_to_market=parent.route_to_market,  # R-TRI-1: inherited
+        notification_emails=(data.admin_email.strip().lower(),),  # R-NOT-3: starts with its admin
         created_at=now,
     )
     await repos.partners.insert(sub_partner.to_doc())

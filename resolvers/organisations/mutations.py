@@ -10,7 +10,7 @@ from domain.model import entities as models
 from domain.services import organisations
 from resolvers.common import UserError, refused_as
 from resolvers.context import Info
-from resolvers.enums import SubPartnerState
+from resolvers.enums import RouteToMarket, SubPartnerState
 from resolvers.organisations.types import PartnerType
 
 
@@ -19,6 +19,8 @@ class CreatePartnerInput:
     name: str
     subscription_id: str
     delayed_billing_enabled: bool | None = False
+    route_to_market: RouteToMarket | None = RouteToMarket.WHOLESALE
+    notification_emails: list[str] | None = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -43,7 +45,10 @@ class OrganisationMutations:
     @strawberry.mutation
     @refused_as(PartnerPayload)
     async def create_partner(self, info: Info, input: CreatePartnerInput) -> PartnerPayload:
-        data = organisations.NewPartner(input.name, input.subscription_id, bool(input.delayed_billing_enabled))
+        data = organisations.NewPartner(
+            input.name, input.subscription_id, bool(input.delayed_billing_enabled),
+            input.route_to_market or RouteToMarket.WHOLESALE,
+            tuple(input.notification_emails or ()))
         partner = await organisations.create_partner(info.context.repos, await info.context.caller(), data)
         return _payload(partner)
 

@@ -13,7 +13,7 @@ from resolvers.common import Connection, Node, listing_connection
 from resolvers.context import Info
 from resolvers.customers.queries import list_customers
 from resolvers.customers.types import CustomerConnection, CustomerFilter
-from resolvers.enums import CustomerOrder, OrgKind, SubPartnerState
+from resolvers.enums import CustomerOrder, OrgKind, RouteToMarket, SubPartnerState
 
 
 @strawberry.type(name="Partner")
@@ -27,6 +27,8 @@ class PartnerType(Node):
     billing_start_date: date | None
     delayed_billing_enabled: bool
     created_at: datetime
+    route_to_market: RouteToMarket = strawberry.field(description="R-TRI-1; a sub-partner has its parent's.")
+    notification_emails: list[str] = strawberry.field(description="Where partner-admin emails go (R-NOT-3).")
 
     @classmethod
     def of(cls, p: models.Partner) -> PartnerType:
@@ -34,7 +36,8 @@ class PartnerType(Node):
             model=p, id=strawberry.ID(p.id), name=p.name, kind=p.kind, subscription_id=p.subscription_id,
             provisioning_state=p.provisioning_state,
             billing_start_date=p.billing_start_date, delayed_billing_enabled=p.delayed_billing_enabled,
-            created_at=p.created_at,
+            created_at=p.created_at, route_to_market=p.route_to_market,
+            notification_emails=list(p.notification_emails),
         )
 
     @strawberry.field(description="Set when a parent (or the platform) reads a sub-partner; null otherwise.")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.demo import DEMO_RESALE_PARTNER_ID
 from tests.conftest import NOW, Demo, Gateway
 
 # Refusals write nothing: they share one gateway and demo (tests/conftest.py); the accepted calls get their own.
@@ -112,8 +113,9 @@ async def test_created_partner_is_listed_by_platform_admin_and_can_act_at_once(g
     partner = created["createPartner"]["partner"]
     assert partner["delayedBillingEnabled"] is False
     listed = await gateway.execute(_platform(gateway), "{ partners { totalCount edges { node { id } } } }")
-    assert listed["partners"]["totalCount"] == 2
-    assert {e["node"]["id"] for e in listed["partners"]["edges"]} == {demo.partner, partner["id"]}
+    assert listed["partners"]["totalCount"] == 3  # with the demo's Wholesale and resale partners
+    assert {e["node"]["id"] for e in listed["partners"]["edges"]} == {demo.partner, DEMO_RESALE_PARTNER_ID,
+                                                                        partner["id"]}
     viewer = await gateway.execute(gateway.token(partner["id"]),
                                    "{ viewer { orgId orgKind } customers { totalCount } }")
     assert viewer == {"viewer": {"orgId": partner["id"], "orgKind": "PARTNER"}, "customers": {"totalCount": 0}}

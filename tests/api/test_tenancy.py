@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.demo import DEMO_RESALE_PARTNER_ID
 from tests.api.demo_counts import (
     PARENT_CUSTOMERS,
     PARENT_SUBSCRIBERS,
@@ -540,7 +541,10 @@ async def test_platform_roles_have_no_viewer(gateway: Gateway, demo: Demo) -> No
 async def test_platform_admin_lists_top_level_partners_only(gateway: Gateway, demo: Demo) -> None:
     data = await gateway.execute(gateway.token(None, "platform_admin"),
                                  "{ partners { totalCount edges { node { id kind } } } }")
-    assert data["partners"] == {"totalCount": 1, "edges": [{"node": {"id": demo.partner, "kind": "PARTNER"}}]}
+    # The Wholesale demo partner and the resale one (R-TRI-1); never a sub-partner.
+    assert data["partners"]["totalCount"] == 2
+    assert sorted(e["node"]["id"] for e in data["partners"]["edges"]) == sorted([demo.partner, DEMO_RESALE_PARTNER_ID])
+    assert {e["node"]["kind"] for e in data["partners"]["edges"]} == {"PARTNER"}
 
 
 async def test_only_platform_admin_may_list_partners(gateway: Gateway, demo: Demo) -> None:

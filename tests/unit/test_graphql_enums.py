@@ -23,6 +23,7 @@ from domain.model.entities import (
     OrgKind,
     PackageStatus,
     PartnerAccess,
+    RouteToMarket,
     RplState,
     SubPartnerState,
     SubscriberStatus,
@@ -56,6 +57,7 @@ BY_NAME.update(BatchRowAction=RowAction, BatchSource=BatchSource)  # R-BULK-1
 BY_NAME.update(ActorKind=ActorKind, EventAction=EventAction)  # R-AUD-1
 BY_VALUE["AttachApprovalState"] = AttachApprovalState  # R-ATT-2
 BY_NAME["PartnerAccess"] = PartnerAccess  # R-ATT-3
+BY_NAME["RouteToMarket"] = RouteToMarket  # R-TRI-1
 # The API enums made of the keys of a domain table.
 BY_KEY: dict[str, tuple[str, ...]] = {
     "BillingReportOrder": tuple(REPORT_ORDERS), "CustomerOrder": tuple(CUSTOMER_ORDERS),
