@@ -13,7 +13,7 @@ from typing import Any
 
 import jwt
 
-from domain.model.principal import Principal
+from domain.model.principal import LinkGrant, LinkPurpose, Principal
 
 ALGORITHM = "HS256"
 IDP_ALGORITHMS = ("RS256", "ES256")
@@ -39,9 +39,53 @@ def issue_token(secret: str, *, subject: str, org: str | None, roles: list[str],
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(secret: str, token: str) -> Principal:
-    """An HS256 token signed with the gateway's secret."""
-    return principal_of(decode(token, secret, [ALGORITHM]))
+def issue_link_token(secret: str, *, purpose: LinkPurpose, recipient: str, owner_org_id: str, entity_id: str,
+                     version: int, expires_at: datetime) -> str:
+    """R-NOT-6: the token of an emailed link, signed like the gateway's API tokens. Its `exp` is on the gateway's
+    (injectable) clock, as the deadline it stands for; it has no `iat`/`nbf` for the same reason."""
+    claims: dict[str, object] = {"sub": recipient, "roles": [purpose.value], "org": owner_org_id, "ent": entity_id,
+                                 "lv": version, "exp": int(expires_at.timestamp())}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str, *, now: datetime | None = None) -> Principal:
+    """An HS256 token signed with the gateway's secret: an API token, or an emailed link's (R-NOT-6), whose `exp`
+    is read on `now` (the gateway's clock; default: the system's)."""
+    claims = decode(token, secret, [ALGORITHM], verify_exp=False)
+    if _is_link(claims):
+        return link_principal_of(claims, now or datetime.now(UTC))
+    _check_exp(claims, datetime.now(UTC))
+    return principal_of(claims)
+
+
+def _is_link(claims: dict[str, Any]) -> bool:
+    roles = claims.get("roles")
+    return isinstance(roles, list) and any(r in _LINK_ROLES for r in roles)
+
+
+_LINK_ROLES = frozenset(p.value for p in LinkPurpose)
+
+
+def _check_exp(claims: dict[str, Any], now: datetime) -> None:
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or not math.isfinite(exp):
+        raise InvalidToken("the `exp` claim must be a number of seconds")
+    if exp <= now.timestamp():
+        raise InvalidToken("the token has expired")
+
+
+def link_principal_of(claims: dict[str, Any], now: datetime) -> Principal:
+    """R-NOT-6: an emailed link's caller: no org, role or scope, only the grant of one entity's link operations.
+    A token mixing a link role with any other role is refused (a link never passes as an admin)."""
+    _check_exp(claims, now)
+    roles, subject, org, entity, version = (claims.get(k) for k in ("roles", "sub", "org", "ent", "lv"))
+    if not isinstance(roles, list) or len(roles) != 1 or "scopes" in claims:
+        raise InvalidToken("a link token names exactly one link role and no scopes")
+    if not isinstance(subject, str) or not subject or not isinstance(org, str) or not org \
+            or not isinstance(entity, str) or not entity or isinstance(version, bool) or not isinstance(version, int):
+        raise InvalidToken("a link token needs `sub`, `org`, `ent` and `lv`")
+    grant = LinkGrant(LinkPurpose(roles[0]), entity, org, version, subject)
+    return Principal(subject, None, frozenset(), frozenset(), None, link=grant)
 
 
 def verify_idp_token(key: jwt.PyJWK, token: str, *, issuer: str, audience: str) -> Principal:
@@ -61,12 +105,12 @@ def unverified_header(token: str) -> dict[str, Any]:
 
 def decode(token: str, key: str | jwt.PyJWK, algorithms: list[str], *, issuer: str | None = None,
            audience: str | None = None, leeway: timedelta = timedelta(0), require: list[str] | None = None,
-           ) -> dict[str, Any]:
+           verify_exp: bool = True) -> dict[str, Any]:
     """The token's claims once its signature, algorithm, exp, nbf, iat (and iss, aud when given) are checked."""
     _compact(token)
     try:
         return jwt.decode(token, key, algorithms=algorithms, issuer=issuer, audience=audience, leeway=leeway,
-                          options={"require": ["exp", "sub", "roles", *(require or [])]})
+                          options={"require": ["exp", "sub", "roles", *(require or [])], "verify_exp": verify_exp})
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("the token has expired") from exc
     except jwt.PyJWTError as exc:

@@ -76,7 +76,7 @@ class KnownOrgs:
 
 class Authenticator:
     def __init__(self, secret: str, *, orgs: KnownOrgs | None = None, jwks: JwksKeys | None = None,
-                 issuer: str | None = None, audience: str | None = None) -> None:
+                 issuer: str | None = None, audience: str | None = None, clock: Clock | None = None) -> None:
         if jwks is not None and (not issuer or not audience):
             raise ValueError("tokens checked against a JWKS need an issuer and an audience")
         self.secret = secret
@@ -84,6 +84,8 @@ class Authenticator:
         self.jwks = jwks
         self.issuer = issuer or ""
         self.audience = audience or ""
+        # Emailed links (R-NOT-6) expire on the gateway's clock, the one their deadlines are set on.
+        self.clock = clock
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The caller of an `Authorization` header's value; InvalidToken if it is not a good token."""
@@ -97,7 +99,7 @@ class Authenticator:
         header = unverified_header(token)
         algorithm = header.get("alg")
         if algorithm == ALGORITHM:
-            return verify_token(self.secret, token)
+            return verify_token(self.secret, token, now=self.clock.now() if self.clock is not None else None)
         if algorithm in IDP_ALGORITHMS and self.jwks is not None:
             kid = header.get("kid")
             if not isinstance(kid, str) or not kid:

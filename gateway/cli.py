@@ -15,8 +15,10 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
+from pydantic import SecretStr
 
 from domain.model.principal import Role
 from domain.rules.attach import OrgsFormatError, parse_org_users_csv, parse_orgs_csv, with_org_users
@@ -39,6 +41,9 @@ DEMO_TOKEN_TTL = timedelta(hours=12)
 SOCKET_CLOSE_WAIT_S = 5.0
 
 log = logging.getLogger("gateway")
+
+if TYPE_CHECKING:
+    from gateway.dev_mail import DevMailbox
 
 
 def parse_ttl(text: str) -> timedelta:
@@ -157,10 +162,20 @@ class GracefulServer(uvicorn.Server):
 
 
 async def _serve(settings: Settings, demo: bool) -> int:
+    # Dev mail (R-NOT-2): without GATEWAY_SMTP_URL, a catch-all SMTP server on loopback keeps every email as a file.
+    mailbox: DevMailbox | None = None
+    if settings.env == "dev" and settings.smtp_url is None:
+        # aiosmtpd comes with the embedded extra (dev): a production install, without it, never imports it.
+        from gateway.dev_mail import DevMailbox
+        mailbox = DevMailbox(settings.data_dir)
+    if mailbox is not None:
+        settings = settings.model_copy(update={"smtp_url": SecretStr(mailbox.start())})
     # Opened before uvicorn so that a busy data dir or an unreachable database is a one-line error,
     # not a lifespan traceback; the app's lifespan still closes it on shutdown.
     runtime = await _started(settings)
     if runtime is None:
+        if mailbox is not None:
+            mailbox.stop()
         return 2
 
     async def on_startup(rt: Runtime) -> None:
@@ -176,6 +191,9 @@ async def _serve(settings: Settings, demo: bool) -> int:
             log.info("Wholesale gateway ready: http://%s:%s/graphql\n  %sIssue a token with: gateway token "
                      "--role platform_admin, or --org <org id> --role full_admin", settings.host, settings.port,
                      "No demo data. " if dev else "")
+        if mailbox is not None:
+            log.info("Mail: every email the gateway sends is kept in %s (one .eml file each; a local catch-all "
+                     "SMTP server stands in for GATEWAY_SMTP_URL)", mailbox.folder)
         # What start-up built (schema, modules, demo data) lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise grow with it (and pause every open socket).
         gc.collect()
@@ -193,6 +211,8 @@ async def _serve(settings: Settings, demo: bool) -> int:
         await server.serve()
     finally:
         await runtime.stop()
+        if mailbox is not None:
+            mailbox.stop()
     return 0 if server.started else 1
 
 

@@ -20,15 +20,19 @@ from domain.store.event_hub import EventHub
 from domain.store.indexes import ensure_indexes
 from domain.store.jobs import JobQueue, Worker
 from domain.store.repositories import Repositories
+from domain.store.sessions import SessionReaper
+from domain.store.webhooks import AddressGuard
 from domain.workflows import Workflows
 from domain.workflows.maintenance import EventRetention
 from gateway.authentication import Authenticator, KnownOrgs
 from gateway.embedded import EmbeddedDatabase
 from gateway.jwks import JwksKeys
 from gateway.limits import Limits, operation_limits
+from gateway.mail import MailSender, SmtpConfig
 from gateway.observability import Telemetry
 from gateway.persisted import ManifestError, PersistedOperations, validation_problems
 from gateway.settings import Settings, SettingsError
+from gateway.webhooks import WebhookSender
 from resolvers.schema import build_schema
 
 log = logging.getLogger("gateway")
@@ -53,6 +57,9 @@ class Runtime:
     worker: Worker | None = field(default=None, init=False)
     hub: EventHub | None = field(default=None, init=False)
     retention: EventRetention | None = field(default=None, init=False)
+    webhooks: WebhookSender | None = field(default=None, init=False)  # R-NOT-9: the webhook sender
+    mail: MailSender | None = field(default=None, init=False)  # R-NOT-2: the email sender
+    reaper: SessionReaper | None = field(default=None, init=False)  # ends dead processes' open transactions
 
     def __post_init__(self) -> None:
         self.limits = Limits.of(self.settings)
@@ -72,7 +79,7 @@ class Runtime:
         s = self.settings
         self.authenticator = Authenticator(self.jwt_secret, orgs=KnownOrgs(self._org_exists, self.clock),
                                            jwks=JwksKeys(s.jwks_url, self.clock) if s.jwks_url else None,
-                                           issuer=s.jwt_issuer, audience=s.jwt_audience)
+                                           issuer=s.jwt_issuer, audience=s.jwt_audience, clock=self.clock)
         self.engine = Engine(self.settings.engine_latency_ms / 1000, parse_fault_rules(self.settings.engine_faults))
 
     @property
@@ -111,24 +118,49 @@ class Runtime:
         self.worker = Worker(queue, workflows.handlers(), give_ups=workflows.give_ups(),
                              concurrency=max(s.workers, 1), poll_interval=s.job_poll_ms / 1000)
         repos.after_commit = self.worker.wake
+        if s.session_stale_seconds > 0:
+            self.reaper = SessionReaper(self.db, queue.owner, beat=s.session_stale_seconds / 5,
+                                        stale=s.session_stale_seconds)
         # The change stream opens with the first subscriber (one per process, shared by all of them).
         self.hub = EventHub(repos.events, queue_size=s.events_queue_size, resume_window=s.events_resume_seconds,
                             cursor_lifetime=timedelta(days=s.events_retention_days),
                             observer=self.telemetry.fanout_observer())
+        repos.webhook_guard = AddressGuard(allow_loopback=s.webhook_allow_loopback)
+        self.webhooks = WebhookSender(repos, self.hub, concurrency=s.webhook_concurrency,
+                                      poll_interval=s.webhook_poll_ms / 1000)
+        smtp = s.smtp_url.get_secret_value() if s.smtp_url is not None else None
+        self.mail = MailSender(repos, SmtpConfig.parse(smtp) if smtp else None, secret=self.jwt_secret,
+                               mail_from=s.mail_from, link_base=s.public_url or f"http://{s.host}:{s.port}")
         self._repos = repos
 
     async def start_workers(self) -> None:
         """Start running jobs in this process (after start-up work such as seeding); not with GATEWAY_WORKERS=0.
 
-        Also makes sure the recurring retention purge of old events is scheduled (once for all processes).
+        Also makes sure the recurring retention purge of old events is scheduled (once for all processes), and
+        starts the session reaper in every process, API-only ones included (they run transactions too).
         """
+        if self.reaper is not None:
+            self.reaper.start()
         if self.worker is not None and self.settings.workers > 0:
             assert self.retention is not None
             await self.retention.schedule()
             self.worker.start()
+            if self.mail is not None:
+                self.mail.start()
+            if self.webhooks is not None:
+                self.webhooks.start()
             log.info("job worker started (%d jobs at a time)", self.settings.workers)
 
     async def stop(self) -> None:
+        if self.reaper is not None:
+            await self.reaper.stop()
+            self.reaper = None
+        if self.mail is not None:
+            await self.mail.stop()
+            self.mail = None
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            self.webhooks = None
         if self.worker is not None:
             await self.worker.stop()
             self.worker = None

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     workers: int = Field(default=4, ge=0, le=64, description="jobs run at once in this process; 0 = API only")
     job_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     job_poll_ms: int = Field(default=250, ge=10, le=60_000)
+    # domain.store.sessions: a process silent this long has its open transactions ended (0: off).
+    session_stale_seconds: float = Field(default=15.0, ge=0, le=3600)
     engine_latency_ms: int = Field(default=30, ge=0, le=60_000, description="per Webex-side step")
     engine_faults: str = Field(default="", description="fault[:externalIdPrefix],... (see domain.store.engine)")
     # Live events (R-EVT-2/3) and websockets.
@@ -67,6 +69,11 @@ class Settings(BaseSettings):
     # Billing (R-BIL-5).
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$",
                                    description="base of the CSV download links; unset: the request's own URL")
+    # Email (R-NOT-2): the outbox's SMTP server; unset: mail stays queued (in dev, `gateway serve` runs a catch-all).
+    smtp_url: SecretStr | None = Field(default=None, description="smtp://[user:pass@]host[:port][?starttls=true] "
+                                                                 "or smtps://…")
+    mail_from: str = Field(default="Webex partner gateway <no-reply@gateway.invalid>", min_length=3,
+                           pattern=r"^[^\r\n]*@[^\r\n]*$", description="the From of every email")
     # The database driver: Motor (the design card's default) or PyMongo's native async client.
     driver: Literal["motor", "pymongo"] = "motor"
     # Limits on every operation, over HTTP and websockets alike (refused before execution: QUERY_TOO_COMPLEX).
@@ -78,6 +85,12 @@ class Settings(BaseSettings):
     max_cost: int = Field(default=25_000, ge=1, le=100_000_000,
                           description="static cost estimate: the database work of an operation (gateway.cost)")
     max_input_list: int = Field(default=100, ge=1, le=10_000, description="items in any list argument")
+    # Signed webhooks (R-NOT-7…10).
+    webhook_allow_loopback: bool = Field(default=False, description="let webhook endpoints be http://127.0.0.1 "
+                                                                   "(tests, dev); refused with GATEWAY_ENV=prod")
+    webhook_concurrency: int = Field(default=8, ge=1, le=256, description="endpoints delivered to at once")
+    webhook_poll_ms: int = Field(default=1_000, ge=10, le=60_000,
+                                 description="how often the webhook sender looks for work besides new events")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
                                 description="HTTP request bodies and websocket messages")
     # Per-token rate limit (token bucket): `rate_limit_burst` operations at once, refilled at `rate_limit_per_second`.
@@ -127,6 +140,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"GATEWAY_TRUSTED_DOCUMENTS: {exc}") from None
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from gateway.mail import SmtpConfig  # the SMTP client is imported only when mail is configured
+
+        if value is not None and value.get_secret_value().strip():
+            try:
+                SmtpConfig.parse(value.get_secret_value().strip())
+            except ValueError as exc:
+                raise ValueError(f"GATEWAY_SMTP_URL {exc}") from None
+            return value
+        return None
+
     @field_validator("engine_faults")
     @classmethod
     def _known_faults(cls, value: str) -> str:
@@ -142,6 +168,8 @@ class Settings(BaseSettings):
                 raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters when GATEWAY_ENV=prod")
             if not self.mongodb_uri:
                 raise ValueError("GATEWAY_MONGODB_URI must be set when GATEWAY_ENV=prod")
+            if self.webhook_allow_loopback:
+                raise ValueError("GATEWAY_WEBHOOK_ALLOW_LOOPBACK may not be set when GATEWAY_ENV=prod")
         if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise ValueError("GATEWAY_MONGODB_URI must start with mongodb:// or mongodb+srv://")
         return self

@@ -46,21 +46,32 @@ FIELD_WORK: Mapping[str, Work] = {
     "Customer.template": Work.BATCHED,
     "Customer.workspaces": Work.BATCHED,
     "CustomerPackage.assigned": Work.BATCHED,
+    "DeviceShipment.trial": Work.BATCHED,  # R-TRI-7
     "Location.customer": Work.BATCHED,
     "Location.subscriberCount": Work.BATCHED,
     "Location.workspaceCount": Work.BATCHED,
     "OnboardingTemplate.owner": Work.BATCHED,
+    "Order.org": Work.EACH,  # R-ORD-4: the customer org, read per order
+    "Order.owner": Work.BATCHED,
+    "Order.trial": Work.BATCHED,
     "OnboardingTemplate.subscriptionId": Work.BATCHED,
     "Partner.parent": Work.BATCHED,
     "ProvisioningEvent.batch": Work.BATCHED,
     "ProvisioningEvent.billingReport": Work.BATCHED,
     "ProvisioningEvent.customer": Work.BATCHED,
+    "ProvisioningEvent.deviceShipment": Work.BATCHED,
     "ProvisioningEvent.location": Work.BATCHED,
+    "ProvisioningEvent.order": Work.BATCHED,
     "ProvisioningEvent.setupAssistRequest": Work.BATCHED,
     "ProvisioningEvent.subscriber": Work.BATCHED,
+    "ProvisioningEvent.trial": Work.BATCHED,  # R-TRI-STATE
     "ProvisioningEvent.template": Work.BATCHED,
     "ProvisioningEvent.workspace": Work.BATCHED,
     "SetupAssistRequest.location": Work.BATCHED,
+    "Trial.conversionOrder": Work.EACH,  # R-TRI-10: the order, read per converted trial
+    "Trial.org": Work.BATCHED,
+    "Trial.owner": Work.BATCHED,
+    "Trial.shipments": Work.BATCHED,
     "Subscriber.backgroundWork": Work.BATCHED,
     "Subscriber.customer": Work.BATCHED,
     "Subscriber.location": Work.BATCHED,
@@ -69,16 +80,19 @@ FIELD_WORK: Mapping[str, Work] = {
     "Workspace.backgroundWork": Work.BATCHED,
     "Workspace.customer": Work.BATCHED,
     "Workspace.location": Work.BATCHED,
+    "WebhookEndpoint.owner": Work.BATCHED,  # R-NOT-7
     # Pages read per parent object (one query each).
     "BillingReport.rows": Work.EACH,
     "Customer.events": Work.EACH,
     "Partner.customers": Work.EACH,
     "Partner.subPartners": Work.EACH,
     "SubscriberBatch.rows": Work.EACH,
+    "WebhookEndpoint.deliveries": Work.EACH,  # R-NOT-9
     # They take `info` for the caller (resolved once per request) or the settings only.
     "BillingReport.createdBy": Work.MEMORY,
     "BillingReport.downloadUrl": Work.MEMORY,
     "ProvisioningEvent.actor": Work.MEMORY,
+    "Trial.daysRemaining": Work.MEMORY,  # R-TRI-11: from endsAt and the clock
     "SubscriberBatch.createdBy": Work.MEMORY,
     "SubscriberBatch.resultDownloadUrl": Work.MEMORY,
 }

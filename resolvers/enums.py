@@ -19,6 +19,7 @@ import strawberry
 
 from domain.model.audit import ActorKind, EventAction
 from domain.model.changes import EntityType
+from domain.model.customer_orgs import ResaleService, SubdomainKind
 from domain.model.entities import (
     AttachApprovalState,
     AuthMode,
@@ -32,7 +33,10 @@ from domain.model.entities import (
     SubscriberStatus,
 )
 from domain.model.errors import ErrorCode
+from domain.model.notifications import NotificationAudience, NotificationKind, NotificationStatus
+from domain.model.orders import OrderStatus, ResaleOffer, SetupResponsibility
 from domain.model.setup_assist import SetupAssistSku
+from domain.model.shipments import ShipmentStatus
 from domain.model.status import SetupAssistStatus, WorkspaceStatus
 from domain.rules.billing import ReportStatus, ReportType
 from domain.rules.catalogue import CATALOGUE, USER_PACKAGES
@@ -66,7 +70,20 @@ strawberry.enum(WorkspaceStatus, graphql_name_from="value")  # R-WS-2
 strawberry.enum(SetupAssistStatus, graphql_name_from="value")  # R-SA-2
 strawberry.enum(SetupAssistSku)  # R-SA-1
 __all__ += ["SetupAssistSku", "SetupAssistStatus"]
+strawberry.enum(ShipmentStatus, graphql_name_from="value")  # R-TRI-7
+__all__ += ["ShipmentStatus"]
+strawberry.enum(NotificationKind)  # R-NOT-4
+strawberry.enum(NotificationAudience)  # R-NOT-3
+strawberry.enum(NotificationStatus, graphql_name_from="value")  # R-NOT-2
+__all__ += ["NotificationAudience", "NotificationKind", "NotificationStatus"]
 __all__ += ["WorkspaceStatus"]
+strawberry.enum(ResaleService)  # §10
+strawberry.enum(SubdomainKind)  # R-ORD-6
+__all__ += ["ResaleService", "SubdomainKind"]
+strawberry.enum(ResaleOffer)  # R-ORD-1
+strawberry.enum(OrderStatus, graphql_name_from="value")  # R-ORD-STATE
+strawberry.enum(SetupResponsibility)  # R-ORD-4
+__all__ += ["OrderStatus", "ResaleOffer", "SetupResponsibility"]
 
 
 class _TableEnumType(EnumMeta):
@@ -93,3 +110,17 @@ class BillingReportOrder(TableEnum, keys=REPORT_ORDERS): ...
 
 for _by_key in (PackageName, SubscriberPackage, CustomerOrder, SubscriberOrder, BillingReportOrder):
     strawberry.enum(_by_key)
+
+# R-TRI-STATE, R-TRI-8, R-TRI-11: trials (the orders of `trials(orderBy:)` are the repository's table).
+from domain.model.trials import ApprovalState, TrialStatus  # noqa: E402
+from domain.store.repositories.trials import TRIAL_ORDERS  # noqa: E402
+
+strawberry.enum(TrialStatus, graphql_name_from="value")
+strawberry.enum(ApprovalState, graphql_name_from="value")
+
+
+class TrialOrder(TableEnum, keys=TRIAL_ORDERS): ...
+
+
+strawberry.enum(TrialOrder)
+__all__ += ["ApprovalState", "TrialOrder", "TrialStatus"]

@@ -13,6 +13,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionContext
 
 from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
+from domain.model.notifications import LinkRefused
 from domain.services import reads
 from domain.store.driver import DatabaseUnavailable
 from domain.store.event_hub import FeedInterrupted
@@ -31,6 +32,8 @@ def code_of(error: GraphQLError) -> tuple[str, dict[str, object]]:
     if isinstance(original, Forbidden):
         return "FORBIDDEN", {}
     if isinstance(original, Unauthenticated):
+        return "UNAUTHENTICATED", {}
+    if isinstance(original, LinkRefused):  # R-NOT-6: a revoked, stale or foreign emailed link
         return "UNAUTHENTICATED", {}
     if isinstance(original, CursorExpired):
         return "CURSOR_EXPIRED", {"field": [original.argument]}

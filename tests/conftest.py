@@ -234,7 +234,8 @@ async def open_gateway(mongo_uri: str, driver: Driver, data_dir: Path, **overrid
     """A started gateway app on a fresh database, with an HTTP client to it (no job worker, no Webex latency)."""
     settings = load_settings(**{"mongodb_uri": mongo_uri, "database": f"t_{uuid.uuid4().hex[:12]}",
                                 "jwt_secret": JWT_SECRET, "data_dir": data_dir, "workers": 0,
-                                "engine_latency_ms": 0, "driver": driver, **overrides})
+                                "engine_latency_ms": 0, "driver": driver, "session_stale_seconds": 0,
+                                **overrides})
     clock = FixedClock(NOW)
     commands = CommandCounter()
     runtime = Runtime(settings, clock=clock, listeners=[commands])

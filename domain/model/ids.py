@@ -23,6 +23,13 @@ class Kind(str, Enum):
     UPLOAD = "upl"  # R-BULK-1: a CSV sent to POST /uploads
     WORKSPACE = "wsp"
     SETUP_ASSIST = "sar"
+    NOTIFICATION = "ntf"  # R-NOT-1: also the email's Message-ID
+    CUSTOMER_ORG = "org"  # §10: a resale customer org
+    TRIAL = "trl"  # R-TRI-3
+    ORDER = "ord"  # R-ORD-1
+    DEVICE_SHIPMENT = "shp"  # R-TRI-7
+    WEBHOOK_ENDPOINT = "whk"  # R-NOT-7
+    WEBHOOK_DELIVERY = "whd"  # R-NOT-9: a digest of endpoint and event, not random (domain.model.webhooks)
 
 
 def new_id(kind: Kind) -> str:

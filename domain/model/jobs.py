@@ -31,6 +31,13 @@ class JobKind(str, Enum):
     PURGE_EVENTS = "events.purge"
     RUN_BATCH = "batch.run"  # R-BULK-3: one durable job per subscriber batch
     PUSH_CUSTOMER_SETTINGS = "customer.settings"  # R-RBP-2: the customer's settings passed to the Webex side
+    PROVISION_TRIAL = "trial.provision"  # R-TRI-6: the simulated Webex side sets a trial up
+    TRIAL_TIMER = "trial.timer"  # R-TRI-STATE, R-TRI-11: consent expiry, expiry notices, expiry, grace end
+    SHIPMENT_LOGISTICS = "shipment.logistics"  # R-TRI-7: the simulated logistics side ships, then delivers
+    SHIPMENT_RETURN_OVERDUE = "shipment.overdue"  # R-TRI-7: device end + 14 days
+    ORDER_SETUP_START = "order.setup"  # R-ORD-STATE: placed → awaiting_setup at the requested start date
+    ORDER_FOLLOW_UP = "order.follow_up"  # R-ORD-3: the one-day follow-up
+    PROVISION_ORDER = "order.provision"  # R-ORD-7: the simulated Webex side provisions a set-up order
 
 
 @dataclass(frozen=True)
@@ -243,6 +250,123 @@ class PushCustomerSettings(JobCommand):
     def job_id(self) -> str:
         return f"customer:{self.entity_id}:settings:v{self.version}"
 
+
+@dataclass(frozen=True)
+class ShipmentLogistics(JobCommand):
+    """R-TRI-7: the simulated logistics side moves a shipment on from its `version` (ships, then delivers)."""
+
+    kind: ClassVar[JobKind] = JobKind.SHIPMENT_LOGISTICS
+    timer: ClassVar[str | None] = "device_logistics"
+    version: int
+    at: datetime
+
+    @property
+    def job_id(self) -> str:
+        return f"shipment:{self.entity_id}:logistics:v{self.version}"
+
+    @property
+    def run_at(self) -> datetime | None:
+        return self.at
+
+
+@dataclass(frozen=True)
+class ShipmentReturnOverdue(JobCommand):
+    """R-TRI-7: a shipment not returned by its `returnDueAt` becomes return_overdue."""
+
+    kind: ClassVar[JobKind] = JobKind.SHIPMENT_RETURN_OVERDUE
+    timer: ClassVar[str | None] = "device_return_overdue"
+    due_at: datetime
+
+    @property
+    def job_id(self) -> str:
+        return f"shipment:{self.entity_id}:overdue"
+
+    @property
+    def run_at(self) -> datetime | None:
+        return self.due_at
+
+
+@dataclass(frozen=True)
+class OrderSetupStart(JobCommand):
+    """R-ORD-STATE / R-ORD-2: at the requested start date's 00:00 UTC the order awaits its setup (email sent)."""
+
+    kind: ClassVar[JobKind] = JobKind.ORDER_SETUP_START
+    timer: ClassVar[str | None] = "order_setup_start"
+    at: datetime
+
+    @property
+    def job_id(self) -> str:
+        return f"order:{self.entity_id}:setup"
+
+    @property
+    def run_at(self) -> datetime | None:
+        return self.at
+
+
+@dataclass(frozen=True)
+class OrderFollowUp(JobCommand):
+    """R-ORD-3: the follow-up at `at` (a resend makes a later one; the earlier finds nothing due and ends)."""
+
+    kind: ClassVar[JobKind] = JobKind.ORDER_FOLLOW_UP
+    timer: ClassVar[str | None] = "order_follow_up"
+    at: datetime
+
+    @property
+    def job_id(self) -> str:
+        return f"order:{self.entity_id}:follow-up:{self.at.isoformat()}"
+
+    @property
+    def run_at(self) -> datetime | None:
+        return self.at
+
+
+@dataclass(frozen=True)
+class ProvisionOrder(JobCommand):
+    """R-ORD-7: provision a `provisioning` order of `version` on the (simulated) Webex side."""
+
+    kind: ClassVar[JobKind] = JobKind.PROVISION_ORDER
+    version: int
+
+    @property
+    def job_id(self) -> str:
+        return f"order:{self.entity_id}:provision:v{self.version}"
+
+
+
+@dataclass(frozen=True)
+class ProvisionTrial(JobCommand):
+    """R-TRI-6: the simulated Webex side creates or updates a trial's org, then the trial is active."""
+
+    kind: ClassVar[JobKind] = JobKind.PROVISION_TRIAL
+    version: int
+
+    @property
+    def job_id(self) -> str:
+        return f"trial:{self.entity_id}:provision:v{self.version}"
+
+
+@dataclass(frozen=True)
+class TrialTimerDue(JobCommand):
+    """One time limit of a trial (domain.rules.trials.TrialTimer `name`), made for one of its dates: on firing it
+    re-reads the trial and does nothing if the state or that date changed (an extension makes a new one)."""
+
+    kind: ClassVar[JobKind] = JobKind.TRIAL_TIMER
+    timer: ClassVar[str | None] = "trial_timer"
+    name: str
+    made_for: datetime
+    fires_at: datetime
+
+    @property
+    def job_id(self) -> str:
+        return f"trial:{self.entity_id}:{self.name}:{self.made_for.isoformat()}"
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        return {"timer": self.name, "madeFor": self.made_for.isoformat()}
+
+    @property
+    def run_at(self) -> datetime | None:
+        return self.fires_at
 
 def review_timeout_id(customer_id: str) -> str:
     return f"rpl-timeout:{customer_id}"

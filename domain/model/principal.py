@@ -35,6 +35,24 @@ WHOLESALE_SCOPES = frozenset(s for s in Scope if s.value.startswith("wholesale_"
 RESALE_SCOPES = frozenset({Scope.TRIALS_READ, Scope.TRIALS_WRITE, Scope.ORDERS_READ, Scope.ORDERS_WRITE})
 
 
+class LinkPurpose(str, Enum):
+    """R-NOT-6: the roles of the tokens inside emailed links (never a partner's or the platform's role)."""
+
+    TRIAL_CONSENT = "trial_consent"
+    ORDER_SETUP = "order_setup"
+
+
+@dataclass(frozen=True)
+class LinkGrant:
+    """What an emailed link's token opens (R-NOT-6): one entity's link operations, nothing else."""
+
+    purpose: LinkPurpose
+    entity_id: str
+    owner_org_id: str
+    version: int
+    recipient: str
+
+
 PARTNER_ROLES = frozenset({Role.FULL_ADMIN, Role.READ_ONLY_ADMIN, Role.SALES_ADMIN})
 PLATFORM_ROLES = frozenset({Role.COMPLIANCE_REVIEWER, Role.PLATFORM_ADMIN})
 
@@ -55,6 +73,8 @@ class Principal:
     scopes: frozenset[Scope]
     # When the token stops being valid (a websocket opened with it is closed then); None: not from a token.
     expires_at: datetime | None = field(default=None, compare=False)
+    # An emailed link's token (R-NOT-6): no org, role or scope, only this grant.
+    link: LinkGrant | None = None
 
     @classmethod
     def from_claims(

@@ -76,6 +76,8 @@ class Database:
         self._db = self._client[name]
         self.driver: Driver = driver
         self.name = name
+        # Told of every session a transaction is about to use (domain.store.sessions: no I/O allowed here).
+        self.on_session: Callable[[Session], None] | None = None
 
     @property
     def _native(self) -> bool:
@@ -144,6 +146,14 @@ class Database:
         return self._client.start_session() if self._native else await self._client.start_session()
 
     async def _start_transaction(self, session: Session) -> None:
+        if self.on_session is not None:
+            self.on_session(session)
+        await self._begin(session)
+
+    async def admin_command(self, command: Mapping[str, Any]) -> Any:
+        return await self._client.admin.command(dict(command))
+
+    async def _begin(self, session: Session) -> None:
         # PyMongo async's start_transaction is a coroutine; Motor's is a plain call (its result, a context
         # manager, is not needed: commit and abort are explicit below).
         started = session.start_transaction()

@@ -33,9 +33,36 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("ownerOrgId", ASC), ("nameSort", ASC), ("_id", ASC)]),
         IndexModel([("ownerOrgId", ASC), ("lastStatusChange", DESC), ("_id", DESC)]),
         IndexModel([("orgId", ASC)], sparse=True),
+        IndexModel([("primaryEmail", ASC)]),  # R-TRI-4: orgLookup finds a wholesale customer's admin
     ],
     "locations": [
         IndexModel([("customerId", ASC), ("isHeadquarters", DESC), ("createdAt", ASC)]),
+    ],
+    "trials": [  # R-TRI-4: one open trial per org and partner; lists by owner and end
+        IndexModel([("openKey", ASC)], unique=True, sparse=True),
+        IndexModel([("ownerOrgId", ASC), ("endsAtKey", ASC), ("createdAt", ASC), ("_id", ASC)]),
+        IndexModel([("rootOrgId", ASC), ("endsAtKey", ASC), ("createdAt", ASC), ("_id", ASC)]),
+        IndexModel([("orgId", ASC)], sparse=True),
+    ],
+    # §10/§12: resale customer orgs, found by a member's email (R-TRI-4); members and name claims (R-ORD-6) are
+    # unique by their _id.
+    "customer_orgs": [IndexModel([("memberEmails", ASC)])],
+    "org_directory": [IndexModel([("orgUsers.email", ASC)], sparse=True)],  # R-TRI-4: the wholesale side's users
+    "device_shipments": [  # R-TRI-7: one shipment per device type per trial, ever; unique tracking numbers
+        IndexModel([("trialId", ASC), ("deviceType", ASC)], unique=True),
+        IndexModel([("trackingNumber", ASC)], unique=True, sparse=True),
+    ],
+    "orders": [  # R-ORD-8: lists newest first by owner or root org; a trial's conversion order
+        IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("trialId", ASC)], sparse=True),
+    ],
+    "notifications": [  # R-NOT-1: one per (kind, audience, entity, occasion); the sender's queue; R-NOT-5 lists
+        IndexModel([("key", ASC)], unique=True),
+        IndexModel([("status", ASC), ("nextAttemptAt", ASC), ("_id", ASC)]),
+        IndexModel([("ownerOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("rootOrgId", ASC), ("createdAt", DESC), ("_id", DESC)]),
+        IndexModel([("createdAt", DESC), ("_id", DESC)]),
     ],
     "setup_assist_requests": [  # R-SA-1: one open request per location
         IndexModel([("openKey", ASC)], unique=True, sparse=True),
@@ -73,6 +100,15 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("ownerOrgId", ASC), ("seq", ASC)]),
         IndexModel([("rootOrgId", ASC), ("seq", ASC)]),
         IndexModel([("occurredAt", ASC)]),  # retention purge
+    ],
+    "webhook_endpoints": [  # R-NOT-7: at most 10 per org, one per slot; the sender's due list
+        IndexModel([("ownerOrgId", ASC), ("slot", ASC)], unique=True),
+        IndexModel([("ownerOrgId", ASC), ("createdAt", ASC), ("_id", ASC)]),
+        IndexModel([("state", ASC), ("dueAt", ASC), ("_id", ASC)]),
+    ],
+    "webhook_deliveries": [  # R-NOT-9: newest first per endpoint; kept 7 days after the last attempt
+        IndexModel([("endpointId", ASC), ("eventSeq", DESC), ("_id", DESC)]),
+        IndexModel([("lastAttemptAt", ASC)]),
     ],
     "events_purged": [  # _id: the owner org
         IndexModel([("ownerOrgId", ASC), ("seq", DESC)]),

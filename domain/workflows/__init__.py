@@ -23,8 +23,11 @@ from domain.workflows.batches import BatchJobs
 from domain.workflows.billing import BillingJobs
 from domain.workflows.customers import CustomerSteps
 from domain.workflows.maintenance import DEFAULT_RETENTION, EventRetention
+from domain.workflows.orders import OrderSteps
 from domain.workflows.settings import SettingsSteps
+from domain.workflows.shipments import ShipmentSteps
 from domain.workflows.subscribers import SubscriberSteps
+from domain.workflows.trials import TrialSteps
 from domain.workflows.workspaces import WorkspaceSteps
 
 
@@ -41,6 +44,9 @@ class Workflows:
     batches: BatchJobs = field(init=False)
     retention: EventRetention = field(init=False)
     settings: SettingsSteps = field(init=False)
+    shipments: ShipmentSteps = field(init=False)  # R-TRI-7
+    orders: OrderSteps = field(init=False)  # R-ORD
+    trials: TrialSteps = field(init=False)  # R-TRI
 
     def __post_init__(self) -> None:
         self.customers = CustomerSteps(self.repos, self.queue, self.engine)
@@ -50,6 +56,9 @@ class Workflows:
         self.batches = BatchJobs(self.repos, self.queue)
         self.retention = EventRetention(self.repos, self.queue, self.retention_period)
         self.settings = SettingsSteps(self.repos, self.queue, self.engine)
+        self.shipments = ShipmentSteps(self.repos, self.queue)
+        self.orders = OrderSteps(self.repos, self.queue)
+        self.trials = TrialSteps(self.repos, self.queue)
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -63,6 +72,13 @@ class Workflows:
             JobKind.PURGE_EVENTS: self.retention.run,
             JobKind.RUN_BATCH: self.batches.run,
             JobKind.PUSH_CUSTOMER_SETTINGS: self.settings.push,
+            JobKind.SHIPMENT_LOGISTICS: self.shipments.logistics,
+            JobKind.SHIPMENT_RETURN_OVERDUE: self.shipments.return_overdue,
+            JobKind.ORDER_SETUP_START: self.orders.setup_start,
+            JobKind.ORDER_FOLLOW_UP: self.orders.follow_up,
+            JobKind.PROVISION_ORDER: self.orders.provision,
+            JobKind.PROVISION_TRIAL: self.trials.provision,
+            JobKind.TRIAL_TIMER: self.trials.timer,
             **self.billing.handlers(),
         }
 
@@ -70,7 +86,8 @@ class Workflows:
         """The jobs whose entity ends in `error` once they kept failing; timers keep retrying instead."""
         return {JobKind.SETTLE_CUSTOMER: self._give_up, JobKind.SETTLE_SUBSCRIBER: self._give_up,
                 JobKind.SUBSCRIBER_MIGRATION: self._give_up, JobKind.SETTLE_WORKSPACE: self._give_up_workspace,
-                JobKind.RUN_BATCH: self.batches.give_up, **self.billing.give_ups()}
+                JobKind.RUN_BATCH: self.batches.give_up, JobKind.PROVISION_ORDER: self.orders.give_up,
+                **self.billing.give_ups()}
 
     async def _give_up_workspace(self, job: Job, error: str) -> None:
         failure = ProvisioningError(code="INTERNAL", message=f"provisioning failed repeatedly: {error}"[:500])

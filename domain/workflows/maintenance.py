@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.model.jobs import JobKind, PurgeEvents
+from domain.rules.notifications import KEPT_FOR as NOTIFICATIONS_KEPT_FOR
 from domain.store.jobs import Job, JobQueue
 from domain.store.repositories import Repositories
 
@@ -45,6 +46,8 @@ class EventRetention:
         await self.repos.atomic(lambda tx: tx.enqueue(PurgeEvents()))
 
     async def purge(self) -> int:
+        # R-NOT-2: the email outbox is kept 30 days (the same hourly job removes what is older).
+        await self.repos.notifications.purge(self.repos.clock.now() - NOTIFICATIONS_KEPT_FOR)
         removed = await self.repos.events.purge(self.cutoff())
         if removed:
             log.info("retention: removed %d events older than %s", removed, self.cutoff().isoformat())

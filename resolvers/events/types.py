@@ -20,9 +20,12 @@ if TYPE_CHECKING:
     from resolvers.billing.types import BillingReportNode
     from resolvers.customers.locations import LocationType
     from resolvers.customers.types import CustomerType
+    from resolvers.orders.types import OrderType
     from resolvers.setup_assist.types import SetupAssistRequestType
+    from resolvers.shipments.types import DeviceShipmentType
     from resolvers.subscribers.types import SubscriberType
     from resolvers.templates.types import OnboardingTemplateType
+    from resolvers.trials.types import TrialType
     from resolvers.workspaces.types import WorkspaceType
 
 
@@ -193,6 +196,35 @@ class ProvisioningEventType:
             return None
         doc = await setup_assist_loaders(info).visible.load(self.entity_id)
         return SetupAssistRequestType.of_doc(doc) if doc else None
+
+    @strawberry.field(description="Current state; null if not visible or not a device shipment event (R-TRI-7).")
+    async def device_shipment(
+        self, info: Info
+    ) -> Annotated[DeviceShipmentType, strawberry.lazy("resolvers.shipments.types")] | None:
+        from resolvers.shipments.types import DeviceShipmentType, shipment_loaders
+
+        if self.entity_type is not EntityType.DEVICE_SHIPMENT:
+            return None
+        shipment = await shipment_loaders(info).visible.load(self.entity_id)
+        return DeviceShipmentType.of(shipment) if shipment else None
+
+    @strawberry.field(description="Current state; null if not visible or not an order event (R-ORD-STATE).")
+    async def order(self, info: Info) -> Annotated[OrderType, strawberry.lazy("resolvers.orders.types")] | None:
+        from resolvers.orders.types import OrderType, order_loaders
+
+        if self.entity_type is not EntityType.ORDER:
+            return None
+        found = await order_loaders(info).visible.load(self.entity_id)
+        return OrderType.of(found) if found else None
+
+    @strawberry.field(description="Current state; null if not visible or not a trial event (R-TRI-STATE).")
+    async def trial(self, info: Info) -> Annotated[TrialType, strawberry.lazy("resolvers.trials.types")] | None:
+        from resolvers.trials.types import TrialType, trial_loaders
+
+        if self.entity_type is not EntityType.TRIAL:
+            return None
+        found = await trial_loaders(info).visible.load(self.entity_id)
+        return TrialType.of(found) if found else None
 
 
 @strawberry.type

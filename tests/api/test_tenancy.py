@@ -285,9 +285,11 @@ async def test_r_org_2_sub_partner_cannot_find_sibling_customer_by_external_id(g
 async def test_r_org_2_sub_partner_lists_subscribers_of_its_own_customer_by_external_customer_id(
     gateway: Gateway, demo: Demo
 ) -> None:
-    own = await _customer_of(gateway, demo.sub_a)
     db = gateway.runtime.db
     assert db is not None
+    # A customer of its own that has subscribers (the demo's customers are not all given some).
+    own_subscriber = await _subscriber_of(gateway, demo.sub_a)
+    own = (await db.find("customers", {"_id": own_subscriber["customerId"]}))[0]
     expected = {d["_id"] for d in await db.find("subscribers", {"customerId": own["_id"]})}
     connection = await _subscribers(gateway, gateway.token(demo.sub_a), {"externalCustomerId": own["externalId"]})
     assert connection["totalCount"] == len(expected) > 0

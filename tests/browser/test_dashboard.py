@@ -11,6 +11,7 @@ from datetime import timedelta
 from playwright.async_api import Page, expect
 
 from gateway import dashboard
+from gateway.demo import DEMO_RESALE_PARTNER_ID
 from tests.api.provisioning import customer_input, provision, provisioning_id
 from tests.browser.conftest import IsolatedPage, LiveGateway
 from tests.conftest import Gateway
@@ -182,3 +183,28 @@ async def test_a_cursor_too_old_to_resume_from_makes_the_page_reload_its_data(
     await live_gateway.gateway.settle()  # live from the new head
     await expect(page.locator(f'#customers tr[data-id="{missed[0]}"]')).to_have_attribute("data-status", "provisioned")
     assert isolated_page.refused == []
+
+
+async def test_r_tri_11_a_sales_admin_sees_its_trials_days_remaining_and_those_expiring_soon(
+        live_gateway: LiveGateway, isolated_page: IsolatedPage) -> None:
+    """R-TRI-11, R-TRI-2: a resale sales admin's page is its trials (those it created), soonest end first, with the
+    days remaining and the count of those ending within 7 days; it has no customers table and no event feed."""
+    page, gateway = isolated_page.page, live_gateway.gateway
+    token = gateway.token(DEMO_RESALE_PARTNER_ID, "sales_admin", subject="sales@fjord-cloud.example")
+    expected = await gateway.execute(token, """{ trials(first: 50) { edges { node { id daysRemaining } } }
+      expiring: trials(filter: { expiringWithinDays: 7 }) { totalCount } }""")
+    edges = expected["trials"]["edges"]
+    assert edges and expected["expiring"]["totalCount"] >= 1  # the demo's Hardanger Hotels ends in 3 days
+    await page.goto(f"{live_gateway.base_url}/dashboard#token={token}")
+    rows = page.locator("#trials tbody tr")
+    await expect(rows).to_have_count(len(edges))
+    assert await rows.evaluate_all("rows => rows.map(row => row.dataset.id)") == [e["node"]["id"] for e in edges]
+    for edge in edges:
+        days = edge["node"]["daysRemaining"]
+        await expect(page.locator(f'#trials tr[data-id="{edge["node"]["id"]}"] .days')).to_have_text(
+            "—" if days is None else str(days))
+    await expect(page.locator("#trials-expiring .count")).to_have_text(str(expected["expiring"]["totalCount"]))
+    await expect(page.locator("#trials tr.expiring")).to_have_count(expected["expiring"]["totalCount"])
+    await expect(page.locator("#partner-view")).to_be_hidden()
+    await expect(page.locator("#live-status")).to_have_attribute("data-state", "polling")
+    assert isolated_page.refused == [] and isolated_page.errors == []

@@ -49,6 +49,8 @@ BANNER_LABELS = [
     "sub-partner admin (Northwind Resellers)",
     "compliance reviewer",
     "platform admin",
+    "resale partner admin (Fjord Cloud Resale: trials and orders)",
+    "resale sales admin (Fjord Cloud Resale)",
 ]
 
 VIEWER = "{ viewer { orgId orgKind } }"
@@ -185,6 +187,11 @@ async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_ga
     roles = {label: jwt.decode(token, secret, algorithms=["HS256"])["roles"] for label, token in tokens.items()}
     assert roles["compliance reviewer"] == ["compliance_reviewer"]
     assert roles["platform admin"] == ["platform_admin"]
+    assert roles["resale sales admin (Fjord Cloud Resale)"] == ["sales_admin"]
+    # The resale tokens work too, each as its route allows (R-TRI-1, R-TRI-2).
+    resale = tokens["resale partner admin (Fjord Cloud Resale: trials and orders)"]
+    data = await gateway.execute(resale, "{ trials { totalCount } orders { totalCount } }")
+    assert data["trials"]["totalCount"] > 0 and data["orders"]["totalCount"] > 0
 
     # The embedded database is a SecantusDB child with its storage in the data dir.
     arguments = command_line(gateway.database_pid())

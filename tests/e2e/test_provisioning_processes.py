@@ -381,7 +381,10 @@ async def flood(gateway: Gateway, tenant: Tenant, external_ids: list[str], outco
 
 
 async def test_work_accepted_before_a_sigkill_is_finished_by_the_next_gateway_exactly_once(cluster: Cluster) -> None:
-    first = await cluster.gateway(GATEWAY_WORKERS="4", GATEWAY_ENGINE_LATENCY_MS="50")
+    # A transaction the kill leaves open is ended by the next gateway once the first's heartbeat is 5 s old
+    # (domain.store.sessions), not after the server's 60 s.
+    first = await cluster.gateway(GATEWAY_WORKERS="4", GATEWAY_ENGINE_LATENCY_MS="50",
+                                  GATEWAY_SESSION_STALE_SECONDS="5")
     tenant = await onboard(first)
     external_ids = [f"E2E-KILL-{i:03d}" for i in range(FLOOD)]
     outcome = Flood()
@@ -407,7 +410,8 @@ async def test_work_accepted_before_a_sigkill_is_finished_by_the_next_gateway_ex
     assert in_flight_at_kill, "nothing was in flight when the gateway was killed"
     leased_at_kill = await cluster.db.find("jobs", {"status": "running"})
 
-    second = await cluster.gateway(GATEWAY_WORKERS="4", GATEWAY_ENGINE_LATENCY_MS="50")
+    second = await cluster.gateway(GATEWAY_WORKERS="4", GATEWAY_ENGINE_LATENCY_MS="50",
+                                   GATEWAY_SESSION_STALE_SECONDS="5")
     customers = await cluster.wait_until_settled(outcome.accepted)
 
     # Every accepted customer is there and terminal; any other one is a request whose answer the kill cut off.

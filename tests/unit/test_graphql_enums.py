@@ -16,6 +16,7 @@ from strawberry.types.enum import StrawberryEnumDefinition
 from domain.model.audit import ActorKind, EventAction
 from domain.model.batches import BatchSource, BatchStatus, RowAction, RowStatus
 from domain.model.changes import EntityType
+from domain.model.customer_orgs import ResaleService, SubdomainKind
 from domain.model.entities import (
     AttachApprovalState,
     AuthMode,
@@ -29,14 +30,20 @@ from domain.model.entities import (
     SubscriberStatus,
 )
 from domain.model.errors import ErrorCode
+from domain.model.notifications import NotificationAudience, NotificationKind, NotificationStatus
+from domain.model.orders import OrderStatus, ResaleOffer, SetupResponsibility
 from domain.model.setup_assist import SetupAssistSku
+from domain.model.shipments import ShipmentStatus
 from domain.model.status import SetupAssistStatus, WorkspaceStatus
+from domain.model.trials import ApprovalState, TrialStatus
+from domain.model.webhooks import WebhookDeliveryStatus, WebhookEndpointState
 from domain.rules.billing import ReportStatus, ReportType
 from domain.rules.catalogue import CATALOGUE, USER_PACKAGES
 from domain.rules.compliance import Decision
 from domain.services.billing import REPORT_ORDERS
 from domain.store.repositories.customers import CUSTOMER_ORDERS
 from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS
+from domain.store.repositories.trials import TRIAL_ORDERS
 from resolvers.enums import TableEnum
 from resolvers.schema import build_schema, sdl
 
@@ -58,12 +65,22 @@ BY_NAME.update(ActorKind=ActorKind, EventAction=EventAction)  # R-AUD-1
 BY_VALUE["AttachApprovalState"] = AttachApprovalState  # R-ATT-2
 BY_NAME["PartnerAccess"] = PartnerAccess  # R-ATT-3
 BY_NAME["RouteToMarket"] = RouteToMarket  # R-TRI-1
+BY_NAME.update(ResaleService=ResaleService, SubdomainKind=SubdomainKind)  # §10, R-ORD-6
+BY_VALUE["ShipmentStatus"] = ShipmentStatus  # R-TRI-7
+BY_NAME["NotificationKind"] = NotificationKind  # R-NOT-4
+BY_NAME["NotificationAudience"] = NotificationAudience  # R-NOT-3
+BY_VALUE["NotificationStatus"] = NotificationStatus  # R-NOT-2
+BY_VALUE["OrderStatus"] = OrderStatus  # R-ORD-STATE
+BY_NAME.update(ResaleOffer=ResaleOffer, SetupResponsibility=SetupResponsibility)  # R-ORD-1, R-ORD-4
+BY_VALUE.update(TrialStatus=TrialStatus, ApprovalState=ApprovalState)  # R-TRI-STATE, R-TRI-8
+BY_VALUE.update(WebhookEndpointState=WebhookEndpointState, WebhookDeliveryStatus=WebhookDeliveryStatus)  # R-NOT-7/9
 # The API enums made of the keys of a domain table.
 BY_KEY: dict[str, tuple[str, ...]] = {
     "BillingReportOrder": tuple(REPORT_ORDERS), "CustomerOrder": tuple(CUSTOMER_ORDERS),
     "PackageName": tuple(CATALOGUE), "SubscriberOrder": tuple(SUBSCRIBER_ORDERS),
     "SubscriberPackage": tuple(USER_PACKAGES),
 }
+BY_KEY["TrialOrder"] = tuple(TRIAL_ORDERS)  # R-TRI-11
 DOMAIN_MEMBERS: dict[str, tuple[str, ...]] = {
     **{name: tuple(str(m.value) for m in enum) for name, enum in BY_VALUE.items()},
     **{name: tuple(m.name for m in enum) for name, enum in BY_NAME.items()},

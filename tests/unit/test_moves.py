@@ -25,6 +25,10 @@ from domain.model.jobs import (
     DiscardReport,
     GenerateReport,
     JobKind,
+    OrderFollowUp,
+    OrderSetupStart,
+    ProvisionOrder,
+    ProvisionTrial,
     PurgeEvents,
     PushCustomerSettings,
     ReviewTimeout,
@@ -32,6 +36,9 @@ from domain.model.jobs import (
     SettleCustomer,
     SettleSubscriber,
     SettleWorkspace,
+    ShipmentLogistics,
+    ShipmentReturnOverdue,
+    TrialTimerDue,
 )
 from domain.rules.billing import ReportStatus, report_moved, report_removal
 from domain.rules.packages import settled_packages
@@ -151,11 +158,20 @@ def test_every_job_command_has_its_own_kind_and_a_stable_id() -> None:
     commands.append(RunBatch("bat_1"))  # R-BULK-3
     commands.append(AttachApprovalTimeout("cus_1", LATER))  # R-ATT-2
     commands.append(PushCustomerSettings("cus_1", 7))  # R-RBP-2
-    assert {c.kind for c in commands} == set(JobKind)
+    commands += [ShipmentLogistics("shp_1", 2, LATER), ShipmentReturnOverdue("shp_1", LATER)]  # R-TRI-7
+    orders = [OrderSetupStart("ord_1", LATER), OrderFollowUp("ord_1", LATER), ProvisionOrder("ord_1", 3)]  # R-ORD
+    assert [c.job_id for c in orders] == ["order:ord_1:setup", f"order:ord_1:follow-up:{LATER.isoformat()}",
+                                          "order:ord_1:provision:v3"]
+    commands_and_orders = [*commands, *orders]
+    trials = [ProvisionTrial("trl_1", 2), TrialTimerDue("trl_1", "expiry", LATER, LATER)]  # R-TRI-6, R-TRI-11
+    assert [c.job_id for c in trials] == ["trial:trl_1:provision:v2", f"trial:trl_1:expiry:{LATER.isoformat()}"]
+    commands_and_orders += trials
+    assert {c.kind for c in commands_and_orders} == set(JobKind)
     assert [c.job_id for c in commands] == [
         "customer:cus_1:update:v4", "subscriber:sub_1:delete:v3", "subscriber:sub_1:migration", "rpl-timeout:cus_1",
         "compliance-deadline:cus_1", "billing:rpt_1:generate", "billing:rpt_1:discard", "events.purge",
-        "workspace:wsp_1:provision:v1", "batch:bat_1:run", "attach-timeout:cus_1", "customer:cus_1:settings:v7"]
+        "workspace:wsp_1:provision:v1", "batch:bat_1:run", "attach-timeout:cus_1", "customer:cus_1:settings:v7",
+        "shipment:shp_1:logistics:v2", "shipment:shp_1:overdue"]
     assert commands[0].payload == {"screen": True} and SettleCustomer("cus_1", "delete", 5).payload == {}
     assert SettleSubscriber("sub_1", "update", 3, previous_package="webex_calling").payload == {
         "previousPackage": "webex_calling"}

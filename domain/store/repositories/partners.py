@@ -34,6 +34,14 @@ class PartnerRepository(Repository):
             filter["provisioningState"] = state.value
         return filter
 
+    async def set_notification_emails(self, partner_id: str, emails: list[str], *, session: Session | None = None
+                                      ) -> Partner | None:
+        """R-NOT-3: replace the org's partner-admin addresses; the org as it is then (None: no such org)."""
+        doc = await self.db.collection(self.collection).find_one_and_update(
+            {"_id": partner_id}, {"$set": {"notificationEmails": emails}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER, session=session)
+        return Partner.from_doc(doc) if doc else None
+
     async def set_state(self, partner_id: str, state: SubPartnerState, *, session: Session | None = None) -> int:
         """Set a sub-partner's state; returns its new version."""
         doc = await self.db.collection(self.collection).find_one_and_update(

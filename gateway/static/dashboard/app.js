@@ -4,6 +4,7 @@ import { $, el, showMessage, when } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import { PartnerView } from "./partner.js";
 import { ReviewView } from "./review.js";
+import { TrialsView } from "./trials.js";
 
 const TOKEN_KEY = "wholesale-dashboard-token";
 const LOG_SIZE = 200;
@@ -75,7 +76,11 @@ async function main() {
   $("#sign-out").addEventListener("click", signOut);
 
   const views = [];
-  if (payload.org) views.push(new PartnerView(token));
+  // A sales admin (R-TRI-2) reads trials only; other partner admins get the customers and, for a resale partner
+  // (one with trials), its trials too.
+  const salesOnly = roles.includes("sales_admin") && !roles.some((r) => r === "full_admin" || r === "read_only_admin");
+  if (payload.org && !salesOnly) views.push(new PartnerView(token));
+  if (payload.org) views.push(new TrialsView(token, salesOnly));
   if (roles.includes("compliance_reviewer")) views.push(new ReviewView(token));
   if (!views.length) return showMessage("This token has no role the dashboard shows (a partner admin or a compliance reviewer).", "error");
 
@@ -97,9 +102,9 @@ async function main() {
     return showMessage(error.message, "error");
   }
   performance.mark("dashboard-first-data");
-  if (!payload.org) {
-    // Platform roles (a compliance reviewer) have no org, so no event feed (events are read per org): the queue
-    // is read again every REFRESH_MS instead, and after each decision.
+  if (!payload.org || salesOnly) {
+    // Platform roles (a compliance reviewer) have no org, so no event feed (events are read per org), and a sales
+    // admin's scopes read no events: their views are read again every REFRESH_MS instead.
     setLive("polling", "refreshed every 30 s");
     setInterval(() => views.forEach((view) => view.load().catch((e) => showMessage(e.message, "error"))), REFRESH_MS);
     return;

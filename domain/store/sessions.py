@@ -1,0 +1,126 @@
+"""Ending a dead process's open transactions at once, instead of after the server's transaction lifetime limit.
+
+A process killed inside a transaction leaves it open on the server, holding what it wrote — among it the event
+counter that every transaction increments — until the server gives up on it (mongod's
+`transactionLifetimeLimitSeconds`, 60 s by default; SecantusDB the same). Until then every other process's
+transactions conflict and retry: provisioning stalls for a minute after a crash.
+
+So each process notes the server sessions its transactions use (`Database.on_session`: in memory, no I/O on the
+request path), and a `SessionReaper` task:
+- beats a heartbeat (`gateway_processes`, one document per process) and flushes the sessions noted since the last
+  beat (`gateway_sessions`, one document per session);
+- finds the processes whose heartbeat is older than `stale` (dead, or stuck far longer than any transaction
+  should take) and ends their sessions with `killSessions`, which aborts their transactions, then forgets them.
+
+A process that was only paused past `stale` loses its open transaction, which `Database.run_transaction` retries
+like any transient conflict; its next beat finds its heartbeat gone and notes its sessions again. A session noted
+but not yet flushed when its process died is left to the server's limit: sessions are pooled and reused, so that
+is only ever a process's first few transactions. Times here are the machine's real time, not the business clock
+(`domain.model.clock`): this is about processes, not about anything a rule dates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.errors import PyMongoError
+
+from domain.store.driver import Database, DatabaseUnavailable
+
+PROCESSES = "gateway_processes"
+SESSIONS = "gateway_sessions"
+
+log = logging.getLogger("gateway.sessions")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SessionReaper:
+    def __init__(self, db: Database, process: str, *, beat: float = 2.0, stale: float = 15.0,
+                 now: Callable[[], datetime] = _now) -> None:
+        self.db = db
+        self.process = process
+        self.beat = beat
+        self.stale = timedelta(seconds=stale)
+        self._now = now
+        self._noted: dict[bytes, Any] = {}  # session id (bytes) -> the lsid document, not yet flushed
+        self._flushed: dict[bytes, Any] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    # --- the request path: in memory only ---------------------------------------------------------------------
+
+    def note(self, session: Any) -> None:
+        """Remember a session a transaction is about to use (called by the driver; no I/O)."""
+        lsid = session.session_id
+        key = bytes(lsid["id"])
+        if key not in self._flushed:
+            self._noted[key] = lsid
+
+    # --- the task ---------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self.db.on_session = self.note
+            self._task = asyncio.create_task(self._run(), name="session reaper")
+
+    async def stop(self) -> None:
+        """Stop beating and forget this process (a clean stop leaves no transaction open)."""
+        self.db.on_session = None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+            with contextlib.suppress(PyMongoError, DatabaseUnavailable, OSError):
+                await self.db.collection(SESSIONS).delete_many({"process": self.process})
+                await self.db.collection(PROCESSES).delete_one({"_id": self.process})
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except (PyMongoError, DatabaseUnavailable, OSError) as exc:  # the database away: try again next beat
+                log.debug("session reaper: %s", exc)
+            await asyncio.sleep(self.beat)
+
+    async def tick(self) -> list[str]:
+        """One beat: heartbeat, flush the noted sessions, end the sessions of stale processes (their names)."""
+        now = self._now()
+        beat = await self.db.collection(PROCESSES).update_one(
+            {"_id": self.process}, {"$set": {"seenAt": now}}, upsert=True)
+        if beat.upserted_id is not None and self._flushed:
+            # Another process found this one stale and forgot its sessions: note them again.
+            self._noted.update(self._flushed)
+            self._flushed.clear()
+        if self._noted:
+            noted = dict(self._noted)
+            await self.db.collection(SESSIONS).bulk_write(
+                [UpdateOne({"_id": lsid["id"]}, {"$set": {"process": self.process, "lsid": lsid}}, upsert=True)
+                 for lsid in noted.values()], ordered=False)
+            self._flushed.update(noted)
+            for key in noted:
+                self._noted.pop(key, None)
+        return await self._reap(now - self.stale)
+
+    async def _reap(self, cutoff: datetime) -> list[str]:
+        stale = await self.db.find(PROCESSES, {"seenAt": {"$lt": cutoff}, "_id": {"$ne": self.process}})
+        reaped = []
+        for process in stale:
+            name = process["_id"]
+            sessions = await self.db.find(SESSIONS, {"process": name})
+            if sessions:
+                await self.db.admin_command({"killSessions": [s["lsid"] for s in sessions]})
+                log.warning("ended %d session(s) of %s, whose heartbeat stopped %s ago", len(sessions), name,
+                            self._now() - process["seenAt"])
+            await self.db.collection(SESSIONS).delete_many({"process": name})
+            await self.db.collection(PROCESSES).delete_one({"_id": name, "seenAt": {"$lt": cutoff}})
+            reaped.append(name)
+        return reaped
