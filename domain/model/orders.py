@@ -143,4 +143,6 @@ class Order(_Entity):
         return Change(EntityType.ORDER, self.id, self.owner_org_id, self.root_org_id,
                       from_status.value if from_status else None, self.status.value, self.version,
                       errors=self.errors, reason=reason,
-                      details={"offer": self.offer.value, **({"trialId": self.trial_id} if self.trial_id else {})})
+                      # createdBy: a sales_admin's feed holds the events of what it created (R-TRI-2)
+                      details={"offer": self.offer.value, "createdBy": self.created_by,
+                               **({"trialId": self.trial_id} if self.trial_id else {})})

@@ -52,6 +52,34 @@ class Reach:
 # What a caller sees of data outside its reach.
 NOTHING = Reach()
 
+# R-TRI-2: the entities a sales_admin creates; their events carry the creator's `sub` as `details.createdBy`.
+CREATED_ENTITY_TYPES = ("TRIAL", "ORDER", "DEVICE_SHIPMENT")
+
+
+@dataclass(frozen=True)
+class CreatorReach(Reach):
+    """One org's events of the trials, orders and device shipments one user created (the sales_admin limit)."""
+
+    created_by: str = ""
+
+    def filter(self) -> dict[str, Any]:
+        if self.key is None:
+            return super().filter()
+        return {**super().filter(), "entityType": {"$in": list(CREATED_ENTITY_TYPES)},
+                "details.createdBy": self.created_by}
+
+    def admits(self, doc: Mapping[str, Any]) -> bool:
+        details = doc.get("details") or {}
+        return (super().admits(doc) and doc.get("entityType") in CREATED_ENTITY_TYPES
+                and details.get("createdBy") == self.created_by)
+
+
+def creator_limit(principal: Principal) -> str | None:
+    """R-TRI-2: a sales_admin (without full or read-only admin) reaches only what it created: its `sub`."""
+    if Role.SALES_ADMIN in principal.roles and not principal.roles & {Role.FULL_ADMIN, Role.READ_ONLY_ADMIN}:
+        return principal.subject
+    return None
+
 
 @dataclass(frozen=True)
 class Caller:

@@ -133,7 +133,7 @@ async def fail(repos: Repositories, tx: Tx, order: Order, error: ProvisioningErr
     moved, change = order.move(OrderStatus.ERROR, tx.now, reason="provisioning failed", errors=(error,))
     if order.setup is not None and order.setup.subdomain:
         await customer_orgs.release_subdomain(repos, tx, order.setup.subdomain, order.id)
-    if order.setup is not None and order.setup.meetings_site_url:
-        await customer_orgs.release_site(repos, tx, order.setup.meetings_site_url, order.id)
+    if order.site_url:  # the wizard's site, or the new one an A_WX conversion claimed (only if the order holds it)
+        await customer_orgs.release_site(repos, tx, order.site_url, order.id)
     tx.record(change)
     return moved

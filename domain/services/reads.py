@@ -13,7 +13,17 @@ from domain.model.entities import Partner, SubPartnerState
 from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.model.principal import Role, Scope
 from domain.rules.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
-from domain.rules.tenancy import NOTHING, Caller, Reach, can_see_partner, direct_scope, list_scope
+from domain.rules.tenancy import (
+    NOTHING,
+    OWNER,
+    Caller,
+    CreatorReach,
+    Reach,
+    can_see_partner,
+    creator_limit,
+    direct_scope,
+    list_scope,
+)
 from domain.rules.validation import CUSTOMER_NAME_MAX_LENGTH
 from domain.store.driver import Document
 from domain.store.repositories import Repositories
@@ -166,8 +176,18 @@ def event_cursor(seq: int) -> str:
 def event_scope(caller: Caller) -> Reach:
     """Every event the caller may see under some filter: its org's, and a full_admin parent's sub-partners'."""
     if not caller.principal.can(Scope.CUSTOMERS_READ):
-        return NOTHING
+        return creator_events(caller)
     return direct_scope(caller)
+
+
+def creator_events(caller: Caller) -> Reach:
+    """R-TRI-2: a sales_admin's events: those of the trials, orders and shipments it created in its own org (it has
+    no customers scope); NOTHING for anyone else without the customers scope."""
+    limit = creator_limit(caller.principal)
+    if caller.org is None or limit is None or not (
+            caller.principal.can(Scope.TRIALS_READ) or caller.principal.can(Scope.ORDERS_READ)):
+        return NOTHING
+    return CreatorReach(OWNER, caller.org.id, created_by=limit)
 
 
 async def events_head(repos: Repositories, caller: Caller) -> int:
@@ -211,6 +231,9 @@ async def events(repos: Repositories, caller: Caller, criteria: EventCriteria, o
 
 async def event_owner(repos: Repositories, caller: Caller, ownership: Ownership) -> Reach:
     """The owner filter of the events a caller may see and asked for (NOTHING when that is nothing)."""
+    if not caller.principal.can(Scope.CUSTOMERS_READ) and not (own := creator_events(caller)).is_nothing:
+        named = ownership.sub_partner_org_id  # a sales_admin reads its own org's only, whatever it names
+        return own if named is None or (caller.org is not None and named == caller.org.id) else NOTHING
     require_scope(caller, Scope.CUSTOMERS_READ)
     return await _owner_filter(repos, caller, ownership)
 

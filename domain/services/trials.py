@@ -26,7 +26,7 @@ from domain.model.status import require_move
 from domain.model.trials import TRIAL, ApprovalState, Trial, TrialStatus
 from domain.rules.resale import site_name_of_url
 from domain.rules.shipments import ShipmentRequest, shipment_problems
-from domain.rules.tenancy import Caller
+from domain.rules.tenancy import Caller, creator_limit
 from domain.rules.trials import (
     MeetingsSettings,
     NewTrial,
@@ -55,10 +55,7 @@ def _not_found() -> DomainError:
 
 def sales_limit(caller: Caller) -> str | None:
     """R-TRI-2: a sales_admin (without full or read-only admin) reaches only the trials it created."""
-    roles = caller.principal.roles
-    if Role.SALES_ADMIN in roles and not roles & {Role.FULL_ADMIN, Role.READ_ONLY_ADMIN}:
-        return caller.principal.subject
-    return None
+    return creator_limit(caller.principal)
 
 
 async def _load(repos: Repositories, tx: Tx, caller: Caller, owner: Partner, trial_id: str) -> Trial:
