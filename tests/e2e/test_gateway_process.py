@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -162,6 +163,24 @@ async def demo_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         yield await started.start(Gateway(tmp_path_factory.mktemp("demo-gateway"), env=API_ONLY))
 
 
+@pytest.fixture(scope="module")
+async def seeded(tmp_path_factory: pytest.TempPathFactory) -> GatewayCommand:
+    """`gateway seed` run once on a fresh data dir (its database stopped again when it ends).
+
+    The tests that only need a seeded demo to start from serve a copy of it (`copy_of`): a directory copy instead
+    of a seed of their own, which takes seconds. `test_seed_is_idempotent` checks what this run printed.
+    """
+    async with Processes() as started:
+        return await started.run(GatewayCommand(tmp_path_factory.mktemp("seeded"), "seed"))
+
+
+async def copy_of(seed: GatewayCommand, tmp_path: Path) -> Path:
+    assert seed.returncode == 0, seed.stderr
+    target = tmp_path / "data"
+    await asyncio.to_thread(shutil.copytree, seed.data_dir, target)
+    return target
+
+
 # --- tests ---------------------------------------------------------------------------------------------------------
 
 
@@ -200,9 +219,10 @@ async def test_serve_on_a_fresh_data_dir_seeds_and_prints_working_tokens(demo_ga
 
 
 async def test_the_dev_banner_in_json_log_format_is_one_json_line_with_working_tokens(
-        processes: Processes, tmp_path: Path) -> None:
-    gateway = await processes.start(Gateway(tmp_path, env={**API_ONLY, "GATEWAY_LOG_FORMAT": "json"}))
-    assert gateway.ready_line == ready_line(tmp_path, seeded=True)
+        processes: Processes, tmp_path: Path, seeded: GatewayCommand) -> None:
+    data_dir = await copy_of(seeded, tmp_path)
+    gateway = await processes.start(Gateway(data_dir, env={**API_ONLY, "GATEWAY_LOG_FORMAT": "json"}))
+    assert gateway.ready_line == ready_line(data_dir, seeded=False)  # the banner of any dev start on the demo
     tokens = gateway.tokens()
     assert list(tokens) == BANNER_LABELS
     data = await gateway.execute(tokens["partner admin (Demo Telecom)"], VIEWER)
@@ -217,9 +237,11 @@ async def test_the_dev_banner_in_json_log_format_is_one_json_line_with_working_t
     assert [(record["logger"], record["level"]) for record in banner] == [("gateway", "INFO")]
 
 
-async def test_data_survives_a_clean_restart_without_reseeding(processes: Processes, tmp_path: Path) -> None:
+async def test_data_survives_a_clean_restart_without_reseeding(processes: Processes, tmp_path: Path,
+                                                                 seeded: GatewayCommand) -> None:
+    tmp_path = await copy_of(seeded, tmp_path)
     first = await processes.start(Gateway(tmp_path, env=API_ONLY))
-    assert first.ready_line == ready_line(tmp_path, seeded=True)
+    assert first.ready_line == ready_line(tmp_path, seeded=False)
     token = first.tokens()["partner admin (Demo Telecom)"]
     customers = await first.customers(token)
     assert customers[0] > 0
@@ -236,8 +258,9 @@ async def test_data_survives_a_clean_restart_without_reseeding(processes: Proces
 
 
 async def test_acknowledged_write_survives_kill_9_of_gateway_and_database(
-    processes: Processes, tmp_path: Path
+    processes: Processes, tmp_path: Path, seeded: GatewayCommand
 ) -> None:
+    tmp_path = await copy_of(seeded, tmp_path)
     first = await processes.start(Gateway(tmp_path, env=API_ONLY))
     token = first.tokens()["partner admin (Demo Telecom)"]
     customers = await first.customers(token)
@@ -258,9 +281,10 @@ async def test_acknowledged_write_survives_kill_9_of_gateway_and_database(
     await stop_cleanly(second)
 
 
-async def test_the_demo_moves_on_by_itself_once_served(processes: Processes, tmp_path: Path) -> None:
+async def test_the_demo_moves_on_by_itself_once_served(processes: Processes, tmp_path: Path,
+                                                         seeded: GatewayCommand) -> None:
     """`serve` runs the job worker: the demo's in-flight customers settle, its pending reviews wait for a human."""
-    gateway = await processes.start(Gateway(tmp_path))
+    gateway = await processes.start(Gateway(await copy_of(seeded, tmp_path)))
     async with httpx.AsyncClient(base_url=gateway.url, timeout=10.0) as http:
         ready = (await http.get("/readyz")).json()
     assert ready == {"status": "ready", "workers": 4}
@@ -310,11 +334,13 @@ async def test_a_second_gateway_on_a_data_dir_in_use_fails_fast(demo_gateway: Ga
     assert data["viewer"]["orgId"] == DEMO_PARTNER_ID
 
 
-async def test_seed_is_idempotent(processes: Processes, tmp_path: Path, demo_gateway: Gateway) -> None:
-    first = await processes.run(GatewayCommand(tmp_path, "seed"))
+async def test_seed_is_idempotent(processes: Processes, tmp_path: Path, demo_gateway: Gateway,
+                                  seeded: GatewayCommand) -> None:
+    first = seeded  # `gateway seed` on a fresh data dir
     assert first.returncode == 0, first.stderr
     assert first.stdout_lines[0] == "demo data seeded"
-    assert database_pids(tmp_path) == []
+    assert database_pids(first.data_dir) == []
+    tmp_path = await copy_of(seeded, tmp_path)
 
     second = await processes.run(GatewayCommand(tmp_path, "seed"))
     assert second.returncode == 0, second.stderr
