@@ -167,7 +167,7 @@ async def _serve(settings: Settings, demo: bool) -> int:
     if settings.env == "dev" and settings.smtp_url is None:
         # aiosmtpd comes with the embedded extra (dev): a production install, without it, never imports it.
         from gateway.dev_mail import DevMailbox
-        mailbox = DevMailbox(settings.data_dir)
+        mailbox = DevMailbox(settings.data_dir, avoid=frozenset({settings.port}))
     if mailbox is not None:
         settings = settings.model_copy(update={"smtp_url": SecretStr(mailbox.start())})
     # Opened before uvicorn so that a busy data dir or an unreachable database is a one-line error,

@@ -35,14 +35,15 @@ class _Keep:
 class DevMailbox:
     """The catch-all server: `start()` returns the SMTP URL to give the sender."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, avoid: frozenset[int] = frozenset()) -> None:
         self.folder = (data_dir / "mail").resolve()
+        self.avoid = avoid  # the gateway's own HTTP port: free a moment ago, and the kernel may offer it again
         self._controller: Controller | None = None
 
     def start(self) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every connection at INFO
-        port = _free_port()
+        port = _free_port(self.avoid)
         self._controller = Controller(_Keep(self.folder), hostname=HOST, port=port)
         self._controller.start()
         return f"smtp://{HOST}:{port}?starttls=false"
@@ -53,8 +54,10 @@ class DevMailbox:
             self._controller = None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
+def _free_port(avoid: frozenset[int]) -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port: int = s.getsockname()[1]
+        if port not in avoid:
+            return port
