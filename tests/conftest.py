@@ -62,17 +62,14 @@ WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulk
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Run in parallel by default: `pytest` alone means `-n <cores + 1> --dist loadfile` (pytest-xdist).
-
-    One worker more than the cores: much of a worker's time is spent waiting (on its SecantusDB process, on the
-    gateway processes of the e2e tests, on their deadlines), which a third worker fills on a 2-core machine.
+    """Run on every core by default: `pytest` alone means `-n auto --dist loadfile` (pytest-xdist).
 
     Set here rather than in `addopts`, where `-n` would be an unknown option under `-p no:xdist`; an explicit
     `-n` (`-n 0`: no workers) or `--dist` wins. Whole files go to one worker, so a module's fixtures are built once.
     """
     if (config.pluginmanager.has_plugin("xdist") and not hasattr(config, "workerinput")
             and config.option.numprocesses is None and config.option.dist == "no"):
-        config.option.numprocesses = (os.cpu_count() or 1) + 1
+        config.option.numprocesses = "auto"
         config.option.dist = "loadfile"
 
 
