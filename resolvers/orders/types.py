@@ -118,11 +118,9 @@ class OrderType(Node):
 
     @strawberry.field(description="The partner or sub-partner that owns it.")
     async def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
-        from resolvers.organisations.types import PartnerType
+        from resolvers.organisations.types import owning_partner
 
-        owner = await info.context.loaders.partner_by_id.load(self.model.owner_org_id)
-        assert owner is not None, f"order {self.model.id} names a missing owner"
-        return PartnerType.of(owner)
+        return await owning_partner(info, self.model.owner_org_id, f"order {self.model.id}")
 
 
 @strawberry.type(name="OrderConnection")

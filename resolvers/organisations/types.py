@@ -66,6 +66,13 @@ class PartnerType(Node):
         return await list_customers(info, filter, first, after, order_by, owner=self.model)
 
 
+async def owning_partner(info: Info, org_id: str, what: str) -> PartnerType:
+    """The partner or sub-partner owning an entity (`what`, for the message): every entity has one."""
+    owner = await info.context.loaders.partner_by_id.load(org_id)
+    assert owner is not None, f"{what} names a missing owner"
+    return PartnerType.of(owner)
+
+
 @strawberry.type
 class PartnerConnection(Connection[PartnerType]):
     pass

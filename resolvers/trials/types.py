@@ -135,11 +135,9 @@ class TrialType(Node):
 
     @strawberry.field(description="The partner or sub-partner that runs the trial.")
     async def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
-        from resolvers.organisations.types import PartnerType
+        from resolvers.organisations.types import owning_partner
 
-        owner = await info.context.loaders.partner_by_id.load(self.model.owner_org_id)
-        assert owner is not None, f"trial {self.model.id} names a missing owner"
-        return PartnerType.of(owner)
+        return await owning_partner(info, self.model.owner_org_id, f"trial {self.model.id}")
 
 
 @strawberry.type(name="TrialConnection")
