@@ -242,7 +242,9 @@ async def test_a_stop_signal_ends_the_websockets_of_both_protocols_with_1001_goi
 
 
 async def test_sigterm_lets_a_request_in_flight_finish_and_refuses_new_connections(cluster: Cluster) -> None:
-    gateway = await cluster.gateway(**API_ONLY)
+    # A grace longer than the default 10 s: the request is held until the test has seen new connections refused,
+    # which on a loaded CI machine once took longer than 10 s, and the stopping gateway then cut the request off.
+    gateway = await cluster.gateway(**API_ONLY, GATEWAY_SHUTDOWN_GRACE_SECONDS="30")
     tenant = await onboard(gateway)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
         accepted(await provision(http, gateway, tenant, "SHUTDOWN-HTTP-0"))  # the event counter exists now
