@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev,embedded]'
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev,embedded,motor]'
 	touch $(STAMP)
 
 run: $(STAMP)

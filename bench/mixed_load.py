@@ -21,12 +21,18 @@ rate limit on), waits for the demo's queued work to finish, then:
    received: subscriptions with the same filter must have received the same events (missed = events another
    subscription of the same filter got and this one did not; duplicates = an event received twice).
 
+With --ramp, step 3 becomes a ramp (bench/support/ramp.py): the same mix at --ramp-start operations per second,
+then x --ramp-factor each --step-seconds, until a step has an error or a p99 above --p99-ms (250); it prints each
+step's latency, errors and the CPU of the gateway process, its database process and these clients, the highest rate
+sustained, and what saturated first.
+
 Errors counted: HTTP answers other than 200, top-level GraphQL errors, mutation payload errors (none is expected by
 construction), transport failures; on the websockets, `error` or `complete` messages, `next` with errors, and a
 socket closed by the server. Latency = request sent → whole answer read, per operation kind (p50/p99, ms); throughput
 = operations answered ÷ the load's duration. Clients and server share this machine's cores.
 
     cd /work/main && .venv/bin/python -m bench.mixed_load --seconds 120
+    cd /work/main && .venv/bin/python -m bench.mixed_load --ramp      # about 5-8 minutes
 """
 
 from __future__ import annotations
@@ -51,6 +57,9 @@ from bench.support.cli import log, positive_int
 from bench.support.data import bench_customer, graphql, token, us_template, wait_demo_settled
 from bench.support.mixed_clients import PROVISION, Feed, Load, World, client, subscriber_socket
 from bench.support.processes import TERM_GRACE_S, raise_open_files_limit, scratch, started
+from bench.support.ramp import CpuMeter, Ramp, rates, run_ramp
+from bench.support.ramp import figures as ramp_figures
+from bench.support.ramp import report as ramp_report
 from bench.support.stats import Figure, fmt, percentile, table
 from gateway.processes import GatewayProcess
 
@@ -76,6 +85,7 @@ class MixedLoad:
     drained_seconds: float = float("nan")
     group_events: dict[str, tuple[int, int]] = field(default_factory=dict)  # variant -> (subscriptions, events)
     notes: list[str] = field(default_factory=list)
+    ramp: Ramp | None = None  # with --ramp: its steps (`load` then holds none of the operations)
 
     @property
     def operations(self) -> int:
@@ -138,19 +148,41 @@ async def measure(gateway: GatewayProcess, control: httpx.AsyncClient, feed: Fee
             if isinstance(outcome, BaseException):
                 feed.errors[f"websocket did not open: {type(outcome).__name__}: {outcome}"[:160]] += 1
     await warm_up(control, world, feed, args, result)
-    log(f"mixed load: {args.rate:g} operations/s from {args.clients} clients for {args.seconds:g} s")
     feed.recording = True
     received_before = feed.received
     started_at = time.monotonic()
-    until = started_at + args.seconds
-    await asyncio.gather(*(client(gateway.url, bearer(f"client{c}"), world, result.load, args.rate / args.clients,
-                                  c / args.rate, args.seed + c, until) for c in range(args.clients)))
+    if args.ramp:
+        await ramp_up(gateway, feed, bearer, result)
+    else:
+        log(f"mixed load: {args.rate:g} operations/s from {args.clients} clients for {args.seconds:g} s")
+        until = started_at + args.seconds
+        await asyncio.gather(*(client(gateway.url, bearer(f"client{c}"), world, result.load, args.rate / args.clients,
+                                      c / args.rate, args.seed + c, until) for c in range(args.clients)))
     result.load.seconds = time.monotonic() - started_at
     result.events_during_load = feed.received - received_before
     log("mixed load: waiting for the queued work and its events")
     result.drained_seconds = await drain(world, feed)
     feed.recording = False
     compare(feed, result)
+
+
+async def ramp_up(gateway: GatewayProcess, feed: Feed, bearer: Callable[[str], str], result: MixedLoad) -> None:
+    """Step 3 as a ramp (bench/support/ramp.py), with each step's CPU per process."""
+    args, world = result.args, feed.world
+    ramp = result.ramp = Ramp(args.p99_ms)
+
+    def pids() -> dict[str, list[int]]:
+        return {"gateway": [gateway.pid], "database": gateway.database_pids(), "clients": [os.getpid()]}
+
+    async def step(rate: float, clients: int, load: Load) -> None:
+        started_at = time.monotonic()
+        seed = args.seed + 1000 * len(ramp.steps)
+        await asyncio.gather(*(client(gateway.url, bearer(f"client{c}"), world, load, rate / clients, c / rate,
+                                      seed + c, started_at + args.step_seconds) for c in range(clients)))
+        load.seconds = time.monotonic() - started_at
+
+    await run_ramp(ramp, rates(args.ramp_start, args.ramp_factor, args.ramp_max), args.clients,
+                   lambda: CpuMeter(pids), step, lambda: sum(feed.errors.values()), world.open_work, log)
 
 
 async def warm_up(control: httpx.AsyncClient, world: World, feed: Feed, args: argparse.Namespace,
@@ -213,6 +245,8 @@ def compare(feed: Feed, result: MixedLoad) -> None:
 
 
 def report(result: MixedLoad) -> None:
+    if result.ramp is not None:
+        return report_ramp(result, result.ramp)
     args, load, feed = result.args, result.load, result.feed
     print()
     print(f"Mixed load: {args.seconds:g} s at {args.rate:g} operations/s from {args.clients} clients, "
@@ -249,7 +283,29 @@ def report(result: MixedLoad) -> None:
         print(f"  ! {note}" if not note.startswith("    ") else f"  {note}")
 
 
+def report_ramp(result: MixedLoad, ramp: Ramp) -> None:
+    args, feed = result.args, result.feed
+    print()
+    print(f"Mixed load ramp: {args.step_seconds:g} s a step from {args.ramp_start:g} operations/s (x "
+          f"{args.ramp_factor:g}), {feed.subscriptions if feed else 0} subscriptions open on "
+          f"{feed.sockets if feed else 0} websockets")
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; the gateway (`gateway serve`, "
+          "defaults: 4 job workers, embedded SecantusDB in its own process) and these clients (this process) share "
+          "them; rate limit: " + ("off" if args.no_rate_limit else "on at its defaults, one token per client"))
+    ramp_report(ramp)
+    if feed is not None:
+        print(f"events received during the ramp: {result.events_during_load}; missed deliveries: {result.missed}; "
+              f"duplicates: {result.duplicates}; drained {result.drained_seconds:.1f} s after it")
+        for reason, count in feed.errors.most_common(10):
+            print(f"  {count} x {reason}")
+    for note in result.notes:
+        print(f"  ! {note}" if not note.startswith("    ") else f"  {note}")
+
+
 def figures(result: MixedLoad, command: str = COMMAND) -> list[Figure]:
+    if result.ramp is not None:
+        return [*ramp_figures(result.ramp, command),
+                Figure("  missed / duplicate deliveries", f"{result.missed} / {result.duplicates}", "0 / 0", command)]
     every = result.all_ms
     subs = result.feed.subscriptions if result.feed is not None else 0
     seconds = result.load.seconds
@@ -287,6 +343,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-rate-limit", action="store_true",
                         help="run the gateway with GATEWAY_RATE_LIMIT_PER_SECOND=0")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
+    parser.add_argument("--ramp", action="store_true",
+                        help="raise the rate step by step until p99 passes --p99-ms or errors appear")
+    parser.add_argument("--ramp-start", type=float, default=5.0, help="the first step's rate (default 5/s)")
+    parser.add_argument("--ramp-factor", type=float, default=1.5, help="each step's rate over the last (default 1.5)")
+    parser.add_argument("--ramp-max", type=float, default=400.0, help="no step above this rate (default 400/s)")
+    parser.add_argument("--step-seconds", type=float, default=30.0, help="length of a ramp step (default 30)")
+    parser.add_argument("--p99-ms", type=float, default=250.0, help="a step passes at this p99 or below (default 250)")
 
 
 def main(argv: list[str] | None = None) -> int:

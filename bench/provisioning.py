@@ -10,6 +10,10 @@ and measures
 * provisioned/s: N ÷ the wall time from the first send until the last of them is `provisioned`
   (end to end: the job queue, restricted-party screening and the simulated Webex steps).
 
+Beside them: the ideal for the engine latency, workers ÷ (3 Webex steps x latency), what the workers could do if a
+job were nothing but its Webex steps; and the CPU time the gateway process and its database process used per
+customer over the run (from /proc), which says whether the gap to the ideal is the gateway's own work or the database.
+
 The moment the last customer became `provisioned` is read from the customers' `lastStatusChange`
 (server clock, same machine); the status poll (every --poll-seconds) only decides when to stop waiting.
 Nothing here asserts anything about timing: it prints a table. Every process it starts runs in a session
@@ -69,6 +73,55 @@ query Page($after: String) {{
 }}"""
 
 
+STEPS_PER_CUSTOMER = 3  # the simulated Webex steps of one bench customer: create its org, assign its 2 packages
+
+
+def ideal_per_s(workers: int, latency_ms: int) -> float:
+    """What the workers could do if each job were nothing but its Webex steps: workers ÷ (steps x latency)."""
+    return workers / (STEPS_PER_CUSTOMER * latency_ms / 1000) if latency_ms > 0 else float("inf")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (Linux), e.g. the gateway's embedded database."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds the gateway process and its database child used between `start` and `stop`."""
+
+    gateway_pid: int
+    database_pids: list[int] = field(default_factory=list)
+    gateway_s: float | None = None
+    database_s: float | None = None
+    _start: tuple[float | None, list[float | None]] = (None, [])
+
+    def start(self) -> None:
+        self.database_pids = children(self.gateway_pid)
+        self._start = (cpu_seconds(self.gateway_pid), [cpu_seconds(p) for p in self.database_pids])
+
+    def stop(self) -> None:
+        gateway0, databases0 = self._start
+        gateway1 = cpu_seconds(self.gateway_pid)
+        if gateway0 is not None and gateway1 is not None:
+            self.gateway_s = gateway1 - gateway0
+        used = [(b - a) for a, b in zip(databases0, (cpu_seconds(p) for p in self.database_pids), strict=True)
+                if a is not None and b is not None]
+        self.database_s = sum(used) if used else None
+
+
 def gateway_env(secret: str, args: argparse.Namespace) -> dict[str, str]:
     """The benchmark's GATEWAY_ settings (gateway.processes adds the data dir and the port; no GATEWAY_MONGODB_URI)."""
     env = {"GATEWAY_JWT_SECRET": secret, "GATEWAY_WORKERS": str(args.workers),
@@ -106,6 +159,7 @@ class Run:
     statuses: Counter[str] = field(default_factory=Counter)
     customer_seconds: list[float] = field(default_factory=list)  # createdAt → lastStatusChange, provisioned ones
     notes: list[str] = field(default_factory=list)
+    cpu: CpuMeter | None = None  # first send → the poll that saw nothing open
 
     @property
     def accepted_per_s(self) -> float:
@@ -237,6 +291,8 @@ async def measure(run: Run, args: argparse.Namespace) -> None:
             run.notes.append("load average before the first send (1/5/15 min): "
                              + " ".join(f"{x:.2f}" for x in os.getloadavg()))
             load_done = asyncio.Event()
+            run.cpu = CpuMeter(gateway.pid)
+            run.cpu.start()
             t0_wall, t0 = datetime.now(UTC), time.perf_counter()
             watcher = asyncio.create_task(watch_progress(control, run, load_done, t0, args))
             try:
@@ -246,6 +302,7 @@ async def measure(run: Run, args: argparse.Namespace) -> None:
                 await watcher
             finally:
                 watcher.cancel()
+                run.cpu.stop()
             await collect_outcome(control, run, t0_wall)
             if run.refusals:
                 run.notes.append(f"{n - run.accepted} mutation(s) not accepted:")
@@ -265,17 +322,23 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     print(f"cores (os.cpu_count): {os.cpu_count()}  Python {platform.python_version()}  "
           f"workers: {args.workers}  engine latency: {args.latency_ms} ms/step  "
           f"client concurrency: {args.concurrency}  job poll: {poll}")
-    columns = ["N", "accepted/s", "mut p50 ms", "mut p99 ms", "provisioned/s", "all provisioned s",
-               "prov/s ÷ acc/s"]
+    ideal = ideal_per_s(args.workers, args.latency_ms)
+    print(f"ideal for that latency: {ideal:.1f} customers/s = {args.workers} workers ÷ "
+          f"({STEPS_PER_CUSTOMER} steps x {args.latency_ms} ms)")
+    columns = ["N", "accepted/s", "mut p50 ms", "mut p99 ms", "provisioned/s", "÷ ideal", "all provisioned s",
+               "prov/s ÷ acc/s", "gw CPU ms/cust", "db CPU ms/cust"]
     widths = [max(len(c), 6) for c in columns]
     print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
     for run in runs:
         ratio = run.provisioned_per_s / run.accepted_per_s if run.accepted_per_s > 0 else float("nan")
         done = f"{run.provision_seconds:.2f}" if run.provision_seconds is not None else "not all"
+        cpu = run.cpu
+        gateway_ms = f"{cpu.gateway_s / run.n * 1000:.1f}" if cpu and cpu.gateway_s is not None else "?"
+        database_ms = f"{cpu.database_s / run.n * 1000:.1f}" if cpu and cpu.database_s is not None else "?"
         cells = [str(run.n), f"{run.accepted_per_s:.1f}", f"{percentile(run.latencies_ms, 0.5):.1f}",
                  f"{percentile(run.latencies_ms, 0.99):.1f}",
-                 f"{run.provisioned_per_s:.1f}" + ("" if run.provision_seconds is not None else "*"), done,
-                 f"{ratio:.3f}"]
+                 f"{run.provisioned_per_s:.1f}" + ("" if run.provision_seconds is not None else "*"),
+                 f"{run.provisioned_per_s / ideal:.2f}", done, f"{ratio:.3f}", gateway_ms, database_ms]
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
     print()
     for run in runs:
@@ -289,6 +352,9 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         print(f"N={run.n}: " + "; ".join(lines))
         for note in run.notes:
             print(f"  ! {note}" if not note.startswith("    ") else f"  {note}")
+    print("gw/db CPU: CPU time of the gateway process and of its database process from the first send until "
+          "nothing was open,\n  per customer (accepting it over HTTP and provisioning it); the load generator is "
+          "not in them")
     if any(r.provision_seconds is None for r in runs):
         print("* not every customer was provisioned: the rate of those that were, up to the last of them")
 

@@ -26,6 +26,7 @@ from gateway.downloads import PATH as DOWNLOAD_PATH
 from gateway.downloads import BillingDownloads
 from gateway.graphql_view import GatewayGraphQL
 from gateway.http_graphql import GraphQLHTTP
+from gateway.memory import settle_heap
 from gateway.middleware import AuthenticationMiddleware
 from gateway.observability import CONTENT_TYPE, Readings
 from gateway.runtime import Runtime
@@ -60,6 +61,7 @@ def create_app(runtime: Runtime, *, on_startup: StartupHook | None = None) -> St
             if on_startup is not None:
                 await on_startup(runtime)
             await runtime.start_workers()
+            settle_heap()  # what start-up built stays out of the collector's way (gateway.memory)
             yield
         finally:
             await runtime.stop()

@@ -205,7 +205,11 @@ async def _serve(settings: Settings, demo: bool) -> int:
     # Websocket messages are held to the same size as request bodies (larger ones close the socket with 1009).
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, lifespan="on",
                             timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds),
-                            ws_max_size=settings.max_body_bytes)
+                            ws_max_size=settings.max_body_bytes,
+                            # No permessage-deflate: a compressor and a decompressor for every socket that asks (every
+                            # browser) cost far more memory than the small JSON frames they would shrink, and
+                            # each fanned-out frame would be compressed again for every socket.
+                            ws_per_message_deflate=False)
     server = GracefulServer(config, app.state.graphql)
     try:
         await server.serve()

@@ -9,7 +9,9 @@ Websockets speak graphql-transport-ws (primary) and the legacy graphql-ws (subsc
   `GATEWAY_WS_KEEPALIVE_SECONDS`, so proxies and mobile networks keep them open;
 - at most `GATEWAY_WS_MAX_SUBSCRIPTIONS` operations run at once per socket; one more is refused with
   an error coded TOO_MANY_SUBSCRIPTIONS, the others go on;
-- results shared by several subscribers (resolvers.events.sharing) are encoded to JSON once;
+- results shared by several subscribers (resolvers.events.sharing) are encoded to JSON once, and idle
+  subscribers that asked the same thing ride: their group's leader sends each of them its frame, with
+  its own id, in the step that sends its own (no task of theirs wakes up; `ws_messages.send_now`);
 - every frame is decoded and checked first (gateway.ws_messages): a malformed message closes the socket
   with 4400 and a reason (graphql-ws answers it with `error` or `connection_error` first).
 """
@@ -45,7 +47,7 @@ from gateway.middleware import PRINCIPAL_KEY
 from gateway.observability import current_request_id
 from gateway.runtime import Runtime
 from resolvers.context import Context
-from resolvers.events.sharing import ENCODINGS
+from resolvers.events.sharing import ENCODINGS, RIDE, SERVE, STATS
 
 BAD_MESSAGE = 4400
 BAD_REQUEST = "BAD_REQUEST"
@@ -66,34 +68,83 @@ async def _send(websocket: Any, message: Mapping[str, Any]) -> None:
     await websocket.send_text(text)  # a ws_messages.GatewaySocket: WebSocketDisconnected once it is closed
 
 
+def _serve_riders(message: Mapping[str, Any]) -> None:
+    """An event's result, as the operation that executed it last sends it: its riders are sent it too (the encoded
+    data, when the result is that alone; otherwise each of them is handed the event back to run itself)."""
+    serve = SERVE.get()
+    if serve is None or message.get("type") not in ("next", "data"):
+        return
+    SERVE.set(None)
+    payload = message.get("payload")
+    shareable = isinstance(payload, Mapping) and set(payload) == {"data"}
+    serve(ENCODINGS.encode(payload["data"]) if shareable and isinstance(payload, Mapping) else None)
+
+
+def _rider(websocket: Any, op_id: str, kind: str, active: Callable[[], bool]) -> Callable[[str], Any]:
+    """How a leader sends this operation its frame: `kind` "next" or "data", `active` whether it still runs."""
+    head = f'{{"id":{json.dumps(op_id)},"type":"{kind}","payload":{{"data":'
+
+    def ride(data: str) -> Any:
+        if not active() or not ws_messages.is_open(websocket):
+            return None  # completed by the client or closed: the operation's task is ending
+        STATS.ridden += 1
+        return ws_messages.send_now(websocket.send_text(f"{head}{data}}}}}"))
+
+    return ride
+
+
 class _Session:
-    """What both protocols add once a connection is acknowledged: keep-alive pings and closing at token expiry."""
+    """What both protocols add once a connection is acknowledged: keep-alive pings and closing at token expiry.
+
+    Timers on the event loop, not tasks: an idle socket costs two timer handles, not two sleeping coroutines."""
 
     def __init__(self, websocket: Any, principal: Principal | None, keepalive: float,
                  ping: Mapping[str, Any], send: Any) -> None:
-        self.tasks: list[asyncio.Task[None]] = []
+        self.loop = asyncio.get_running_loop()
+        self.websocket = websocket
+        self.every = keepalive
+        self.ping = ping
+        self.send = send
+        self.tasks: set[asyncio.Task[Any]] = set()  # a ping waiting for room in the socket's buffer, a close
+        self.timers: list[asyncio.TimerHandle] = []
         if keepalive:
-            self.tasks.append(asyncio.create_task(self._keep_alive(send, ping, keepalive)))
+            self.timers.append(self.loop.call_later(keepalive, self._keep_alive))
         if principal is not None and principal.expires_at is not None:
-            self.tasks.append(asyncio.create_task(self._close_at(websocket, principal.expires_at)))
+            delay = max((principal.expires_at - datetime.now(UTC)).total_seconds(), 0)
+            self.timers.append(self.loop.call_later(delay, self._expire))
 
-    @staticmethod
-    async def _keep_alive(send: Any, ping: Mapping[str, Any], every: float) -> None:
+    def _keep_alive(self) -> None:
+        self.timers = [t for t in self.timers if not t.cancelled() and t.when() > self.loop.time()]
+        self.timers.append(self.loop.call_later(self.every, self._keep_alive))
+        if self.tasks:  # the last ping is still waiting for room: no second one
+            return
         with contextlib.suppress(WebSocketDisconnected, RuntimeError):
-            while True:
-                await asyncio.sleep(every)
-                await send(dict(ping))
+            self._track(ws_messages.send_now(self.send(dict(self.ping))))
 
-    @staticmethod
-    async def _close_at(websocket: Any, expires_at: datetime) -> None:
-        await asyncio.sleep(max((expires_at - datetime.now(UTC)).total_seconds(), 0))
+    def _expire(self) -> None:
+        self._track(asyncio.ensure_future(self._close()))
+
+    async def _close(self) -> None:
         with contextlib.suppress(RuntimeError):  # already closed
-            await websocket.close(code=FORBIDDEN, reason="Token expired")
+            await self.websocket.close(code=FORBIDDEN, reason="Token expired")
+
+    def _track(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self.tasks.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a ping on a socket closing under it is nothing to log
 
     async def end(self) -> None:
-        for task in self.tasks:
+        for timer in self.timers:
+            timer.cancel()
+        tasks = list(self.tasks)
+        for task in tasks:
             task.cancel()
-        for task in self.tasks:
+        for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
 
@@ -150,7 +201,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if refusal is not None:
             await self.send_message({"id": message["id"], "type": "error", "payload": [refusal]})
             return
-        await super().handle_subscribe(message)
+        op_id = message["id"]
+        token = RIDE.set(_rider(self.websocket, op_id, "next", lambda: op_id in self.operations))
+        try:
+            await super().handle_subscribe(message)  # its operation task starts with RIDE set
+        finally:
+            RIDE.reset(token)
 
     def forget_id(self, id: str) -> None:
         # Only the calling operation's own entry (Strawberry deletes whatever has the id, or raises KeyError): an
@@ -182,6 +238,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await self.websocket.close(code=BAD_MESSAGE, reason=error_message)  # GatewaySocket cuts the reason
 
     async def send_message(self, message: Any) -> None:
+        _serve_riders(message)  # whether or not this socket is still open
         # Dropped once the socket is closed by either side: the read loop ends the socket's operations next, and
         # raising here would only make their tasks log an error.
         if ws_messages.is_open(self.websocket):
@@ -273,9 +330,15 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         if refusal is not None:
             await self.send_message({"type": "error", "id": message["id"], "payload": refusal})
             return
-        await super().handle_start(message)
+        op_id = message["id"]
+        token = RIDE.set(_rider(self.websocket, op_id, "data", lambda: op_id in self.tasks))
+        try:
+            await super().handle_start(message)  # its operation task starts with RIDE set
+        finally:
+            RIDE.reset(token)
 
     async def send_message(self, message: Any) -> None:
+        _serve_riders(message)  # whether or not this socket is still open
         # Dropped once the socket is closed by either side: the read loop ends the socket's operations next, and
         # raising here would only make their tasks log an error.
         if ws_messages.is_open(self.websocket):

@@ -68,7 +68,8 @@ class Runtime:
         self.persisted = _persisted_operations(self.settings)
         self.schema = build_schema(mask_errors=self.settings.env == "prod",
                                    extensions=[*self.telemetry.schema_extensions(), *hidden,
-                                               *self.persisted.schema_extensions(), operation_limits(self.limits)])
+                                               *self.persisted.schema_extensions(), operation_limits(self.limits)],
+                                   plans=self.settings.execution_plans)
         if self.persisted.trusted is not None:  # each listed document validated once, here: a bad one stops the start
             problem = next(validation_problems(self.schema._schema, self.persisted.trusted,
                                                introspection=self.settings.introspection), None)

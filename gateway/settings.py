@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import secrets
 from pathlib import Path
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
                            description="the GraphiQL page for a browser opening /graphql (without a token)")
     introspection: bool = Field(default_factory=lambda data: data.get("env") != "prod",
                                 description="__schema and __type queries")
+    # Plain fields answered by cached execution plans (resolvers.plan); off: graphql-core dispatches every field.
+    execution_plans: bool = Field(default=True, description="answer plain fields by cached execution plans (the "
+                                                            "same answer; off only to compare)")
     # Browsers on other origins (dashboards): CORS for HTTP and the `Origin` check of websockets.
     cors_origins: str = Field(default="", description="comma-separated origins (scheme://host[:port]) whose pages "
                                                        "may call the API, or *; empty: the gateway's own origin only")
@@ -74,8 +78,9 @@ class Settings(BaseSettings):
                                                                  "or smtps://…")
     mail_from: str = Field(default="Webex partner gateway <no-reply@gateway.invalid>", min_length=3,
                            pattern=r"^[^\r\n]*@[^\r\n]*$", description="the From of every email")
-    # The database driver: Motor (the design card's default) or PyMongo's native async client.
-    driver: Literal["motor", "pymongo"] = "motor"
+    # The database driver: PyMongo's native async client, or Motor (end of life since May 2026; an optional extra).
+    driver: Literal["pymongo", "motor"] = Field(default="pymongo", description="pymongo (PyMongo's async client) or "
+                                                "motor (needs the `motor` extra)")
     # Limits on every operation, over HTTP and websockets alike (refused before execution: QUERY_TOO_COMPLEX).
     max_depth: int = Field(default=15, ge=1, le=100,
                            description="selection nesting, fragments included (GraphiQL's introspection needs 15)")
@@ -152,6 +157,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"GATEWAY_SMTP_URL {exc}") from None
             return value
         return None
+
+    @field_validator("driver")
+    @classmethod
+    def _driver_installed(cls, value: str) -> str:
+        if value == "motor" and importlib.util.find_spec("motor") is None:
+            raise ValueError("GATEWAY_DRIVER=motor needs Motor, which is not installed: "
+                             "pip install 'wholesale-gateway[motor]' (or use the default, pymongo)")
+        return value
 
     @field_validator("engine_faults")
     @classmethod

@@ -24,7 +24,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -269,6 +269,38 @@ async def end_tasks(tasks: Iterable[asyncio.Task[Any]], every: float = RECANCEL_
                 task.exception()  # retrieved, as Strawberry's own wait for it did
         for task in pending:
             task.cancel()
+
+
+def send_now(send: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:
+    """Run a send until it waits: None when it completed (or found the socket closed) without waiting, as a send on
+    a socket whose buffer has room does; else a task that finishes it (the caller sends nothing more on that
+    socket before the task is done). A frame fanned out to thousands of sockets costs no task for each."""
+    try:
+        waiting = send.send(None)
+    except StopIteration:
+        return None
+    except WebSocketDisconnected:
+        return None
+    return asyncio.ensure_future(_resumed(send, waiting))
+
+
+async def _resumed(send: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drive a coroutine that yielded `waiting` (what it awaits) to its end, as its own task would have."""
+    try:
+        while True:
+            if waiting is None:  # a bare yield: let the loop run once
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait([waiting])
+            try:
+                waiting = send.send(None)
+            except StopIteration:
+                return
+    except WebSocketDisconnected:
+        return
+    except asyncio.CancelledError:
+        send.close()
+        raise
 
 
 def is_open(websocket: AsyncWebSocketAdapter) -> bool:

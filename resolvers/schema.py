@@ -37,6 +37,7 @@ from resolvers.orders.types import OrderType
 from resolvers.organisations.mutations import OrganisationMutations
 from resolvers.organisations.queries import OrganisationQueries
 from resolvers.organisations.types import PartnerType
+from resolvers.plan import PlannedExecutionContext
 from resolvers.scalars import SCALAR_OVERRIDES
 from resolvers.setup_assist.mutations import SetupAssistMutations
 from resolvers.setup_assist.types import SetupAssistRequestType
@@ -84,16 +85,19 @@ NODE_TYPES += [WebhookEndpointType, WebhookDeliveryType]
 
 
 def build_schema(*, mask_errors: bool = False,
-                 extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()
-                 ) -> strawberry.Schema:
-    """The schema; `extensions` (the gateway's limits, metrics, tracing) run before the error codes are added."""
+                 extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = (),
+                 plans: bool = True) -> strawberry.Schema:
+    """The schema; `extensions` (the gateway's limits, metrics, tracing) run before the error codes are added.
+
+    `plans`: plain fields answered by cached execution plans (resolvers.plan); off, graphql-core's executor answers
+    every field itself (the same answer, byte for byte, only slower)."""
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=EventSubscription,
         types=NODE_TYPES,
         extensions=[*extensions, MaskedErrorCodes if mask_errors else ErrorCodes],
-        execution_context_class=SharingExecutionContext,
+        execution_context_class=PlannedExecutionContext if plans else SharingExecutionContext,
         scalar_overrides=SCALAR_OVERRIDES,
     )
 

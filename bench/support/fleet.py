@@ -12,10 +12,13 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import signal
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
@@ -33,6 +36,7 @@ SUBSCRIPTION = """subscription {
 PROTOCOL = Subprotocol("graphql-transport-ws")
 PONG = json.dumps({"type": "pong"})
 SUBSCRIBE = json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+T = TypeVar("T", int, float)
 SETTLE_S = 1.0  # quiet time before a memory reading
 
 
@@ -45,12 +49,19 @@ async def acknowledged(ws: ClientConnection, token: str) -> None:
         await ws.send(PONG)
 
 
-class Fleet:
-    """N websocket clients in this process, one task each; receive times of events by entity id."""
+Tokens = Callable[[], str]  # the bearer token for the next client to connect
 
-    def __init__(self, url: str, token: str, args: argparse.Namespace) -> None:
-        self.url = url
-        self.token = token
+
+class Fleet:
+    """N websocket clients in this process, one task each; receive times of events by entity id.
+
+    Each client sends `connection_init` with `tokens()`: ours gives every client a subject of its own (a real fleet is
+    many users, each with its own rate-limit bucket), the naive server accepts anything."""
+
+    def __init__(self, urls: list[str], tokens: Tokens, args: argparse.Namespace) -> None:
+        self.urls = urls  # clients are spread over these in turn (several gateways sharing one fleet)
+        self.opened = 0
+        self.tokens = tokens
         self.args = args
         self.tasks: list[asyncio.Task[None]] = []
         self.sockets: list[ClientConnection] = []
@@ -82,12 +93,14 @@ class Fleet:
 
     async def _client(self, ready: asyncio.Future[None]) -> None:
         subscribed = False
+        url = self.urls[self.opened % len(self.urls)]
+        self.opened += 1
         try:
-            async with connect(self.url, subprotocols=[PROTOCOL], compression="deflate" if self.args.deflate else None,
+            async with connect(url, subprotocols=[PROTOCOL], compression="deflate" if self.args.deflate else None,
                                open_timeout=self.args.open_timeout, ping_interval=None, ping_timeout=None,
                                close_timeout=2, proxy=None) as ws:
                 self.sockets.append(ws)
-                await acknowledged(ws, self.token)
+                await acknowledged(ws, self.tokens())
                 await ws.send(SUBSCRIBE)
                 self.subscribed += 1
                 ready.set_result(None)
@@ -191,21 +204,45 @@ class Side:
         return percentile([last - first for _, first, _, last in self.rounds], 0.5)
 
     @property
+    def us_per_delivery(self) -> float:
+        """Server CPU per delivered event per subscriber, µs."""
+        if self.cpu_per_round_ms is None or not self.live:
+            return float("nan")
+        return self.cpu_per_round_ms * 1000 / self.live
+
+    @property
     def kb_per_socket(self) -> float:
         if self.rss_before_kb is None or self.rss_after_kb is None or not self.subscribed:
             return float("nan")
         return (self.rss_after_kb - self.rss_before_kb) / self.subscribed
 
 
-async def drive(side: Side, pid: int, ws_url: str, token: str, commit: Commit, args: argparse.Namespace) -> None:
-    """Prime, measure memory, open N clients, warm up until all are live, then the measured rounds."""
-    side.limits = open_files_limit(pid)
+def _total(readings: list[T | None]) -> T | None:
+    present = [r for r in readings if r is not None]
+    return sum(present[1:], present[0]) if len(present) == len(readings) and present else None
+
+
+def _snapshot(pids: list[int], args: argparse.Namespace) -> None:
+    """With --signal-memory: SIGUSR2 to the servers at each memory reading (a hook of the operator's own, e.g. a
+    sitecustomize on PYTHONPATH, may dump a tracemalloc snapshot on it; without one, SIGUSR2 ends the server)."""
+    if getattr(args, "signal_memory", False):
+        for pid in pids:
+            os.kill(pid, signal.SIGUSR2)
+
+
+async def drive(side: Side, pids: list[int], ws_urls: list[str], tokens: Tokens, commit: Commit,
+                args: argparse.Namespace) -> None:
+    """Prime, measure memory, open N clients, warm up until all are live, then the measured rounds.
+
+    With several servers (`pids`, `ws_urls`: gateways sharing one database) the clients are spread over them in
+    turn, and memory and CPU are their sums."""
+    side.limits = " ".join(open_files_limit(pid) for pid in pids)
     # One client first, through a whole delivery: what the first websocket and subscription load once
     # (imports, caches) is then not counted against the N sockets.
-    primer = Fleet(ws_url, token, args)
+    primer = Fleet(ws_urls, tokens, args)
     try:
-        await primer.open(1)
-        if primer.subscribed != 1:
+        await primer.open(len(ws_urls))  # one per server
+        if primer.subscribed != len(ws_urls):
             raise RuntimeError(f"the first client could not subscribe: {dict(primer.failures)}")
         deadline = time.monotonic() + args.live_timeout
         while not primer.all_live.is_set() and time.monotonic() < deadline:
@@ -217,9 +254,10 @@ async def drive(side: Side, pid: int, ws_url: str, token: str, commit: Commit, a
     finally:
         await primer.close()
     await asyncio.sleep(SETTLE_S)
-    side.rss_before_kb = proc_status(pid, "VmRSS")
+    side.rss_before_kb = _total([proc_status(pid, "VmRSS") for pid in pids])
+    _snapshot(pids, args)
 
-    fleet = Fleet(ws_url, token, args)
+    fleet = Fleet(ws_urls, tokens, args)
     try:
         log(f"  {side.label}: opening {side.n} websockets ({args.batch} at a time)")
         started = time.perf_counter()
@@ -251,10 +289,11 @@ async def drive(side: Side, pid: int, ws_url: str, token: str, commit: Commit, a
                               f"event within {args.live_timeout:.0f} s; the rounds wait for those")
             fleet.target = fleet.live
         await asyncio.sleep(SETTLE_S)
-        side.rss_after_kb = proc_status(pid, "VmRSS")
+        side.rss_after_kb = _total([proc_status(pid, "VmRSS") for pid in pids])
+        _snapshot(pids, args)
         log(f"  {side.label}: {fleet.live} live after {side.warmups} warm-up change(s); {args.rounds} rounds")
 
-        cpu_start = cpu_seconds(pid)
+        cpu_start = _total([cpu_seconds(pid) for pid in pids])
         for _ in range(args.rounds):
             key, sent, answered = await commit()
             if not await fleet.wait_for(key, args.round_timeout):
@@ -269,10 +308,10 @@ async def drive(side: Side, pid: int, ws_url: str, token: str, commit: Commit, a
                 side.rounds.append(((answered - sent) * 1000, (min(arrivals) - answered) * 1000,
                                     (percentile(arrivals, 0.5) - answered) * 1000, (max(arrivals) - answered) * 1000))
             await asyncio.sleep(args.pause)
-        cpu_end = cpu_seconds(pid)
+        cpu_end = _total([cpu_seconds(pid) for pid in pids])
         if cpu_start is not None and cpu_end is not None:
             side.cpu_per_round_ms = (cpu_end - cpu_start) / args.rounds * 1000
-        side.rss_end_kb = proc_status(pid, "VmRSS")
+        side.rss_end_kb = _total([proc_status(pid, "VmRSS") for pid in pids])
         side.pings = fleet.pings
         side.notes += [f"{count} x {reason}" for reason, count in fleet.messages.most_common(5)]
         if fleet.closed_early:

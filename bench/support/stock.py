@@ -23,6 +23,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
+from bench.support import _ours
+
 
 def stock_enum(name: str, values: str) -> type[Enum]:
     """A GraphQL enum as ours is: named `name`, each of `values` (space-separated) a member of that name and value."""
@@ -36,15 +38,12 @@ if TYPE_CHECKING:  # plain enums to the type checker: their members are made whe
     PackageName: TypeAlias = Enum
     PackageStatus: TypeAlias = Enum
     EntityType: TypeAlias = Enum
-else:
-    CustomerStatus = stock_enum("CustomerStatus", "provisioning pending_rpl_review provisioned "
-                                                  "provisioned_with_errors updating deleting error")
-    OrgKind = stock_enum("OrgKind", "PARTNER SUB_PARTNER")
-    PackageName = stock_enum("PackageName", "common_area_calling webex_calling webex_calling_standard webex_voice "
-                                            "webex_meetings webex_suite cx_essentials attendant_console "
-                                            "cisco_calling_plan")
-    PackageStatus = stock_enum("PackageStatus", "provisioning provisioned deleting error")
-    EntityType = stock_enum("EntityType", "CUSTOMER CUSTOMER_PACKAGE SUBSCRIBER BILLING_REPORT SUB_PARTNER")
+else:  # the same values as ours, read from our enums, so that a new status never breaks the baseline
+    CustomerStatus = stock_enum("CustomerStatus", " ".join(m.value for m in _ours.CustomerStatus))
+    OrgKind = stock_enum("OrgKind", " ".join(m.value for m in _ours.OrgKind))
+    PackageName = stock_enum("PackageName", " ".join(m.value for m in _ours.PackageName))
+    PackageStatus = stock_enum("PackageStatus", " ".join(m.value for m in _ours.PackageStatus))
+    EntityType = stock_enum("EntityType", " ".join(m.value for m in _ours.EntityType))
 
 
 @strawberry.type

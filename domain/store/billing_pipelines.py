@@ -3,7 +3,8 @@
 The whole computation is one MongoDB pipeline over the usage ledger (`domain.store.usage`): each interval is
 clipped to the report's period and to its billing start, the covered milliseconds are summed per row
 key with every R-BIL-4 column filled in, and the rows come out sorted in report order; the job only
-numbers them as they stream past and stores them in batches. Summing the fractions of each UTC day an
+numbers them as they stream past and stores each batch of 1,000 as one document (a chunk,
+`domain.store.repositories.billing`). Summing the fractions of each UTC day an
 interval covers is the same as dividing the covered time by a day, so no stage has to expand intervals
 into days.
 

@@ -1,4 +1,4 @@
-"""The one place that knows which MongoDB driver is in use: Motor (the design card's default) or PyMongo async.
+"""The one place that knows which MongoDB driver is in use: PyMongo's native async client (the default) or Motor.
 
 Everything driver-specific lives here: client creation, sessions and transactions, aggregation and list
 cursors, change streams, closing. Repositories use only the collection operations that Motor and PyMongo's
@@ -7,6 +7,9 @@ insert_one, insert_many, update_one, update_many, replace_one, delete_one, delet
 find_one_and_update, bulk_write, all awaited, and `find(...)`, which both return as a cursor without awaiting —
 plus the helpers below. Where the two differ in what must be awaited (start_session, start_transaction,
 aggregate, watch, close), the difference is bridged here and nowhere else.
+
+Motor reached its end of life in May 2026: it is an optional extra (`pip install 'wholesale-gateway[motor]'`),
+imported only when a database is opened with driver="motor", and still tested in tests/integration.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal, TypeVar, get_args
 
-from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from pymongo.monitoring import CommandListener
@@ -46,11 +49,56 @@ def is_transient(exc: BaseException) -> bool:
         exc.has_error_label("TransientTransactionError") or getattr(exc, "code", None) == 112)
 
 
+async def _wait_within(awaitable: Awaitable[T], seconds: float | None) -> T:
+    """`asyncio.wait_for` as Python 3.12 has it: the awaitable runs in the caller's task, under a timeout."""
+    async with asyncio.timeout(seconds):
+        return await awaitable
+
+
+def make_pymongo_condition_waits_cancellation_safe() -> bool:
+    """PyMongo's async client on Python 3.11: wait on its internal conditions in the waiting task itself.
+
+    PyMongo (4.20.1, the latest) waits on its asyncio conditions — server selection in the topology, a free slot
+    in the connection pool — through `pymongo.lock._async_cond_wait`, i.e. `asyncio.wait_for(condition.wait(),
+    timeout)`. Before Python 3.12, wait_for runs `condition.wait()` as a task of its own. When the wait times out
+    (server selection re-checks every 0.5 s while the database is down), wait_for cancels that inner task and
+    waits for it to re-acquire the condition's lock; if the waiting task is itself cancelled in that moment (as
+    graphql-core cancels a field's sibling fields when one of them fails), wait_for returns at once and the
+    caller's `async with` releases a lock it does not hold. The orphaned inner task then takes the lock and no task
+    ever releases it: every later database call of the process waits forever (the deadlock after an outage).
+    Awaiting `condition.wait()` in the caller's own task under `asyncio.timeout` (what wait_for is from 3.12 on)
+    lets a cancellation reach `Condition.wait`, which re-acquires the lock before it lets the cancellation through.
+
+    Returns whether the driver's waits are now safe: True on Python 3.12+ (nothing to do), False if PyMongo no
+    longer waits this way (tests/unit/test_driver_cancellation.py then fails, to have this looked at again).
+    """
+    if sys.version_info >= (3, 12):
+        return True
+    import pymongo.lock as driver_locks
+
+    if not hasattr(driver_locks, "_async_cond_wait") or not hasattr(driver_locks, "wait_for"):
+        return False
+    setattr(driver_locks, "wait_for", _wait_within)  # noqa: B010 (a private name of the driver, on purpose)
+    return True
+
+
+def _client_class(driver: Driver) -> Any:
+    if driver == "pymongo":
+        make_pymongo_condition_waits_cancellation_safe()
+        return AsyncMongoClient
+    try:
+        from motor.motor_asyncio import AsyncIOMotorClient
+    except ImportError as exc:  # gateway.settings says so at start-up already; this is for direct callers
+        raise ImportError("the motor driver needs Motor: pip install 'wholesale-gateway[motor]'") from exc
+    return AsyncIOMotorClient
+
+
 class Database:
     """A connected database: one client per process, opened at start-up and closed (awaited) at shutdown.
 
-    `driver` picks the client: "motor" (Motor, which runs PyMongo's blocking client on a thread pool) or
-    "pymongo" (PyMongo's native asyncio client). Both take the same options and raise the same errors.
+    `driver` picks the client: "pymongo" (PyMongo's native asyncio client, the default) or "motor" (Motor, which
+    runs PyMongo's blocking client on a thread pool; the `motor` extra). Both take the same options and raise the
+    same errors.
     """
 
     def __init__(
@@ -58,15 +106,14 @@ class Database:
         uri: str,
         name: str,
         *,
-        driver: Driver = "motor",
+        driver: Driver = "pymongo",
         listeners: Sequence[CommandListener] = (),
         server_selection_timeout_ms: int = 10_000,
         app_name: str = "wholesale-gateway",
     ) -> None:
         if driver not in DRIVERS:
             raise ValueError(f"unknown database driver {driver!r}: expected one of {', '.join(DRIVERS)}")
-        client_class: Any = AsyncIOMotorClient if driver == "motor" else AsyncMongoClient
-        self._client: Any = client_class(
+        self._client: Any = _client_class(driver)(
             uri,
             tz_aware=True,
             event_listeners=list(listeners),

@@ -9,6 +9,15 @@ Live events reach every local subscriber that may see them as one shared `Delive
 depends only on the event and on what is asked of it (running the selection, encoding it) is done
 once per process, not once per subscriber.
 
+Riding (the fan-out's fast path): subscribers that give a `group` (what they see and what they ask, equal:
+the presentation layer's key) and a `ride` (send a frame now, without a task) are woken for nothing while
+they keep up. Of an idle group, one subscriber, the leader, receives each live event through its queue and
+runs it as usual; the others, idle too, are its riders: once the leader's frame exists (`Delivery.serve`,
+with the encoded result), each rider is sent it in the same step, in commit order. A rider whose send would
+wait (its socket's buffer is full), a leader that falls behind, leaves, or whose result cannot be shared
+(`serve(None)`), hand the events back: each rider then receives them through its own queue, in order,
+exactly as a subscriber that never rode, and rides again once its queue is empty.
+
 Policies:
 - slow consumer: a subscriber whose queue holds `queue_size` undelivered events is ended with
   `SlowConsumer` carrying the last `seq` it received; it resumes from there (memory stays bounded);
@@ -27,7 +36,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -46,6 +55,11 @@ DEFAULT_RESUME_WINDOW_S = 60.0
 # R-EVT-2 (amended 2026-12): a subscription may resume only from a cursor whose later events are this recent.
 DEFAULT_CURSOR_LIFETIME = timedelta(days=7)
 REPLAY_PAGE = 500
+# A leader holding this many undelivered events hands its riders back (they go on, each at its own pace).
+LEADER_BACKLOG = 8
+# Sends the encoded result of an event to one rider now: None once sent, else an awaitable for the send still
+# under way (nothing more may be sent to that subscriber before it is done).
+Ride = Callable[[str], Awaitable[None] | None]
 
 
 @dataclass(eq=False)
@@ -54,10 +68,20 @@ class Delivery:
 
     doc: Document
     shared: dict[Hashable, Any] = field(default_factory=dict)  # per-event work the presentation layer does once
+    # Only on a leader's own copy: its riders, until served or handed back (EventHub).
+    riders: list[_Subscriber] | None = None
+    serve_riders: Callable[[str | None], None] | None = None
 
     @property
     def seq(self) -> int:
         return int(self.doc["seq"])
+
+    def serve(self, text: str | None) -> None:
+        """The leader's frame exists: `text` is its encoded result, sent to every rider; None when it is not to be
+        shared (each rider then receives the event through its own queue). Once; later calls do nothing."""
+        if self.serve_riders is not None:
+            serve, self.serve_riders = self.serve_riders, None
+            serve(text)
 
     @cached_property
     def cursor(self) -> str:
@@ -90,8 +114,16 @@ class _Subscriber:
     overflowed: bool = False
     resync: bool = False  # the stream was reopened: replay from the outbox what may have been missed
     unavailable: bool = False
+    last: int = 0  # seq of the last event it was given (through its queue, or ridden)
+    group: Hashable | None = None  # subscribers that may ride with each other (None: never rides)
+    ride: Ride | None = None
+    riding: bool = False  # idle with an empty queue: live events are sent to it by its group's leader
+    barrier: Awaitable[None] | None = None  # a ridden send still under way: awaited before its next event
+    carried: list[Delivery] = field(default_factory=list)  # as a leader: events whose riders it has not served
+    gone: bool = False
 
     def wake(self) -> None:
+        self.riding = False
         with contextlib.suppress(asyncio.QueueFull):  # a full queue is being read: the flags are seen anyway
             self.queue.put_nowait(None)
 
@@ -107,6 +139,7 @@ class EventHub:
     # (the gateway feeds a histogram with it; the domain knows nothing of metrics).
     observer: Callable[[float], None] | None = None
     _subscribers: set[_Subscriber] = field(default_factory=set, init=False)
+    _leaders: dict[Hashable, _Subscriber] = field(default_factory=dict, init=False)
     _follower: BackgroundTask = field(init=False)
     _ready: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _opened: int = field(default=0, init=False)
@@ -133,6 +166,11 @@ class EventHub:
         self._opened += 1
         if self._opened > 1:  # reopened: what was committed while the stream was down is only in the outbox
             log.info("event change stream reopened; %d subscribers replay what they missed", self.subscribers)
+            for leader in self._leaders.values():  # every rider replays from its own last event instead
+                for carried in leader.carried:
+                    carried.riders = carried.serve_riders = None
+                leader.carried = []
+            self._leaders.clear()
             for subscriber in self._subscribers:
                 subscriber.resync = True
                 subscriber.wake()
@@ -163,16 +201,109 @@ class EventHub:
 
     def _dispatch(self, delivery: Delivery) -> None:
         received = time.perf_counter()
+        groups: dict[Hashable, list[_Subscriber]] = {}
+        led: set[Hashable] = set()  # groups whose leader takes this event
         for subscriber in self._subscribers:
             if subscriber.overflowed or not subscriber.accepts(delivery.doc):
                 continue
-            try:
-                subscriber.queue.put_nowait(delivery)
-            except asyncio.QueueFull:
-                subscriber.overflowed = True
-                continue
+            group = subscriber.group
+            if group is not None and (subscriber.riding or self._leaders.get(group) is subscriber):
+                groups.setdefault(group, []).append(subscriber)
+                if self._leaders.get(group) is subscriber:
+                    led.add(group)
+            else:
+                self._put(subscriber, delivery)
             if self.observer is not None:
                 self.observer(time.perf_counter() - received)
+        for group, members in groups.items():
+            self._carry(group, members, group in led, delivery)
+
+    def _put(self, subscriber: _Subscriber, delivery: Delivery) -> bool:
+        subscriber.riding = False
+        try:
+            subscriber.queue.put_nowait(delivery)
+        except asyncio.QueueFull:
+            subscriber.overflowed = True
+            return False
+        return True
+
+    def _carry(self, group: Hashable, members: list[_Subscriber], led: bool, delivery: Delivery) -> None:
+        """One live event for the idle members of a group (and its leader, when it takes it): the leader receives
+        it, the others ride."""
+        leader = self._leaders.get(group)
+        if leader is not None and (not led or leader.queue.qsize() >= LEADER_BACKLOG):
+            self._abdicate(leader)  # its riders are handed back what it carried; they take this one themselves too
+            leader = None
+        riders: list[_Subscriber] = []
+        for member in members:
+            if member is leader:
+                continue
+            if member.riding:
+                riders.append(member)
+            else:
+                self._put(member, delivery)
+        if leader is None:
+            if not riders:
+                return
+            leader = self._leaders[group] = riders.pop()
+        if not riders:
+            self._put(leader, delivery)
+            return
+        carried = Delivery(delivery.doc, delivery.shared, riders=riders)
+        carried.serve_riders = lambda text: self._serve(leader, carried, text)
+        leader.carried.append(carried)
+        if not self._put(leader, carried):
+            self._abdicate(leader)
+
+    def _abdicate(self, leader: _Subscriber) -> None:
+        """The leader stops leading: each of its riders receives what it had not been sent yet, in order, itself."""
+        if self._leaders.get(leader.group) is leader:
+            del self._leaders[leader.group]
+        carried, leader.carried = leader.carried, []
+        for delivery in carried:
+            riders = delivery.riders or []
+            delivery.riders = delivery.serve_riders = None
+            plain = Delivery(delivery.doc, delivery.shared)
+            for rider in riders:
+                if not rider.gone:
+                    self._put(rider, plain)
+
+    def _serve(self, leader: _Subscriber, carried: Delivery, text: str | None) -> None:
+        if text is None:  # not shareable: this event and the rest of what the leader carries go back to the riders
+            self._abdicate(leader)
+            return
+        with contextlib.suppress(ValueError):
+            leader.carried.remove(carried)  # the first one: served in order
+        riders, carried.riders = carried.riders or [], None
+        for rider in riders:
+            if rider.gone:
+                continue
+            try:
+                pending = rider.ride(text) if rider.ride is not None else None
+            except Exception:  # never the others' loss: this rider is dropped, its socket's read loop ends it
+                log.exception("sending an event to a riding subscriber failed")
+                rider.gone = True
+                continue
+            rider.last = carried.seq
+            if pending is not None:  # its socket is behind: it goes on through its own queue, after this send
+                rider.barrier = pending
+                self._unride(rider, leader)
+
+    def _unride(self, rider: _Subscriber, leader: _Subscriber) -> None:
+        """`rider` stops riding: what `leader` still carries for it is put in its own queue, in order."""
+        rider.riding = False
+        plain: Delivery | None = None
+        for delivery in leader.carried:
+            if delivery.riders is not None and rider in delivery.riders:
+                delivery.riders.remove(rider)
+                plain = Delivery(delivery.doc, delivery.shared)
+                self._put(rider, plain)
+
+    def _leave(self, subscriber: _Subscriber) -> None:
+        subscriber.gone = True
+        self._subscribers.discard(subscriber)
+        if subscriber.carried or self._leaders.get(subscriber.group) is subscriber:
+            self._abdicate(subscriber)
 
     async def head(self) -> int:
         return await self.events.head()
@@ -205,40 +336,59 @@ class EventHub:
             if len(docs) < REPLAY_PAGE:
                 return
 
-    async def subscribe(self, accepts: Predicate, replay_filter: Mapping[str, Any],
-                        after: int | None) -> AsyncGenerator[Delivery, None]:
-        """Every visible event after `after` (or from now), exactly once, in commit order, then live."""
+    async def subscribe(self, accepts: Predicate, replay_filter: Mapping[str, Any], after: int | None, *,
+                        group: Hashable | None = None, ride: Ride | None = None) -> AsyncGenerator[Delivery, None]:
+        """Every visible event after `after` (or from now), exactly once, in commit order, then live.
+
+        With a `group` and a `ride`, live events may be sent to it by another subscriber of the group (riding,
+        see the module's docstring) rather than yielded here; `group` must then stand for everything a live
+        event's frame depends on (what `accepts` admits, the selection, the scope)."""
         self.start()
         await self._until_ready(after or 0)
         # The starting point is fixed before registering, and everything after it is read from the outbox once
         # registered: an event committed in between is in the replay, the queue, or both (deduplicated).
         last = after if after is not None else await self.head()
-        subscriber = _Subscriber(accepts, asyncio.Queue(self.queue_size))
+        subscriber = _Subscriber(accepts, asyncio.Queue(self.queue_size), last=last,
+                                 group=group if ride is not None else None, ride=ride)
         self._subscribers.add(subscriber)
         try:
             replay = True
             while True:
                 if replay:
                     replay = False
-                    async for doc in self._replay(replay_filter, last):
-                        last = doc["seq"]
+                    async for doc in self._replay(replay_filter, subscriber.last):
+                        await self._settled(subscriber)
+                        subscriber.last = doc["seq"]
                         yield Delivery(doc)
+                if subscriber.group is not None and subscriber.queue.empty():
+                    subscriber.riding = True  # everything before was sent: the group's leader may send the next
                 item = await subscriber.queue.get()
+                subscriber.riding = False
                 if subscriber.unavailable:
-                    raise FeedUnavailable("the event stream is unavailable; resume from the cursor later", last)
+                    raise FeedUnavailable("the event stream is unavailable; resume from the cursor later",
+                                          subscriber.last)
                 if subscriber.overflowed:
                     raise SlowConsumer(f"fell more than {self.queue_size} events behind; resume from the cursor",
-                                       last)
+                                       subscriber.last)
                 if subscriber.resync:
                     subscriber.resync = False
-                    await self._until_ready(last)
+                    await self._until_ready(subscriber.last)
                     while not subscriber.queue.empty():  # all of it is in the outbox too: free it now
                         subscriber.queue.get_nowait()
                     replay = True
                     continue
-                if item is None or item.seq <= last:
+                if item is None or item.seq <= subscriber.last:
                     continue  # a wake-up, or already replayed
-                last = item.seq
+                await self._settled(subscriber)
+                subscriber.last = item.seq
                 yield item
         finally:
-            self._subscribers.discard(subscriber)
+            self._leave(subscriber)
+
+    @staticmethod
+    async def _settled(subscriber: _Subscriber) -> None:
+        """Until a ridden send to `subscriber` that was still under way is done (its events stay in order)."""
+        if subscriber.barrier is not None:
+            barrier, subscriber.barrier = subscriber.barrier, None
+            with contextlib.suppress(Exception):  # a failed send is the socket's end, seen by its read loop
+                await barrier

@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import ConnectionFailure
 
 from domain.model.audit import GATEWAY, Actor, acting, system_actor
 from domain.model.clock import Clock
@@ -32,9 +37,12 @@ from domain.store.repositories.jobs import JOBS, READY, RUNNING, WAITING
 log = logging.getLogger("gateway.jobs")
 
 
-
 class LeaseLost(Exception):
     """The job is no longer leased by this worker: another one has taken it over."""
+
+
+class ClaimConflict(Exception):
+    """Claiming the next due job conflicted with another writer; worth trying again in a moment."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,32 @@ class JobQueue:
             return None
         return Job.from_doc({**doc, "attempts": doc.get("attempts", 0) + 1})
 
+    async def claim_next(self) -> Job | None:
+        """Lease the job due first (by `runAt`) in one command; None when nothing is due.
+
+        One findAndModify in a short transaction, instead of a query for due jobs and a claim of each: a job
+        becomes this worker's in two round trips (the command and the commit). Raises ClaimConflict when another
+        writer got in the way (another worker took that job first, or an abandoned transaction holds it).
+        """
+        now = self.clock.now()
+        due = {"$or": [{"status": READY, "runAt": {"$lte": now}}, {"status": RUNNING, "leaseUntil": {"$lte": now}}]}
+        update = {"$set": {"status": RUNNING, "leaseOwner": self.owner, "leaseUntil": now + self.lease},
+                  "$inc": {"attempts": 1}}
+
+        async def take(session: Any) -> Document | None:
+            doc: Document | None = await self._jobs.find_one_and_update(
+                due, update, sort=[("runAt", 1)], return_document=ReturnDocument.AFTER, session=session)
+            return doc
+
+        try:  # in a transaction for the reason `claim` gives
+            doc = await self.db.run_transaction(take, max_attempts=1)
+        except Exception as exc:
+            # The server out of reach is no conflict: the worker's loop logs it and waits a poll interval.
+            if not is_transient(exc) or isinstance(exc, ConnectionFailure):
+                raise
+            raise ClaimConflict(str(exc)) from exc
+        return Job.from_doc(doc) if doc is not None else None
+
     async def hold(self, tx: Tx, job: Job, **changes: Any) -> None:
         """Inside a handler's transaction: prove the lease is still ours (and extend it), or abort."""
         result = await self._jobs.update_one(
@@ -150,6 +184,23 @@ class JobQueue:
             if row["due"] and row["oldest"] is not None:
                 lag = max(lag, now - row["oldest"])
         return QueueStats(counts, due_now, lag)
+
+
+# The slot of the job running in this task (see `outside_work_done`).
+_slot: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("job_slot", default=None)
+
+
+def outside_work_done() -> None:
+    """A handler says that what it still has to do is its final database transaction (its calls to the outside,
+    e.g. the Webex steps, are over): the worker may start the next job in its place meanwhile.
+
+    The job keeps its lease until that transaction commits, as before; only the worker's count of jobs at work
+    changes. Outside a worker's task (a test calling a handler) it does nothing.
+    """
+    release = _slot.get()
+    if release is not None:
+        _slot.set(None)
+        release()
 
 
 class Retry(Exception):
@@ -221,14 +272,15 @@ class Worker:
     async def run_once(self) -> int:
         """Claim and run what is due now (up to `concurrency` jobs at a time); returns how many ran."""
         ran = 0
-        for doc in await self.queue.due(self.concurrency):
-            job = await self.queue.claim(doc)
+        while ran < self.concurrency:
+            try:
+                job = await self.queue.claim_next()
+            except ClaimConflict:
+                break  # the caller comes back for it
             if job is None:
-                continue
+                break
             ran += 1
-            task = asyncio.create_task(self.run(job))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._spawn(job)
         if self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
         return ran
@@ -240,19 +292,64 @@ class Worker:
                 return
         raise RuntimeError("the job queue did not become idle")
 
-    async def _loop(self) -> None:
-        while True:
+    def _spawn(self, job: Job, slot: Callable[[], None] | None = None, done: Callable[[], None] | None = None
+               ) -> None:
+        """Run `job` in a task; `slot` is released when the job calls `outside_work_done` (or ends), `done` when
+        it ends."""
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released and slot is not None:
+                released = True
+                slot()
+
+        async def run() -> None:
+            _slot.set(release)
             try:
-                ran = await self.run_once()
+                await self.run(job)
+            finally:
+                release()
+
+        task = asyncio.create_task(run())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        if done is not None:
+            task.add_done_callback(lambda _: done())
+
+    async def _loop(self) -> None:
+        """Keep `concurrency` jobs running: a slot that frees up claims the next due job at once.
+
+        Only when nothing is due does the loop wait, until a commit of this process wakes it (it may have
+        enqueued a job) or the poll interval passes (jobs of other processes, timers coming due).
+        """
+        slots = asyncio.Semaphore(self.concurrency)
+        # Jobs past their outside work (`outside_work_done`) and still committing hold no slot; at most as many
+        # again as there are slots may be in that state, so that a slow database does not collect a backlog.
+        in_flight = asyncio.Semaphore(2 * self.concurrency)
+        while True:
+            await slots.acquire()
+            await in_flight.acquire()
+            self._wake.clear()  # before the claim: a commit during it wakes the wait below
+            try:
+                job = await self.queue.claim_next()
             except asyncio.CancelledError:
                 raise
+            except ClaimConflict:
+                slots.release()
+                in_flight.release()
+                await asyncio.sleep(random.uniform(0.002, 0.02))  # spread out from the other claimer
+                continue
             except Exception:  # e.g. the database is down: keep polling, it will come back
                 log.exception("job worker: polling failed")
-                ran = 0
-            if not ran:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                job = None
+            if job is not None:
+                self._spawn(job, slots.release, in_flight.release)
+                continue
+            slots.release()
+            in_flight.release()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
     @property
     def running(self) -> bool:

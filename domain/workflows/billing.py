@@ -12,8 +12,7 @@ from domain.rules.billing import Period, ReportStatus, ReportType, report_moved
 from domain.store.jobs import GiveUp, Handler, Job, JobQueue
 from domain.store.repositories import Repositories, Tx
 
-ROW_BATCH = 1000  # rows stored per insert while a report is generated
-
+ROW_BATCH = 1000  # rows stored per document (a chunk) while a report is generated
 
 
 @dataclass
@@ -43,10 +42,8 @@ class BillingJobs:
         rows = 0
         async for batch in repos.usage.report_rows(scope, period, ReportType(report["type"]), repos.clock.now(),
                                                    await self._orgs(report["rootOrgId"]), ROW_BATCH):
-            for row in batch:
-                rows += 1
-                row |= {"_id": f"{report['_id']}:{rows}", "reportId": report["_id"], "n": rows}
-            await repos.billing_rows.insert_many(batch)
+            await repos.billing_rows.store(report["_id"], rows + 1, batch)  # rows numbered from 1, in report order
+            rows += len(batch)
 
         async def write(tx: Tx) -> bool:
             current = await repos.billing_reports.find_doc(report["_id"], session=tx.session)

@@ -27,7 +27,7 @@ from domain.rules.subscribers import UNSETTLED
 from domain.services.compliance import fail_unprovisioned
 from domain.services.customers import start_deletion
 from domain.store.engine import Engine, OrgCreationFailed, TemporaryFailure
-from domain.store.jobs import Job, Retry
+from domain.store.jobs import Job, Retry, outside_work_done
 from domain.store.repositories import Repositories, Tx
 from domain.store.usage import CALLING_PLAN, record_calling_plan, record_customer_removal
 from domain.workflows.common import Stale, Steps
@@ -77,13 +77,20 @@ class CustomerSteps(Steps):
             if customer.status is CustomerStatus.DELETING:
                 await self._delete(job, customer)
             elif customer.status in (CustomerStatus.PROVISIONING, CustomerStatus.UPDATING):
+                cleared = False  # screened without a match, not yet written: recorded with the outcome below
                 if job.payload.get("screen"):
-                    customer = await self._screen(job, customer)
-                    if customer.status is CustomerStatus.PENDING_RPL_REVIEW:
+                    screened = await self._screen(job, customer)
+                    if screened is None:
+                        cleared = True
+                    elif screened.status is CustomerStatus.PENDING_RPL_REVIEW:
                         return None
+                    else:
+                        customer = screened
                 if awaits_approval(customer):
+                    if cleared:
+                        customer = await self._record_clear(job, customer)
                     return await self._ask_approval(job, customer)
-                await self._provision(job, customer)
+                await self._provision(job, customer, cleared=cleared)
             elif customer.status is CustomerStatus.PENDING_RPL_REVIEW and customer.compliance.state in (
                     RplState.APPROVED, RplState.REJECTED):
                 if customer.compliance.state is RplState.APPROVED and awaits_approval(customer):
@@ -98,33 +105,50 @@ class CustomerSteps(Steps):
             raise Retry(str(exc)) from exc
         return None
 
-    async def _screen(self, job: Job, customer: Customer) -> Customer:
-        """R-RPL-1/2/4: screen the name in the billing country; a potential match stops for review."""
+    async def _screen(self, job: Job, customer: Customer) -> Customer | None:
+        """R-RPL-1/2/4: screen the name in the billing country; a potential match stops for review.
+
+        No match returns None and writes nothing: the clearance is recorded in the transaction that writes the
+        step's outcome (`_clear`), which saves a transaction per customer. The Webex side is still only reached
+        after the screening; a job run again after a crash screens again.
+        """
         screener = await self.screeners.get()
         matches = screener.screen(customer.name, customer.address.country)
+        if not matches:
+            return None
 
         async def write(tx: Tx) -> Customer:
             current = await self._current(tx, customer)
             found = [RplMatch(entry_id=m.entry_id, list_name=m.list_name, entry_name=m.entry_name,
                               country=m.country, score=m.score) for m in matches]
-            if found:
-                deadline = tx.now + REVIEW_WINDOW
-                updated, change = current.move(
-                    CustomerStatus.PENDING_RPL_REVIEW, tx.now,
-                    reason=f"potential restricted-party match ({len(found)})",
-                    compliance=Compliance(state=RplState.UNDER_REVIEW, screened_at=tx.now, review_deadline=deadline,
-                                          matches=found, non_compliant_since=current.compliance.non_compliant_since,
-                                          contact_attempts=current.compliance.contact_attempts))
-                await self.repos.customers.replace(updated, expected_version=current.version, session=tx.session)
-                tx.record(change)
-                await tx.enqueue(ReviewTimeout(current.id, deadline))
-                await self.queue.finish(tx, job)
-                return updated
-            # No match: clear, and a flag from an earlier rejection is lifted (R-RPL-3).
-            if current.compliance.non_compliant_since is not None:
-                await tx.cancel(compliance_deadline_id(current.id))
-            updated = current.revised(tx.now, compliance=Compliance(state=RplState.CLEAR, screened_at=tx.now),
-                                      warnings=[w for w in current.warnings if w.code != "NON_COMPLIANT"])
+            deadline = tx.now + REVIEW_WINDOW
+            updated, change = current.move(
+                CustomerStatus.PENDING_RPL_REVIEW, tx.now,
+                reason=f"potential restricted-party match ({len(found)})",
+                compliance=Compliance(state=RplState.UNDER_REVIEW, screened_at=tx.now, review_deadline=deadline,
+                                      matches=found, non_compliant_since=current.compliance.non_compliant_since,
+                                      contact_attempts=current.compliance.contact_attempts))
+            await self.repos.customers.replace(updated, expected_version=current.version, session=tx.session)
+            tx.record(change)
+            await tx.enqueue(ReviewTimeout(current.id, deadline))
+            await self.queue.finish(tx, job)
+            return updated
+
+        return await self.repos.atomic(write)
+
+    @staticmethod
+    async def _clear(tx: Tx, current: Customer) -> Customer:
+        """The customer screened clear (not written): a flag from an earlier rejection is lifted (R-RPL-3)."""
+        if current.compliance.non_compliant_since is not None:
+            await tx.cancel(compliance_deadline_id(current.id))
+        return current.revised(tx.now, compliance=Compliance(state=RplState.CLEAR, screened_at=tx.now),
+                               warnings=[w for w in current.warnings if w.code != "NON_COMPLIANT"])
+
+    async def _record_clear(self, job: Job, customer: Customer) -> Customer:
+        """Write the clearance on its own, keeping the job (the path that asks for an attach approval next)."""
+        async def write(tx: Tx) -> Customer:
+            current = await self._current(tx, customer)
+            updated = await self._clear(tx, current)
             await self.repos.customers.replace(updated, expected_version=current.version, session=tx.session)
             await self.queue.hold(tx, job, **{"payload.screen": False})
             return updated
@@ -147,8 +171,9 @@ class CustomerSteps(Steps):
 
         await self.repos.atomic(write)
 
-    async def _provision(self, job: Job, customer: Customer) -> None:
-        """The Webex side: create the org (once), assign new packages, remove dropped ones."""
+    async def _provision(self, job: Job, customer: Customer, *, cleared: bool = False) -> None:
+        """The Webex side: create the org (once), assign new packages, remove dropped ones; `cleared`: the
+        customer was screened clear just before, and its outcome records that too."""
         try:
             org_id = customer.org_id or await self.engine.create_org(customer.id, customer.external_id)
         except OrgCreationFailed as exc:
@@ -156,6 +181,11 @@ class CustomerSteps(Steps):
 
             async def fail(tx: Tx) -> None:
                 current = await self._current(tx, customer)
+                if cleared:
+                    screened = await self._clear(tx, current)
+                    await self.repos.customers.replace(screened, expected_version=current.version,
+                                                       session=tx.session)
+                    current = screened
                 await fail_unprovisioned(self.repos, tx, current, error, current.compliance)
                 await self.queue.finish(tx, job)
 
@@ -168,15 +198,17 @@ class CustomerSteps(Steps):
                                                                          package.name)
             elif package.status is PackageStatus.DELETING:
                 await self.engine.remove_package(customer.id, customer.external_id, package.name)
+        outside_work_done()  # what is left is the transaction below: the worker may start another job meanwhile
 
         async def write(tx: Tx) -> None:
-            current = await self._current(tx, customer)
+            stored = await self._current(tx, customer)
+            current = await self._clear(tx, stored) if cleared else stored
             packages, moves = settled_packages(current.packages, outcome)
             failed = any(p.status is PackageStatus.ERROR for p in packages)
             updated, change = current.move(
                 CustomerStatus.PROVISIONED_WITH_ERRORS if failed else CustomerStatus.PROVISIONED, tx.now,
                 org_id=org_id, packages=packages, errors=[])
-            await self.repos.customers.replace(updated, expected_version=current.version, session=tx.session)
+            await self.repos.customers.replace(updated, expected_version=stored.version, session=tx.session)
             tx.record(change)
             for package, before, to in moves:
                 tx.record(updated.package_change(package, before, to))

@@ -5,6 +5,11 @@ whose selection (with the variables it uses) and whose scope are the same get th
 the first of them to handle an event executes the selection and the others take its result, and
 the websocket handlers encode that result to JSON once (`encoded`). A subscriber whose selection
 or scope differs gets its own execution: sharing never crosses what a caller may see.
+
+Riding (domain.store.event_hub): an idle subscriber whose handler gave a `RIDE` (its socket and operation
+id) joins the group of subscribers that asked the same thing with the same filter, and is sent the frame of
+its group's leader, with its own id, without a task of its own waking up. The leader's execution leaves its
+`Delivery.serve` in `SERVE`; the handler calls it with the encoded result as it sends its own frame.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +35,7 @@ class SharingStats:
     reused: int = 0  # times another subscriber's result was taken instead
     encoded: int = 0  # JSON encodings of a shared result
     reencoded: int = 0  # times an encoding was taken instead
+    ridden: int = 0  # frames sent to a riding subscriber (neither executed nor encoded for it)
 
 
 STATS = SharingStats()
@@ -81,6 +88,14 @@ class Share:
 
     results: dict[Hashable, Any]
     key: Hashable
+    serve: Callable[[str | None], None] | None = None  # the leader's: its riders' frames, once its own is made
+
+
+# Set by the websocket handlers for the operation task they start: sends an event's encoded result to that
+# operation's socket now (domain.store.event_hub.Ride). None elsewhere (no riding).
+RIDE: ContextVar[Callable[[str], Awaitable[None] | None] | None] = ContextVar("ride", default=None)
+# The `serve` of the event an operation task executed last, for the handler to call as it sends the result.
+SERVE: ContextVar[Callable[[str | None], None] | None] = ContextVar("serve", default=None)
 
 
 async def _shared(future: asyncio.Future[Any]) -> Any:
@@ -94,6 +109,7 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         share: Share | None = getattr(self.root_value, "share", None)
         if share is None:
             return super().execute_operation(serially)
+        SERVE.set(share.serve)
         existing = share.results.get(share.key)
         if existing is not None:
             STATS.reused += 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator
 
 import strawberry
 
 from domain.services import reads
 from resolvers.context import Info
-from resolvers.events.sharing import Share, selection_key
+from resolvers.events.sharing import RIDE, Share, selection_key
 from resolvers.events.types import EventFilter, ProvisioningEventType
 
 
@@ -41,6 +42,11 @@ class EventSubscription:
             after_seq = await reads.events_head(context.repos, caller)
         accepts, replay = reads.event_feed(owner, criteria)
         key = selection_key(info._raw_info, info.variable_values, caller.principal)
-        async for delivery in context.hub.subscribe(accepts, replay, after_seq):
+        # Subscribers ride together (one execution and one frame sent to all, resolvers.events.sharing) when they
+        # ask the same thing of the same events: the selection and scope (`key`) and the filter (`replay`).
+        group = (key, json.dumps(replay, sort_keys=True, default=str))
+        context.fresh_loaders()  # what the set-up loaded is not kept for as long as the subscription lasts
+        async for delivery in context.hub.subscribe(accepts, replay, after_seq, group=group, ride=RIDE.get()):
             context.fresh_loaders()
-            yield ProvisioningEventType.of(delivery.doc, delivery.cursor, Share(delivery.shared, key))
+            yield ProvisioningEventType.of(delivery.doc, delivery.cursor,
+                                           Share(delivery.shared, key, delivery.serve if delivery.riders else None))

@@ -8,7 +8,7 @@ import strawberry
 
 from domain.model import entities as models
 from domain.model.principal import Scope
-from domain.rules.pagination import PageRequest
+from domain.rules.pagination import Page, PageRequest
 from domain.services import reads
 from domain.store.repositories.subscribers import SubscriberCriteria
 from resolvers.common import connection_of, listing_connection
@@ -66,10 +66,17 @@ async def nested_subscribers(
         return listing_connection(SubscriberConnection, reads.empty(request), SubscriberType.of_doc)
     # The loaders add the customer id themselves, so the criteria key stays the same for every customer.
     shared = replace(_criteria(filter), customer_ids=None)
-    page = await info.context.loaders.subscriber_page.load(SubscriberPageKey(customer.id, shared, order, request))
 
     async def count() -> int:
         return await info.context.loaders.subscriber_count.load(SubscriberCountKey(customer.id, shared))
+
+    if request.first == 0 and request.after is None:
+        # Only a count is asked for (`subscribers(first: 0) { totalCount }`): an empty first page, whose
+        # hasNextPage is whether any row exists, comes from the count the connection needs anyway.
+        page = Page(docs=[], cursors=[], has_next=await count() > 0, has_previous=False)
+    else:
+        page = await info.context.loaders.subscriber_page.load(SubscriberPageKey(customer.id, shared, order,
+                                                                                 request))
 
     return connection_of(SubscriberConnection, page, [SubscriberType.of_doc(d) for d in page.docs], count)
 

@@ -1,0 +1,209 @@
+"""Execution plans (resolvers.plan) answer exactly what graphql-core's executor answers, errors included.
+
+Each case runs one document on two copies of the same Strawberry schema: one executed with PlannedExecutionContext,
+one with the executor it replaces (SharingExecutionContext). The results must be equal: data, and every error's
+message, path and locations, in order. The cases are the ones the plan handles itself (plain attributes, resolvers
+called directly, arguments converted once per execution) and every way a value can go wrong on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.types import Info
+
+from resolvers.events.sharing import SharingExecutionContext
+from resolvers.plan import BASIC, DIRECT, PLANS, SLOW, PlannedExecutionContext, plan_field
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Leaf(Named):
+    size: int | None
+    tags: list[str]
+
+    @strawberry.field
+    def doubled(self) -> int:
+        if self.size is None:
+            raise ValueError(f"{self.name} has no size")
+        return self.size * 2
+
+
+@strawberry.input
+class Window:
+    first: int = 2
+    colour: Colour | None = None
+
+
+@strawberry.type
+class Branch(Named):
+    colour: Colour
+    at: datetime
+    leaves: list[Leaf]
+    maybe_leaves: list[Leaf | None] | None
+    strict: list[int]
+    weird: Any = strawberry.field(graphql_type=str | None, default=None)
+
+    @strawberry.field
+    def first_leaf(self, info: Info) -> Leaf:
+        return self.leaves[0] if self.leaves else None  # type: ignore[return-value]
+
+    @strawberry.field
+    async def later(self) -> Leaf | None:
+        await asyncio.sleep(0)
+        return self.leaves[-1] if self.leaves else None
+
+    @strawberry.field
+    def window(self, info: Info, window: Window | None = None, label: str = "w") -> list[str]:
+        picked = self.leaves[: (window.first if window else 2)]
+        colour = window.colour.value if window and window.colour else "-"
+        return [f"{label}:{colour}:{leaf.name}:{info.path.key}" for leaf in picked]
+
+    @strawberry.field
+    def soon(self) -> list[Leaf]:
+        async def one(leaf: Leaf) -> Leaf:
+            await asyncio.sleep(0)
+            return leaf
+
+        return [one(leaf) for leaf in self.leaves]  # type: ignore[misc]
+
+    @strawberry.field
+    def named(self) -> Named:
+        return self.leaves[0]
+
+
+class NotABranch:
+    name = "impostor"
+
+
+def branches() -> list[Any]:
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    good = Branch(name="good", colour=Colour.RED, at=at, leaves=[Leaf(name="a", size=1, tags=["x"]),
+                                                                   Leaf(name="b", size=None, tags=[])],
+                  maybe_leaves=[None, Leaf(name="c", size=3, tags=["y", "z"])], strict=[1, 2])
+    broken = Branch(name=None, colour="green", at=at, leaves=[Leaf(name="d", size=4, tags=[None])],  # type: ignore
+                    maybe_leaves=None, strict=[1, None], weird=object())  # type: ignore[list-item]
+    empty = Branch(name="empty", colour=Colour.BLUE, at=at, leaves=[], maybe_leaves=[], strict=(3, 4))  # type: ignore
+    return [good, broken, empty, NotABranch(), None]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def branches(self) -> list[Branch | None]:
+        return branches()
+
+    @strawberry.field
+    def strict_branches(self) -> list[Branch]:
+        return branches()[:3]
+
+    @strawberry.field
+    def not_a_list(self) -> Branch:
+        return Branch(name="odd", colour=Colour.RED, at=datetime(2026, 1, 1, tzinfo=UTC),
+                      leaves=iter([Leaf(name="g", size=1, tags=[])]), maybe_leaves=None, strict=[])  # type: ignore
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self, info: Info, count: int = 2) -> AsyncGenerator[Branch, None]:
+        for branch in branches()[:count]:
+            yield branch
+
+
+def schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    return (strawberry.Schema(query=Query, subscription=Subscription, types=[Leaf],
+                              execution_context_class=PlannedExecutionContext),
+            strawberry.Schema(query=Query, subscription=Subscription, types=[Leaf],
+                              execution_context_class=SharingExecutionContext))
+
+
+DOCUMENTS = {
+    "plain fields, lists, nested objects, enums, dates": """{ strictBranches { name colour at strict
+        leaves { name size tags doubled } maybeLeaves { name tags } } }""",
+    "null propagation in nullable list items": "{ branches { name colour strict leaves { tags } } }",
+    "resolvers called directly, sync and async": "{ branches { firstLeaf { name size } later { name doubled } } }",
+    "arguments from literals and variables": """query($w: WindowInput, $l: String!) { branches {
+        a: window b: window(window: {first: 1, colour: BLUE}, label: "lit") c: window(window: $w, label: $l) } }""",
+    "awaitable list items": "{ branches { soon { name doubled } } }",
+    "abstract types stay with the executor": "{ branches { named { __typename name ... on Leaf { size } } } }",
+    "a value that is not a list": "{ notAList { name leaves { name } } }",
+    "a custom scalar that cannot coerce": "{ branches { name weird } }",
+    "aliases and merged fields": """{ branches { x: name name ... on Branch { leaves { name } leaves { size } } } }""",
+}
+
+
+def _canonical(result: Any) -> str:
+    errors = [{"message": e.message, "path": e.path, "locations": [(loc.line, loc.column) for loc in e.locations or []]}
+              for e in result.errors or []]
+    return json.dumps({"data": result.data, "errors": errors}, sort_keys=False, default=str)
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+async def test_a_planned_execution_answers_what_the_executor_answers(name: str) -> None:
+    planned, stock = schemas()
+    variables = {"w": {"first": 1, "colour": "RED"}, "l": "var"}
+    ours = await planned.execute(DOCUMENTS[name], variable_values=variables)
+    theirs = await stock.execute(DOCUMENTS[name], variable_values=variables)
+    assert _canonical(ours) == _canonical(theirs)
+    assert ours.data is not None or ours.errors  # every case answers something
+    again = await planned.execute(DOCUMENTS[name], variable_values=variables)  # from the cached plans
+    assert _canonical(again) == _canonical(theirs)
+
+
+async def test_the_error_cases_really_are_errors() -> None:
+    """The cases above are not vacuous: the broken branch produces the errors the executor would."""
+    planned, _ = schemas()
+    result = await planned.execute("{ branches { name colour strict leaves { tags } } }")
+    messages = [e.message for e in result.errors or []]
+    assert any("Cannot return null for non-nullable field Branch.name." == m for m in messages)
+    assert any("Expected value of type 'Branch' but got" in m for m in messages)
+    assert result.data is not None and result.data["branches"][1] is None and result.data["branches"][4] is None
+
+
+async def test_a_subscription_s_events_are_executed_as_by_the_executor() -> None:
+    """The root field of a subscription hands on each event (its resolver is the generator): never called directly."""
+    planned, stock = schemas()
+    document = "subscription { ticks(count: 2) { name colour leaves { name tags } firstLeaf { size } } }"
+    answers = []
+    for schema in (planned, stock):
+        stream = await schema.subscribe(document)
+        answers.append([_canonical(result) async for result in stream])
+    assert answers[0] == answers[1]
+    assert len(answers[0]) == 2 and '"good"' in answers[0][0] and "Cannot return null" in answers[0][1]
+
+
+def test_plans_classify_fields() -> None:
+    planned, _ = schemas()
+    schema = planned._schema
+    branch = schema.type_map["Branch"]
+
+    class Details:
+        def __init__(self, node: Any) -> None:
+            self.node, self.fragment_variable_values = node, None
+
+    from graphql import parse
+
+    document = parse("{ name leaves firstLeaf window(label: \"x\") named later }")
+    nodes = {n.name.value: n for n in document.definitions[0].selection_set.selections}  # type: ignore[attr-defined]
+    kinds = {name: plan_field(branch, name, [Details(node)], schema).kind for name, node in nodes.items()}  # type: ignore
+    assert kinds == {"name": BASIC, "leaves": BASIC, "firstLeaf": DIRECT, "window": DIRECT, "later": DIRECT,
+                     "named": SLOW}
+    assert PLANS.size > 0
