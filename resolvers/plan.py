@@ -86,6 +86,7 @@ class FieldPlan:
     strawberry_field: StrawberryField | None = None
     where: str = ""  # "Parent.field", for the executor's messages
     has_arguments: bool = False  # DIRECT: converted once per execution (the same nodes and variables for every item)
+    leaf: Callable[[Any], Any] | None = None  # BASIC with a scalar or enum value: its coercion (answered inline)
 
 
 def completion_of(output_type: GraphQLOutputType) -> Completion:
@@ -153,7 +154,8 @@ def plan_field(parent_type: GraphQLObjectType, name: str, field_details: Any, sc
         reader = field.default_resolver
         python_name = field.python_name
         read = attrgetter(python_name) if reader is getattr else (lambda source: reader(source, python_name))
-        return FieldPlan(name, BASIC, field_details, field_def, completion, read=read, where=where)
+        return FieldPlan(name, BASIC, field_details, field_def, completion, read=read, where=where,
+                         leaf=completion.coerce if completion.kind == "leaf" else None)
     # Only where `resolve` is Strawberry's own wrapper of the resolver (a subscription field's `resolve` hands on the
     # event, its resolver is the `subscribe` generator; anything custom stays with the executor).
     wrapped = getattr(field_def.resolve, "_is_default", None) is False and not field.is_subscription
@@ -194,7 +196,7 @@ class _Plans:
 
 def _rebind(plan: FieldPlan, field_details: Any) -> FieldPlan:
     return FieldPlan(plan.name, plan.kind, field_details, plan.field_def, plan.completion, plan.read, plan.resolver,
-                     plan.wants_info, plan.strawberry_field, plan.where, plan.has_arguments)
+                     plan.wants_info, plan.strawberry_field, plan.where, plan.has_arguments, plan.leaf)
 
 
 PLANS = _Plans(PLAN_CACHE_SIZE)
@@ -224,6 +226,17 @@ class PlannedExecutionContext(SharingExecutionContext):
         awaitable_fields: list[str] = []
         try:
             for plan in entry[1]:
+                coerce = plan.leaf
+                if coerce is not None:  # the commonest field: a scalar attribute, answered here when all is well
+                    try:
+                        value = plan.read(source_value)  # type: ignore[misc]
+                        if value is not None and value is not Undefined and not isinstance(value, Exception):
+                            coerced = coerce(value)
+                            if coerced is not None and coerced is not Undefined:
+                                results[plan.name] = coerced
+                                continue
+                    except Exception:  # answered again below, where the error is reported as the executor does
+                        pass
                 field_path = Path(path, plan.name, parent_type.name)
                 if plan.kind == SLOW:
                     result = self.execute_field(parent_type, source_value, plan.field_details, field_path, None)

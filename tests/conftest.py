@@ -44,6 +44,7 @@ from gateway.demo import DEMO_PARTNER_ID, DEMO_SUB_PARTNER_IDS, seed_demo
 from gateway.embedded import EmbeddedDatabase
 from gateway.runtime import Runtime
 from gateway.settings import Settings, load_settings
+from tests import demo_files
 
 JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -244,6 +245,8 @@ async def open_gateway(mongo_uri: str, driver: Driver, data_dir: Path, **overrid
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
             yield Gateway(app, runtime, http, commands, clock)
+    if driver == "pymongo":  # the default driver: its known socket leak on close, collected here (see below)
+        collect_leaked_pymongo_sockets()
 
 
 @pytest.fixture(scope="session")
@@ -253,42 +256,55 @@ def driver() -> Driver:
 
 
 class DemoData:
-    """The demo, seeded through the real workflows at most once per driver and session; tests get copies of it.
+    """The demo, seeded through the real workflows at most once per test run; tests get copies of it.
 
-    Seeded on first use rather than by a session fixture parametrized by driver, which pytest would tear down
-    and seed again whenever the driver changes from one test to the next (as it does in tests/integration). The
-    documents are kept in memory: each test's copy then costs only its inserts.
+    Seeded on first use rather than by a session fixture, so that only a run with tests that need it pays for it.
+    With xdist workers, the first worker to need it seeds it and writes its documents to `shared_dir` (a directory
+    of this run, `demo_files`); the others wait for that file and read it, instead of seeding a copy of their own
+    (about 12 s of client and database work each). Each worker keeps the documents in memory: a test's copy then
+    costs only its inserts.
+
+    One copy serves both drivers: the seed's documents do not depend on the client that wrote them (ids are
+    random either way, and both drivers decode the same BSON to the same Python values), so a copy is inserted
+    with the test's driver (`copy_into`) whichever driver seeded it.
 
     Two states of it: as seeded, with work in flight (customers provisioning, updating or deleting, subscribers
     waiting for them: the first `gateway.settle()` of a test runs all of it, over a second of database work), and
     `settled`, as that first settle at NOW leaves it, for tests marked `settled_demo`, about entities of their own.
     """
 
-    def __init__(self, mongo_uri: str, data_dir: Path) -> None:
+    def __init__(self, mongo_uri: str, data_dir: Path, shared_dir: Path | None = None) -> None:
         self.mongo_uri = mongo_uri
         self.data_dir = data_dir
-        self._documents: dict[tuple[Driver, bool], dict[str, list[Document]]] = {}
+        self.shared_dir = shared_dir
+        self._documents: dict[bool, dict[str, list[Document]]] = {}
 
     async def documents(self, driver: Driver, settled: bool = False) -> dict[str, list[Document]]:
-        """Every document of the seeded demo (after its queue ran, if `settled`), by collection."""
-        if (driver, settled) not in self._documents:
-            if settled:
-                async with open_gateway(self.mongo_uri, driver, self.data_dir) as gateway:
-                    await self.copy_into(gateway)
-                    await gateway.settle()
-                    db = gateway.runtime.db
-                    assert db is not None
-                    docs = {name: found for name in await db.collection_names() if (found := await db.find(name, {}))}
+        """Every document of the seeded demo (after its queue ran, if `settled`), by collection; seeded on
+        `driver` if this run has not seeded it yet."""
+        if settled not in self._documents:
+            if self.shared_dir is None:
+                self._documents[settled] = await self._seed(driver, settled)
             else:
-                db = Database(self.mongo_uri, f"demo_{uuid.uuid4().hex[:12]}", driver=driver)
-                try:
-                    await ensure_indexes(db)
-                    await seed_demo(Repositories.over(db, FixedClock(NOW)))
-                    docs = {name: found for name in await db.collection_names() if (found := await db.find(name, {}))}
-                finally:
-                    await db.close()
-            self._documents[(driver, settled)] = docs
-        return self._documents[(driver, settled)]
+                path = self.shared_dir / ("settled.bson" if settled else "seeded.bson")
+                self._documents[settled] = await demo_files.read_or_write(path, lambda: self._seed(driver, settled))
+        return self._documents[settled]
+
+    async def _seed(self, driver: Driver, settled: bool) -> dict[str, list[Document]]:
+        if settled:
+            async with open_gateway(self.mongo_uri, driver, self.data_dir) as gateway:
+                await self.copy_into(gateway)
+                await gateway.settle()
+                db = gateway.runtime.db
+                assert db is not None
+                return {name: found for name in await db.collection_names() if (found := await db.find(name, {}))}
+        db = Database(self.mongo_uri, f"demo_{uuid.uuid4().hex[:12]}", driver=driver)
+        try:
+            await ensure_indexes(db)
+            await seed_demo(Repositories.over(db, FixedClock(NOW)))
+            return {name: found for name in await db.collection_names() if (found := await db.find(name, {}))}
+        finally:
+            await db.close()
 
     async def copy_into(self, gateway: Gateway, settled: bool = False) -> Demo:
         """Insert a copy of the demo (as seeded, or `settled`) into the gateway's database."""
@@ -301,7 +317,7 @@ class DemoData:
 
 @pytest.fixture(scope="session")
 def demo_data(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> DemoData:
-    return DemoData(mongo_uri, tmp_path_factory.mktemp("demo"))
+    return DemoData(mongo_uri, tmp_path_factory.mktemp("demo"), demo_files.run_dir(tmp_path_factory))
 
 
 @dataclass(frozen=True)
