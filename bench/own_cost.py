@@ -4,8 +4,9 @@ One run, one process, one event loop:
 
 * the embedded SecantusDB (a child process) on a temporary directory, the demo seeded into it and --extra more
   customers provisioned over the API (with subscribers, every job settled), so that `first: 50` is full;
-* three servers, each under uvicorn on a loopback port, all in this process: ours with `driver=motor`, ours with
-  `driver=pymongo` (both `create_app` on a `Runtime` with GATEWAY_WORKERS=0, so nothing but the request talks to the
+* four servers, each under uvicorn on a loopback port, all in this process: ours with `driver=motor`, ours with
+  `driver=pymongo`, ours with `driver=pymongo` and GATEWAY_EXECUTION_PLANS=false (what the execution plans save)
+  (all `create_app` on a `Runtime` with GATEWAY_WORKERS=0, so nothing but the request talks to the
   database; the per-token rate limit and every other default left on, the requests spread over --tokens tokens),
   and the stock baseline: a bare Strawberry schema (bench.support.stock: the stock `strawberry.asgi.GraphQL`
   view, types mirroring ours) serving, from memory, the `data` of ours' first answer;
@@ -140,6 +141,7 @@ class OwnCost:
     fields: int = 0
     motor: Variant | None = None
     pymongo: Variant | None = None
+    unplanned: Variant | None = None  # ours on pymongo with GATEWAY_EXECUTION_PLANS=false: what the plans save
     stock: Variant | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -169,10 +171,11 @@ def client_class(runtime: Runtime) -> str:
 
 
 @contextlib.asynccontextmanager
-async def our_server(uri: str, data_dir: Path, secret: str, driver: str) -> AsyncIterator[tuple[str, Runtime,
-                                                                                                 DatabaseTime]]:
+async def our_server(uri: str, data_dir: Path, secret: str, driver: str, plans: bool = True
+                     ) -> AsyncIterator[tuple[str, Runtime, DatabaseTime]]:
     listener = DatabaseTime()
-    runtime = Runtime(settings_for(uri, data_dir, secret, driver=driver), listeners=[listener])
+    runtime = Runtime(settings_for(uri, data_dir, secret, driver=driver, execution_plans=plans),
+                      listeners=[listener])
     async with serving(create_app(runtime), lifespan="on") as base:
         yield f"{base}/graphql", runtime, listener
 
@@ -227,9 +230,11 @@ async def measure(args: argparse.Namespace) -> OwnCost:
             tokens = [token(secret, f"bench{i}@own-cost.local") for i in range(args.tokens)]
             async with (our_server(database.url, base, secret, "motor") as (motor_url, motor_rt, motor_db),
                         our_server(database.url, base, secret, "pymongo") as (pymongo_url, pymongo_rt, pymongo_db),
+                        our_server(database.url, base, secret, "pymongo", plans=False) as (bare_url, _, bare_db),
                         httpx.AsyncClient(timeout=120.0, trust_env=False) as http):
                 result.motor = Variant("ours", motor_url, motor_db, client_class(motor_rt))
                 result.pymongo = Variant("ours", pymongo_url, pymongo_db, client_class(pymongo_rt))
+                result.unplanned = Variant("ours, plans off", bare_url, bare_db, client_class(pymongo_rt))
                 if "pymongo" not in result.pymongo.client_class.split(".")[0]:
                     result.notes.append(f"driver=pymongo is NOT in effect: its client is {result.pymongo.client_class}")
                 reference = (await timed(http, motor_url, tokens[0], DASHBOARD, motor_db)).data
@@ -239,7 +244,8 @@ async def measure(args: argparse.Namespace) -> OwnCost:
                     result.notes.append(f"only {result.customers} customers on the first page (wanted 50)")
                 async with serving(stock_app(reference), lifespan="off") as stock_base:
                     result.stock = Variant("stock", f"{stock_base}/graphql", None)
-                    await run_rounds(http, tokens, reference, [result.motor, result.pymongo, result.stock], args)
+                    await run_rounds(http, tokens, reference,
+                                     [result.motor, result.pymongo, result.unplanned, result.stock], args)
     return result
 
 
@@ -274,7 +280,7 @@ def report(result: OwnCost) -> None:
     print()
     print(f"Own cost of the dashboard query: {result.customers} customers, {result.fields} resolved fields per answer; "
           f"{result.rounds} measured rounds after {result.warmup} warm-up, interleaved")
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; client and the three servers share "
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}; client and the four servers share "
           "one asyncio loop;")
     print("  ours: create_app + Runtime, GATEWAY_WORKERS=0, embedded SecantusDB (another process), defaults otherwise;")
     print("  stock: bare Strawberry (strawberry.asgi.GraphQL), same types and answer, from memory; both on uvicorn")
@@ -285,7 +291,7 @@ def report(result: OwnCost) -> None:
     columns = ["server", "client", "e2e p50", "e2e p99", "db p50", "db Σ p50", "own p50", "own p99", "cmds",
                "own µs/field", "own ratio", "trivial p50"]
     rows = []
-    for variant in (result.motor, result.pymongo, result.stock):
+    for variant in (result.motor, result.pymongo, result.unplanned, result.stock):
         if variant is None:
             continue
         rows.append([variant.label, variant.client_class.rsplit(".", 1)[-1], fmt(variant.p50(variant.e2e_us), 0),
@@ -299,6 +305,9 @@ def report(result: OwnCost) -> None:
     print()
     print(f"own-time ratio = ours ÷ stock (own µs per resolved field): motor {fmt(result.own_ratio(result.motor), 2)}, "
           f"pymongo {fmt(result.own_ratio(result.pymongo), 2)}  (target ≤ 1.0)")
+    print(f"execution plans (GATEWAY_EXECUTION_PLANS), pymongo: own µs/field with ÷ without = "
+          f"{fmt(ratio(result.own_per_field(result.pymongo), result.own_per_field(result.unplanned)), 2)}; "
+          f"without plans the own-time ratio would be {fmt(result.own_ratio(result.unplanned), 2)}")
     print(f"drivers, pymongo ÷ motor (p50): e2e {fmt(result.driver_ratio('e2e'), 2)}, "
           f"db {fmt(result.driver_ratio('db'), 2)}, own {fmt(result.driver_ratio('own'), 2)}")
     for variant in (result.motor, result.pymongo):

@@ -98,6 +98,8 @@ class Loaders:
         self.visible_template = DataLoader(self._visible(reads.Record.TEMPLATE))
         self.visible_billing_report = DataLoader(self._visible(reads.Record.BILLING_REPORT))
         self.workspaces = WorkspaceLoaders(repos, caller)  # R-WS: by id, and each customer's page and count
+        # API objects made from loaded records, by (kind, id): a page's fifty customers share their few owners'.
+        self.made: dict[tuple[str, str], object] = {}
         self.batches = BatchLoaders(repos)  # R-BULK: each customer's page of batches and their count
 
     async def _partners(self, ids: list[str]) -> list[Partner | None]:

@@ -205,23 +205,32 @@ class CustomerType(Node):
     # Sync resolvers that may hand back an awaitable: answered at once when the list prefetched them.
     @strawberry.field
     def template(self, info: Info) -> OnboardingTemplateType:
+        made = info.context.loaders.made
         return now_or_later(info.context.loaders.template_by_id, self.model.template_id,  # type: ignore[return-value]
-                            self._template)
+                            lambda template: self._template(template, made))
 
-    def _template(self, template: OnboardingTemplate | None) -> OnboardingTemplateType:
+    def _template(self, template: OnboardingTemplate | None, made: dict[tuple[str, str], object]
+                  ) -> OnboardingTemplateType:
         assert template is not None, f"customer {self.model.id} names a missing template"
-        return OnboardingTemplateType.of(template)
+        key = ("template", template.id)
+        if key not in made:
+            made[key] = OnboardingTemplateType.of(template)
+        return made[key]  # type: ignore[return-value]
 
     @strawberry.field(description="The partner or sub-partner that owns it.")
     def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
+        made = info.context.loaders.made
         return now_or_later(info.context.loaders.partner_by_id, self.model.owner_org_id,  # type: ignore[return-value]
-                            self._owner)
+                            lambda owner: self._owner(owner, made))
 
-    def _owner(self, owner: Partner | None) -> PartnerType:
+    def _owner(self, owner: Partner | None, made: dict[tuple[str, str], object]) -> PartnerType:
         from resolvers.organisations.types import PartnerType
 
         assert owner is not None, f"customer {self.model.id} names a missing owner"
-        return PartnerType.of(owner)
+        key = ("partner", owner.id)
+        if key not in made:
+            made[key] = PartnerType.of(owner)
+        return made[key]  # type: ignore[return-value]
 
     @strawberry.field
     async def locations(self, info: Info) -> list[LocationType]:
