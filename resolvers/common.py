@@ -44,17 +44,19 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
+    count: strawberry.Private[Callable[[], Awaitable[int] | int]]  # an int when it is known already
 
     @strawberry.field(description="Every row of the list the caller may see, across all pages.")
-    async def total_count(self) -> int:
-        return await self.count()
+    def total_count(self) -> int:
+        # The count, or an awaitable of it (the executor awaits it): a count already known costs no task.
+        return self.count()  # type: ignore[return-value]
 
 
 C = TypeVar("C", bound=Connection)  # type: ignore[type-arg]
 
 
-def connection_of(cls: type[C], page: Page, nodes: Sequence[object], count: Callable[[], Awaitable[int]]) -> C:
+def connection_of(cls: type[C], page: Page, nodes: Sequence[object], count: Callable[[], Awaitable[int] | int]
+                  ) -> C:
     """A connection of type `cls` over one page; `nodes` are the API objects of `page.docs`, in order."""
     return cls(
         edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],

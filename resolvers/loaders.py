@@ -77,6 +77,23 @@ def selected_names(selections: Iterable[Selection], path: Sequence[str]) -> set[
     return names
 
 
+def selected_fields(selections: Iterable[Selection], path: Sequence[str]) -> list[SelectedField]:
+    """The fields selected at `path` (its last name is the field's), under `selections`, fragments included."""
+    found: list[SelectedField] = []
+    pending: list[tuple[Iterable[Selection], Sequence[str]]] = [(selections, path)]
+    while pending:
+        current, rest = pending.pop()
+        for selection in current:
+            if not isinstance(selection, SelectedField):
+                pending.append((selection.selections, rest))
+            elif selection.name == rest[0]:
+                if len(rest) == 1:
+                    found.append(selection)
+                else:
+                    pending.append((selection.selections, rest[1:]))
+    return found
+
+
 class Loaders:
     def __init__(self, repos: Repositories, caller: CallerFn) -> None:
         self._repos = repos

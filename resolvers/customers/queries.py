@@ -13,11 +13,12 @@ from domain.rules.pagination import PageRequest
 from domain.services import compliance, reads
 from domain.store.driver import Document
 from domain.store.repositories.customers import CustomerCriteria
+from domain.store.repositories.subscribers import SubscriberCriteria
 from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerType
 from resolvers.enums import CustomerOrder
-from resolvers.loaders import selected_names
+from resolvers.loaders import SubscriberCountKey, selected_fields, selected_names
 
 
 async def list_customers(
@@ -48,7 +49,7 @@ async def list_customers(
     # What the page's fields will read (and its total, when asked for) is requested first, so that the database
     # answers while this builds the page's objects (a DataLoader sends its batch two turns of the event loop after
     # the load, when its dispatch task first runs; a third lets the driver write it).
-    loading = prefetch(info, listing.page.docs)
+    loading = prefetch(info, listing.page.docs, caller.principal.can(Scope.SUBSCRIBERS_READ))
     if "totalCount" in selected_names(info.selected_fields[0].selections, ()):
         listing = reads.Listing(listing.page, started(listing.count()))
     for _ in range(SEND_TURNS):
@@ -59,6 +60,7 @@ async def list_customers(
 
 
 SEND_TURNS = 3
+SUBSCRIBERS = CustomerType.subscribers.__name__  # the GraphQL field `Customer.subscribers`
 
 
 def started(count: Awaitable[int]) -> Callable[[], Awaitable[int]]:
@@ -73,7 +75,7 @@ def _retrieved(task: asyncio.Future[int]) -> None:
         task.exception()
 
 
-def prefetch(info: Info, customers: list[Document]) -> Awaitable[object]:
+def prefetch(info: Info, customers: list[Document], subscribers_readable: bool = False) -> Awaitable[object]:
     """Load what the page's customers (stored documents) are asked for (owner, template, package counts): one batch
     each, at once; returns what to await.
 
@@ -92,6 +94,14 @@ def prefetch(info: Info, customers: list[Document]) -> Awaitable[object]:
     if "assigned" in (selected_names(selections, ("edges", "node", "packages"))
                       | selected_names(selections, ("nodes", "packages"))):
         loads.append(loaders.assigned_by_customer.load_many([c["_id"] for c in customers]))
+    if subscribers_readable and any(
+            "filter" not in field.arguments
+            for field in selected_fields(selections, ("edges", "node", SUBSCRIBERS))
+            + selected_fields(selections, ("nodes", SUBSCRIBERS))):
+        # Each customer's subscriber count, unfiltered (the key `Customer.subscribers` reads without a filter).
+        unfiltered = SubscriberCriteria()
+        loads.append(loaders.subscriber_count.load_many([SubscriberCountKey(c["_id"], unfiltered)
+                                                         for c in customers]))
     return asyncio.gather(*loads)
 
 

@@ -20,7 +20,7 @@ from resolvers.customers.attach import AttachInfoType
 from resolvers.customers.locations import LocationType
 from resolvers.enums import AuthMode, CustomerStatus, PackageName, PackageStatus, RplState, SubscriberOrder
 from resolvers.loaders import now_or_later
-from resolvers.subscribers.queries import nested_subscribers
+from resolvers.subscribers.queries import counted_subscribers, nested_subscribers
 from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter
 from resolvers.templates.types import OnboardingTemplateType
 
@@ -247,12 +247,17 @@ class CustomerType(Node):
         return [SetupAssistRequestType.of_doc(d) for d in docs]
 
     @strawberry.field
-    async def subscribers(
+    def subscribers(
         self, info: Info,
         filter: SubscriberFilter | None = None, first: int | None = 50, after: str | None = None,
         order_by: SubscriberOrder | None = SubscriberOrder["CREATED_DESC"],
     ) -> SubscriberConnection:
-        return await nested_subscribers(info, self.model, filter, first, after, order_by)
+        # At once when only its count is asked for and the page prefetched it; else an awaitable (awaited by the
+        # executor).
+        counted = counted_subscribers(info, self.model, filter, first, after)
+        if counted is not None:
+            return counted
+        return nested_subscribers(info, self.model, filter, first, after, order_by)  # type: ignore[return-value]
 
     @strawberry.field(description="Its common-area workspaces, oldest first (R-WS-1).")
     async def workspaces(

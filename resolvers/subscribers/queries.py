@@ -81,6 +81,22 @@ async def nested_subscribers(
     return connection_of(SubscriberConnection, page, [SubscriberType.of_doc(d) for d in page.docs], count)
 
 
+def counted_subscribers(info: Info, customer: models.Customer, filter: SubscriberFilter | None, first: int | None,
+                        after: str | None) -> SubscriberConnection | None:
+    """`subscribers(first: 0)` with no filter (a count), answered at once when the customers page prefetched the
+    counts (resolvers.customers.queries.prefetch) and the caller is known; None otherwise (`nested_subscribers`)."""
+    caller = info.context._caller
+    if filter is not None or first != 0 or after or caller is None:
+        return None
+    reads.require_scope(caller, Scope.SUBSCRIBERS_READ)
+    loaded = info.context.loaders.subscriber_count.cache_map.get(SubscriberCountKey(customer.id, SubscriberCriteria()))
+    if loaded is None or not loaded.done() or loaded.cancelled() or loaded.exception() is not None:
+        return None
+    total: int = loaded.result()
+    page = Page(docs=[], cursors=[], has_next=total > 0, has_previous=False)
+    return connection_of(SubscriberConnection, page, [], lambda: total)
+
+
 @strawberry.type
 class SubscriberQueries:
     @strawberry.field(description="One subscriber; null when it does not exist or the caller may not see it.")

@@ -211,7 +211,9 @@ async def settled(cluster: Cluster, customer_ids: set[str]) -> list[Document]:
         await asyncio.sleep(0.2)
 
 
-@pytest.mark.parametrize("driver", DRIVERS)
+# On the default driver only: Motor (an optional extra since it reached end of life) recovered from outages every
+# time, and the integration tier still runs every driver test on it; this is where PyMongo's deadlock showed.
+@pytest.mark.parametrize("driver", [d for d in DRIVERS if d == "pymongo"])
 async def test_requests_fail_clearly_while_the_database_is_down_and_recover_without_a_gateway_restart(
         own_cluster: tuple[Cluster, DatabaseProcess], driver: Driver) -> None:
     cluster, server = own_cluster
