@@ -94,6 +94,14 @@ def selected_fields(selections: Iterable[Selection], path: Sequence[str]) -> lis
     return found
 
 
+def made_once(made: dict[tuple[str, str], object], kind: str, id: str, make: Callable[[], R]) -> R:
+    """The API object of record `id` of `kind` built once per request (`Loaders.made`), then shared."""
+    key = (kind, id)
+    if key not in made:
+        made[key] = make()
+    return made[key]  # type: ignore[return-value]
+
+
 class Loaders:
     def __init__(self, repos: Repositories, caller: CallerFn) -> None:
         self._repos = repos

@@ -19,7 +19,7 @@ from resolvers.context import Info
 from resolvers.customers.attach import AttachInfoType
 from resolvers.customers.locations import LocationType
 from resolvers.enums import AuthMode, CustomerStatus, PackageName, PackageStatus, RplState, SubscriberOrder
-from resolvers.loaders import now_or_later
+from resolvers.loaders import made_once, now_or_later
 from resolvers.subscribers.queries import counted_subscribers, nested_subscribers
 from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter
 from resolvers.templates.types import OnboardingTemplateType
@@ -212,10 +212,7 @@ class CustomerType(Node):
     def _template(self, template: OnboardingTemplate | None, made: dict[tuple[str, str], object]
                   ) -> OnboardingTemplateType:
         assert template is not None, f"customer {self.model.id} names a missing template"
-        key = ("template", template.id)
-        if key not in made:
-            made[key] = OnboardingTemplateType.of(template)
-        return made[key]  # type: ignore[return-value]
+        return made_once(made, "template", template.id, lambda: OnboardingTemplateType.of(template))
 
     @strawberry.field(description="The partner or sub-partner that owns it.")
     def owner(self, info: Info) -> Annotated[PartnerType, strawberry.lazy("resolvers.organisations.types")]:
@@ -227,10 +224,7 @@ class CustomerType(Node):
         from resolvers.organisations.types import PartnerType
 
         assert owner is not None, f"customer {self.model.id} names a missing owner"
-        key = ("partner", owner.id)
-        if key not in made:
-            made[key] = PartnerType.of(owner)
-        return made[key]  # type: ignore[return-value]
+        return made_once(made, "partner", owner.id, lambda: PartnerType.of(owner))
 
     @strawberry.field
     async def locations(self, info: Info) -> list[LocationType]:

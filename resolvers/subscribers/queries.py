@@ -73,7 +73,7 @@ async def nested_subscribers(
     if request.first == 0 and request.after is None:
         # Only a count is asked for (`subscribers(first: 0) { totalCount }`): an empty first page, whose
         # hasNextPage is whether any row exists, comes from the count the connection needs anyway.
-        page = Page(docs=[], cursors=[], has_next=await count() > 0, has_previous=False)
+        page = _count_only(await count())
     else:
         page = await info.context.loaders.subscriber_page.load(SubscriberPageKey(customer.id, shared, order,
                                                                                  request))
@@ -93,8 +93,12 @@ def counted_subscribers(info: Info, customer: models.Customer, filter: Subscribe
     if loaded is None or not loaded.done() or loaded.cancelled() or loaded.exception() is not None:
         return None
     total: int = loaded.result()
-    page = Page(docs=[], cursors=[], has_next=total > 0, has_previous=False)
-    return connection_of(SubscriberConnection, page, [], lambda: total)
+    return connection_of(SubscriberConnection, _count_only(total), [], lambda: total)
+
+
+def _count_only(total: int) -> Page:
+    """The empty first page of `first: 0`: its hasNextPage is whether any row exists."""
+    return Page(docs=[], cursors=[], has_next=total > 0, has_previous=False)
 
 
 @strawberry.type
