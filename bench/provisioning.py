@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `python bench/provisioning.py` works too
 
@@ -122,6 +123,18 @@ class CpuMeter:
         self.database_s = sum(used) if used else None
 
 
+async def database_commands(client: httpx.AsyncClient) -> Counter[tuple[str, str]]:
+    """The gateway's database commands so far, by (command, collection), from its /metrics."""
+    sent: Counter[tuple[str, str]] = Counter()
+    response = await client.get("/metrics")
+    for family in text_string_to_metric_families(response.text):
+        if family.name == "gateway_db_commands":
+            for s in family.samples:
+                if s.name.endswith("_total"):
+                    sent[(s.labels["command"], s.labels["collection"])] += int(s.value)
+    return sent
+
+
 def gateway_env(secret: str, args: argparse.Namespace) -> dict[str, str]:
     """The benchmark's GATEWAY_ settings (gateway.processes adds the data dir and the port; no GATEWAY_MONGODB_URI)."""
     env = {"GATEWAY_JWT_SECRET": secret, "GATEWAY_WORKERS": str(args.workers),
@@ -160,6 +173,7 @@ class Run:
     customer_seconds: list[float] = field(default_factory=list)  # createdAt → lastStatusChange, provisioned ones
     notes: list[str] = field(default_factory=list)
     cpu: CpuMeter | None = None  # first send → the poll that saw nothing open
+    commands: Counter[tuple[str, str]] = field(default_factory=Counter)  # same span: the gateway's database commands
 
     @property
     def accepted_per_s(self) -> float:
@@ -293,6 +307,7 @@ async def measure(run: Run, args: argparse.Namespace) -> None:
             load_done = asyncio.Event()
             run.cpu = CpuMeter(gateway.pid)
             run.cpu.start()
+            commands_before = await database_commands(control)
             t0_wall, t0 = datetime.now(UTC), time.perf_counter()
             watcher = asyncio.create_task(watch_progress(control, run, load_done, t0, args))
             try:
@@ -303,6 +318,7 @@ async def measure(run: Run, args: argparse.Namespace) -> None:
             finally:
                 watcher.cancel()
                 run.cpu.stop()
+            run.commands = await database_commands(control) - commands_before
             await collect_outcome(control, run, t0_wall)
             if run.refusals:
                 run.notes.append(f"{n - run.accepted} mutation(s) not accepted:")
@@ -352,6 +368,13 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         print(f"N={run.n}: " + "; ".join(lines))
         for note in run.notes:
             print(f"  ! {note}" if not note.startswith("    ") else f"  {note}")
+    for run in runs:
+        if run.commands:
+            total = sum(run.commands.values())
+            print(f"N={run.n}: {total / run.n:.1f} database commands per customer (gateway's /metrics, same span), "
+                  "the most frequent:")
+            for (command, collection), count in run.commands.most_common(args.top_commands):
+                print(f"    {count / run.n:6.2f}  {command} {collection}".rstrip())
     print("gw/db CPU: CPU time of the gateway process and of its database process from the first send until "
           "nothing was open,\n  per customer (accepting it over HTTP and provisioning it); the load generator is "
           "not in them")
@@ -368,10 +391,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=GATEWAY_DEFAULT_WORKERS,
                         help=f"GATEWAY_WORKERS (default {GATEWAY_DEFAULT_WORKERS})")
     parser.add_argument("--job-poll-ms", type=int, help="GATEWAY_JOB_POLL_MS (default: the gateway's)")
-    parser.add_argument("--poll-seconds", type=float, default=0.5, help="status poll interval (default 0.5)")
+    parser.add_argument("--poll-seconds", type=float, default=2.0,
+                        help="status poll interval (default 2; the end is read from the server clock)")
     parser.add_argument("--stall-seconds", type=float, default=120.0,
                         help="give up when nothing changes for this long (default 120)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up after this long per size (default 3600)")
+    parser.add_argument("--top-commands", type=int, default=12,
+                        help="database commands listed per size, most frequent first (default 12)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories (logs, data)")
     args = parser.parse_args(argv)
     if args.workers < 1:

@@ -27,6 +27,7 @@ from domain.store.repositories import Repositories
 log = logging.getLogger("gateway.webhooks")
 USER_AGENT = "wholesale-gateway-webhooks/1"
 PURGE_EVERY_S = 600.0
+WAKE_GATHER_S = 0.1  # how long a wake-up waits for more commits before looking for due endpoints
 
 
 class WebhookSender:
@@ -129,6 +130,9 @@ class WebhookSender:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
                     await self._wake.wait()
+                    # Woken by a commit: the commits that follow it closely join the same pass (one query for
+                    # due endpoints per burst, not per commit).
+                    await asyncio.sleep(WAKE_GATHER_S)
 
     async def _watch(self) -> None:
         """Wake the sender at every committed event (any process's); polling covers any gap."""

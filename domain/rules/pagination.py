@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from domain.model.errors import InvalidArgument
+from domain.rules.filters import all_of
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
@@ -177,7 +178,7 @@ def after_filter(order: Order, values: Sequence[Any]) -> dict[str, Any]:
 def page_filter(order: Order, base: Mapping[str, Any], request: PageRequest) -> dict[str, Any]:
     if request.after is None:
         return dict(base)
-    return {"$and": [dict(base), after_filter(order, decode_cursor(order, request.after))]}
+    return all_of(base, after_filter(order, decode_cursor(order, request.after)))
 
 
 def make_page(order: Order, docs: list[dict[str, Any]], request: PageRequest) -> Page:

@@ -25,6 +25,7 @@ from domain.rules.billing import (
     report_change,
     report_removal,
 )
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order, PageRequest
 from domain.rules.tenancy import Caller, list_scope
 from domain.rules.validation import Problems
@@ -173,6 +174,6 @@ async def reports(repos: Repositories, caller: Caller, criteria: ReportCriteria,
     owner = list_scope(caller, sub_partner, sub_partner_org_id is not None, False)
     if owner.is_nothing:
         return empty(request)
-    base = {"$and": [owner.filter(), criteria.to_filter()]}
+    base = all_of(owner.filter(), criteria.to_filter())
     page = await repos.billing_reports.page(base, REPORT_ORDERS[order], request)
     return Listing(page, lambda: repos.billing_reports.count(base))

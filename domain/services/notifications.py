@@ -11,6 +11,7 @@ from domain.model.entities import Partner, RouteToMarket
 from domain.model.errors import DomainError, ErrorCode, Forbidden
 from domain.model.notifications import LinkRefused, NotificationKind, NotificationStatus
 from domain.model.principal import LinkGrant, LinkPurpose, Role, Scope
+from domain.rules.filters import all_of
 from domain.rules.notifications import customer_admin_recipients as customer_admin_recipients
 from domain.rules.notifications import partner_admin_recipients as partner_admin_recipients
 from domain.rules.notifications import recipients as recipients
@@ -109,7 +110,7 @@ async def notifications(repos: Repositories, caller: Caller, criteria: Notificat
                         "platform")
     if len(criteria.recipient or "") > RECIPIENT_MAX_LENGTH:
         return empty(request)
-    base = {"$and": [owner, criteria.to_filter()]}
+    base = all_of(owner, criteria.to_filter())
     page = await repos.notifications.page(base, NOTIFICATION_ORDER, request)
     return Listing(page, lambda: repos.notifications.count(base))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.model.orders import Order, OrderStatus
 from domain.model.principal import Scope
+from domain.rules.filters import all_of
 from domain.rules.pagination import PageRequest
 from domain.rules.tenancy import Caller, list_scope
 from domain.services.orders import is_sales_limited, visible_filter
@@ -53,7 +54,7 @@ async def orders(repos: Repositories, caller: Caller, criteria: OrderCriteria, o
     """`orders(filter)`: newest first, the caller's own by default; sub-partners' only when asked (R-ORG-3)."""
     link_reach = visible_filter(caller) if caller.principal.link is not None else None
     if link_reach is not None:
-        base: dict[str, Any] = {"$and": [link_reach, criteria.to_filter()]}
+        base: dict[str, Any] = all_of(link_reach, criteria.to_filter())
     else:
         require_scope(caller, Scope.ORDERS_READ)
         sub_partner = await repos.partners.get(ownership.sub_partner_org_id) \
@@ -65,6 +66,6 @@ async def orders(repos: Repositories, caller: Caller, criteria: OrderCriteria, o
         scoped = reach.filter()
         if is_sales_limited(caller):
             scoped["createdBy"] = caller.principal.subject
-        base = {"$and": [scoped, criteria.to_filter()]}
+        base = all_of(scoped, criteria.to_filter())
     page = await repos.orders.page(base, ORDERS_NEWEST_FIRST, request)
     return Listing(page, lambda: repos.orders.count(base))

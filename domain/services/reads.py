@@ -12,6 +12,7 @@ from domain.model.audit import EventAction
 from domain.model.entities import Partner, SubPartnerState
 from domain.model.errors import CursorExpired, Forbidden, InvalidArgument
 from domain.model.principal import Role, Scope
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order, Page, PageRequest, decode_cursor, encode_cursor, make_page
 from domain.rules.tenancy import (
     NOTHING,
@@ -84,7 +85,7 @@ async def customers(
     # A name filter longer than any name matches nothing (and the database caps the size of a pattern).
     if owner.is_nothing or len(criteria.name_contains or "") > CUSTOMER_NAME_MAX_LENGTH:
         return empty(request)
-    base = {"$and": [owner.filter(), criteria.to_filter()]}
+    base = all_of(owner.filter(), criteria.to_filter())
     page = await repos.customers.page(base, CUSTOMER_ORDERS[order], request)
     return Listing(page, lambda: repos.customers.count(base))
 
@@ -103,7 +104,7 @@ async def subscribers(
             named = set(criteria.customer_ids)
             ids = [i for i in ids if i in named]
         criteria = replace(criteria, customer_ids=ids)
-    base = {"$and": [owner.filter(), criteria.to_filter()]}
+    base = all_of(owner.filter(), criteria.to_filter())
     page = await repos.subscribers.page(base, SUBSCRIBER_ORDERS[order], request)
     return Listing(page, lambda: repos.subscribers.count(base))
 
@@ -242,7 +243,7 @@ def visible_events(owner: Reach, criteria: EventCriteria) -> dict[str, Any] | No
     """The Mongo filter of the events of `owner` that match `criteria`; None when that is nothing."""
     if owner.is_nothing:
         return None
-    return {"$and": [owner.filter(), criteria.to_filter()]}
+    return all_of(owner.filter(), criteria.to_filter())
 
 
 def event_feed(owner: Reach, criteria: EventCriteria) -> tuple[Callable[[Mapping[str, Any]], bool], dict[str, Any]]:

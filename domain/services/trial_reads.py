@@ -13,6 +13,7 @@ from typing import Any
 from domain.model.errors import Forbidden, InvalidArgument
 from domain.model.principal import Role, Scope
 from domain.model.trials import NON_TERMINAL, ApprovalState, Trial, TrialStatus
+from domain.rules.filters import all_of
 from domain.rules.pagination import PageRequest
 from domain.rules.resale import COMPANY_NAME_MAX_LENGTH
 from domain.rules.tenancy import Caller, direct_scope, list_scope
@@ -71,7 +72,7 @@ async def trials(repos: Repositories, caller: Caller, criteria: TrialCriteria, o
     reach = await _reach(repos, caller, ownership)
     if len(criteria.company_name_contains or "") > COMPANY_NAME_MAX_LENGTH:
         return empty(request)
-    base = {"$and": [reach, _criteria_filter(criteria, repos)]}
+    base = all_of(reach, _criteria_filter(criteria, repos))
     page = await repos.trials.page(base, TRIAL_ORDERS[order], request)
     return Listing(page, lambda: repos.trials.count(base))
 

@@ -21,10 +21,9 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import ConnectionFailure
 
 from domain.model.audit import GATEWAY, Actor, acting, system_actor
@@ -35,6 +34,10 @@ from domain.store.repositories import Tx
 from domain.store.repositories.jobs import JOBS, READY, RUNNING, WAITING
 
 log = logging.getLogger("gateway.jobs")
+# `claim_next` looks for jobs whose lease expired this often per lease (every 3 s with the default 30 s lease).
+EXPIRY_CHECKS_PER_LEASE = 10
+# `claim_next` reads ready jobs due within this much after the last one it took (a few, even with a backlog).
+CLAIM_WINDOW = timedelta(milliseconds=500)
 
 
 class LeaseLost(Exception):
@@ -67,6 +70,8 @@ class JobQueue:
         self.clock = clock
         self.owner = owner
         self.lease = lease
+        self._expiry_check_at: datetime | None = None  # when `claim_next` next looks for expired leases
+        self._claimed_up_to: datetime | None = None  # the `runAt` of the last ready job `claim_next` took
 
     @property
     def _jobs(self) -> Any:
@@ -108,30 +113,62 @@ class JobQueue:
         return Job.from_doc({**doc, "attempts": doc.get("attempts", 0) + 1})
 
     async def claim_next(self) -> Job | None:
-        """Lease the job due first (by `runAt`) in one command; None when nothing is due.
+        """Lease the job due first (by `runAt`); None when nothing is due.
 
-        One findAndModify in a short transaction, instead of a query for due jobs and a claim of each: a job
-        becomes this worker's in two round trips (the command and the commit). Raises ClaimConflict when another
-        writer got in the way (another worker took that job first, or an abandoned transaction holds it).
+        A short transaction reads the first due job and leases it with a write naming nothing but its `_id`: a
+        worker that read the same job and leases it too conflicts with this one at its write (snapshot isolation),
+        so each job goes to one claimer. Raises ClaimConflict when another writer got in the way (another worker
+        took that job first, or an abandoned transaction holds it). The write names the `_id` alone because the
+        embedded database looks a document up directly only then (a conditional findAndModify made it scan the
+        whole queue for every claim).
+
+        Jobs whose lease expired (their worker died or stalled) are looked for first, but only every tenth of a
+        lease (by the queue's clock): each query names one status, so the database can answer it from the
+        (status, runAt) or (status, leaseUntil) index instead of scanning the queue for an `$or` of both.
+
+        Ready jobs are looked for in a short window of `runAt` (CLAIM_WINDOW) from that of the last one this queue
+        claimed: with a backlog the database then reads the few jobs that came due just after it, not the whole
+        backlog, for every claim. Jobs come due in `runAt` order; one that appears behind that mark (another
+        process's clock, a job created already due) is found by the query over all ready jobs, run when the window
+        is empty and at every look for expired leases.
         """
         now = self.clock.now()
-        due = {"$or": [{"status": READY, "runAt": {"$lte": now}}, {"status": RUNNING, "leaseUntil": {"$lte": now}}]}
-        update = {"$set": {"status": RUNNING, "leaseOwner": self.owner, "leaseUntil": now + self.lease},
-                  "$inc": {"attempts": 1}}
+        ready = {"status": READY, "runAt": {"$lte": now}}
+        expired = {"status": RUNNING, "leaseUntil": {"$lte": now}}
+        lease = {"status": RUNNING, "leaseOwner": self.owner, "leaseUntil": now + self.lease}
+        look_for_expired = self._expiry_check_at is None or now >= self._expiry_check_at
+        since = self._claimed_up_to
 
-        async def take(session: Any) -> Document | None:
-            doc: Document | None = await self._jobs.find_one_and_update(
-                due, update, sort=[("runAt", 1)], return_document=ReturnDocument.AFTER, session=session)
-            return doc
+        async def take(session: Any) -> tuple[Document, bool] | None:
+            doc: Document | None = None
+            if look_for_expired:
+                doc = await self._jobs.find_one(expired, sort=[("leaseUntil", 1)], session=session)
+            if doc is None and since is not None and not look_for_expired:
+                recent = {"status": READY, "runAt": {"$gte": since, "$lte": min(now, since + CLAIM_WINDOW)}}
+                doc = await self._jobs.find_one(recent, sort=[("runAt", 1)], session=session)
+            if doc is None:
+                doc = await self._jobs.find_one(ready, sort=[("runAt", 1)], session=session)
+            if doc is None:
+                return None
+            await self._jobs.update_one({"_id": doc["_id"]}, {"$set": lease, "$inc": {"attempts": 1}},
+                                        session=session)
+            return {**doc, **lease, "attempts": doc.get("attempts", 0) + 1}, doc["status"] == READY
 
         try:  # in a transaction for the reason `claim` gives
-            doc = await self.db.run_transaction(take, max_attempts=1)
+            taken = await self.db.run_transaction(take, max_attempts=1)
         except Exception as exc:
             # The server out of reach is no conflict: the worker's loop logs it and waits a poll interval.
             if not is_transient(exc) or isinstance(exc, ConnectionFailure):
                 raise
             raise ClaimConflict(str(exc)) from exc
-        return Job.from_doc(doc) if doc is not None else None
+        if look_for_expired:
+            self._expiry_check_at = now + self.lease / EXPIRY_CHECKS_PER_LEASE
+        if taken is None:
+            return None
+        doc, was_ready = taken
+        if was_ready:
+            self._claimed_up_to = doc["runAt"]
+        return Job.from_doc(doc)
 
     async def hold(self, tx: Tx, job: Job, **changes: Any) -> None:
         """Inside a handler's transaction: prove the lease is still ours (and extend it), or abort."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from pymongo.monitoring import (
     CommandFailedEvent,
@@ -21,6 +22,7 @@ from strawberry.types.execution import ExecutionContext
 
 from gateway.observability.metrics import GatewayMetrics, outcome_of
 
+MAX_COLLECTION_LABEL = 64  # longer targets are not collection names of ours: they count without one
 UNMATCHED = "unmatched"  # no route: one label for every path a scanner may try
 
 
@@ -94,13 +96,27 @@ class HttpMetricsMiddleware:
 
 
 class DatabaseMetrics(CommandListener, ServerHeartbeatListener):
-    """Counts failed database commands and failed server heartbeats (pymongo monitoring; any thread)."""
+    """Counts database commands (by name and collection), failed ones and failed server heartbeats.
+
+    PyMongo's monitoring calls it on any thread. The collection label is bounded: the driver's command names
+    are a fixed set and the gateway's collections are the store's own (a getMore names its collection
+    under "collection"; session commands such as commitTransaction have none).
+    """
 
     def __init__(self, metrics: GatewayMetrics) -> None:
         self.metrics = metrics
+        self._sent: dict[tuple[str, str], Any] = {}  # the labelled child per (command, collection)
 
     def started(self, event: CommandStartedEvent | ServerHeartbeatStartedEvent) -> None:
-        pass
+        if not isinstance(event, CommandStartedEvent):
+            return
+        name = event.command_name
+        target = event.command.get("collection" if name == "getMore" else name)
+        key = (name, target if isinstance(target, str) and len(target) <= MAX_COLLECTION_LABEL else "")
+        child = self._sent.get(key)
+        if child is None:
+            child = self._sent[key] = self.metrics.db_commands.labels(*key)
+        child.inc()
 
     def succeeded(self, event: CommandSucceededEvent | ServerHeartbeatSucceededEvent) -> None:
         pass

@@ -15,6 +15,7 @@ as the database, never on the public listener (it names operations and shows loa
 | gateway_job_queue_jobs | gauge | status (ready, running, waiting) |
 | gateway_job_queue_due_jobs | gauge | |
 | gateway_job_queue_lag_seconds | gauge | |
+| gateway_db_commands_total | counter | command, collection |
 | gateway_db_command_errors_total | counter | command |
 | gateway_db_heartbeat_failures_total | counter | |
 
@@ -120,6 +121,9 @@ class GatewayMetrics:
             "gateway_event_fanout_seconds",
             "From the event hub receiving a committed event to its delivery into a subscriber's queue.",
             buckets=FANOUT_BUCKETS, registry=r)
+        self.db_commands = Counter(
+            "gateway_db_commands", "Database commands by name and collection (none for session commands).",
+            ["command", "collection"], registry=r)
         self.db_command_errors = Counter(
             "gateway_db_command_errors", "Database commands that failed, by command name.", ["command"], registry=r)
         self.db_heartbeat_failures = Counter(

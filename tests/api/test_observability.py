@@ -290,6 +290,18 @@ async def test_metrics_count_failed_database_commands_by_name(gateway: Gateway) 
     assert sample(await scrape(gateway.http), errors, command="aggregate") == before + 1
 
 
+async def test_metrics_count_database_commands_by_name_and_collection(gateway: Gateway) -> None:
+    db = gateway.runtime.db
+    assert db is not None
+    sent = "gateway_db_commands_total"
+    before = await scrape(gateway.http)
+    await db.aggregate("customers", [{"$limit": 1}])
+    await db.aggregate("customers", [{"$limit": 1}])
+    after = await scrape(gateway.http)
+    assert sample(after, sent, command="aggregate", collection="customers") == (
+        sample(before, sent, command="aggregate", collection="customers") or 0) + 2
+
+
 def settings_for(uri: str, driver: Driver, tmp_path: Path) -> Any:
     return load_settings(mongodb_uri=uri, database=f"t_{uuid.uuid4().hex[:12]}", jwt_secret=JWT_SECRET,
                          data_dir=tmp_path, workers=0, engine_latency_ms=0, driver=driver, db_timeout_ms=1000)

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from pymongo import ReturnDocument
 
@@ -50,6 +50,8 @@ from domain.store.repositories.workspaces import WorkspaceRepository
 from domain.store.webhooks import AddressGuard
 
 T = TypeVar("T")
+# Units of work one database transaction may commit together (see `Repositories.atomic`).
+GROUP_LIMIT = 32
 
 
 def process_identity() -> str:
@@ -91,6 +93,19 @@ class Tx:
         await self.jobs.release_waiting(entity_id, self.now, self.session)
 
 
+def _forget(outcome: asyncio.Future[Any]) -> None:
+    if not outcome.cancelled():
+        outcome.exception()  # retrieved: no "exception was never retrieved" warning for a caller that left
+
+
+@dataclass
+class _Unit(Generic[T]):
+    """A unit of work waiting for `Repositories.atomic` to commit it, and what came of it."""
+
+    work: Callable[[Tx], Awaitable[T]]
+    outcome: asyncio.Future[T]
+
+
 @dataclass
 class Repositories:
     db: Database
@@ -125,8 +140,9 @@ class Repositories:
     webhook_deliveries: WebhookDeliveryRepository  # R-NOT-9
     # Which process wrote an event (kept on the event, for operators and the multi-process tests).
     process: str = field(default_factory=process_identity)
-    # Serialises this process's transactions (see `atomic`).
+    # Serialises this process's transactions (see `atomic`), and the units of work waiting for it.
     commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _queued: list[_Unit[Any]] = field(default_factory=list, repr=False)
     # Called after every commit that may have created jobs (wakes this process's worker at once).
     after_commit: Callable[[], None] | None = field(default=None, repr=False)
     # R-NOT-7: where webhook URLs may point (the runtime sets it from GATEWAY_WEBHOOK_ALLOW_LOOPBACK).
@@ -135,36 +151,88 @@ class Repositories:
     async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run `work` in one transaction together with the events it records (R-EVT-1).
 
-        The whole of it is retried on a transient conflict, so `work` must be a pure function of
-        what it reads inside the transaction. A DomainError raised by `work` aborts it: nothing is
-        written.
+        The whole of it is retried on a transient conflict, so `work` must be a pure function of what it reads
+        inside the transaction. A DomainError raised by `work` aborts it: nothing is written.
+
+        Group commit: this process's transactions run one at a time (see below), and while one commits others
+        queue up. The next holder of the lock runs every queued unit of work (up to GROUP_LIMIT, in arrival
+        order) in one database transaction, each with its own `Tx`, and stamps all their events with one counter
+        increment and one insert: the same outcome as running them one after the other, for fewer round trips
+        under the lock. When one of them raises, that transaction is aborted and each is run again alone, so a
+        refused unit of work never takes the others down with it, and it alone sees its error.
         """
-        current: list[Tx] = []
-
-        async def body(session: Session) -> T:
-            tx = Tx(session, self.clock.now(), self.jobs, outbox=self.notifications)
-            current[:] = [tx]
-            return await work(tx)
-
-        async def stamp_events(session: Session) -> None:
-            tx = current[0]
-            if not tx.changes:
-                return
-            counter = await self.db.collection(COUNTERS).find_one_and_update(
-                {"_id": EVENT_COUNTER_ID}, {"$inc": {"seq": len(tx.changes)}}, upsert=True,
-                return_document=ReturnDocument.AFTER, session=session)
-            first = counter["seq"] - len(tx.changes) + 1
-            docs = [c.to_doc(first + i, tx.now, self.process) for i, c in enumerate(tx.changes)]
-            await self.db.collection(EVENTS).insert_many(docs, session=session)
-
+        entry: _Unit[T] = _Unit(work, asyncio.get_running_loop().create_future())
+        self._queued.append(entry)
         # The whole transaction runs under this process's lock, not just the counter increment: a transaction
         # whose snapshot predates another's commit of the counter could never increment it (write conflict,
         # retried again and again). Other processes still conflict now and then; those are retried.
-        async with self.commit_lock:
-            result = await self.db.run_transaction(body, tail=stamp_events)
-        if self.after_commit is not None:
+        try:
+            async with self.commit_lock:
+                if not entry.outcome.done():
+                    group = self._queued[:GROUP_LIMIT]  # the lock is fair: this unit is the first still queued
+                    del self._queued[:len(group)]
+                    await self._commit_group(group)
+        except asyncio.CancelledError:
+            if entry in self._queued:  # never started: nobody runs it now
+                self._queued.remove(entry)
+            else:  # in another's group: it may still commit, and nobody reads its outcome
+                entry.outcome.add_done_callback(_forget)
+            raise
+        if self.after_commit is not None and entry.outcome.exception() is None:
             self.after_commit()
-        return result
+        return entry.outcome.result()
+
+    async def _commit_group(self, group: list[_Unit[Any]]) -> None:
+        """Run `group` in one transaction; alone each, when that fails. Sets every unit's outcome."""
+        if len(group) > 1:
+            try:
+                results = await self._transaction(group)
+            except asyncio.CancelledError:
+                for unit in reversed(group):  # the others' callers still wait: the lock's next holder runs them
+                    self._queued.insert(0, unit)
+                raise
+            except Exception:
+                pass  # one of them refused (or the group failed as a whole): each again, alone
+            else:
+                for unit, result in zip(group, results, strict=True):
+                    unit.outcome.set_result(result)
+                return
+        for i, unit in enumerate(group):
+            try:
+                [result] = await self._transaction([unit])
+            except asyncio.CancelledError:
+                for rest in reversed(group[i:]):
+                    self._queued.insert(0, rest)
+                raise
+            except Exception as exc:
+                unit.outcome.set_exception(exc)
+            else:
+                unit.outcome.set_result(result)
+
+    async def _transaction(self, group: list[_Unit[Any]]) -> list[Any]:
+        current: list[Tx] = []
+
+        async def body(session: Session) -> list[Any]:
+            current.clear()
+            results = []
+            for unit in group:
+                tx = Tx(session, self.clock.now(), self.jobs, outbox=self.notifications)
+                current.append(tx)
+                results.append(await unit.work(tx))
+            return results
+
+        async def stamp_events(session: Session) -> None:
+            changes = [(tx, change) for tx in current for change in tx.changes]
+            if not changes:
+                return
+            counter = await self.db.collection(COUNTERS).find_one_and_update(
+                {"_id": EVENT_COUNTER_ID}, {"$inc": {"seq": len(changes)}}, upsert=True,
+                return_document=ReturnDocument.AFTER, session=session)
+            first = counter["seq"] - len(changes) + 1
+            docs = [change.to_doc(first + i, tx.now, self.process) for i, (tx, change) in enumerate(changes)]
+            await self.db.collection(EVENTS).insert_many(docs, session=session)
+
+        return await self.db.run_transaction(body, tail=stamp_events)
 
     @classmethod
     def over(cls, db: Database, clock: Clock) -> Repositories:

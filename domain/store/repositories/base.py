@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order, Page, PageRequest, make_page, page_filter
 from domain.store.driver import Database, Document, Session
 
@@ -30,7 +31,7 @@ class Repository:
         """One `$in` query for a batch of ids, optionally narrowed by an owner filter."""
         filter: dict[str, Any] = {"_id": {"$in": list(set(ids))}}
         if scope is not None:
-            filter = {"$and": [filter, dict(scope)]}
+            filter = all_of(filter, scope)
         return {d["_id"]: d for d in await self.db.find(self.collection, filter)}
 
     async def find_doc(self, entity_id: str, *, session: Session | None = None) -> Document | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.model.entities import Customer, CustomerStatus
 from domain.model.errors import DomainError, ErrorCode
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order, Page, PageRequest
 from domain.store.driver import Document, Session
 from domain.store.repositories.base import Repository
@@ -56,7 +57,7 @@ class CustomerRepository(Repository):
 
     async def ids_by_external_id(self, scope: Mapping[str, Any], external_id: str) -> list[str]:
         docs = await self.db.find(
-            self.collection, {"$and": [dict(scope), {"externalId": external_id}]}, projection={"_id": 1}
+            self.collection, all_of(scope, {"externalId": external_id}), projection={"_id": 1}
         )
         return [d["_id"] for d in docs]
 

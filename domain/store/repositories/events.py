@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo import UpdateOne
 
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order
 from domain.store.driver import Document
 from domain.store.repositories.base import Repository
@@ -33,7 +34,7 @@ class EventRepository(Repository):
 
     async def after(self, filter: Mapping[str, Any], seq: int, limit: int) -> list[Document]:
         """Up to `limit` events matching `filter` committed after `seq`, oldest first."""
-        return await self.db.find(self.collection, {"$and": [dict(filter), {"seq": {"$gt": seq}}]},
+        return await self.db.find(self.collection, all_of(filter, {"seq": {"$gt": seq}}),
                                   sort=[("seq", 1)], limit=limit)
 
     async def head_of(self, scope: Mapping[str, Any]) -> int:
@@ -49,12 +50,12 @@ class EventRepository(Repository):
         """Whether events matching the owner filter `scope` committed after `seq` were removed by retention or,
         with `older_than`, occurred before it (R-EVT-2's CURSOR_EXPIRED: a subscription resumes only within its
         window): only the reader's own events count, never other tenants'."""
-        after = {"$and": [dict(scope), {"seq": {"$gt": seq}}]}
+        after = all_of(scope, {"seq": {"$gt": seq}})
         lost = await self.db.collection(PURGED).find_one(after, projection={"_id": 1})
         if lost is not None or older_than is None:
             return lost is not None
         stale = await self.db.collection(self.collection).find_one(
-            {"$and": [after, {"occurredAt": {"$lt": older_than}}]}, projection={"_id": 1})
+            all_of(after, {"occurredAt": {"$lt": older_than}}), projection={"_id": 1})
         return stale is not None
 
     async def purge(self, before: datetime) -> int:

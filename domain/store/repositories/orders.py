@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order as PageOrder
 from domain.store.driver import Document, Session
 from domain.store.repositories.base import Repository
@@ -28,7 +29,7 @@ class OrderRepository(Repository):
                           ) -> Document | None:
         """The order if it lies within `reach` (a visibility filter): else None, as for a missing one (R-ORG-6)."""
         doc: Document | None = await self.db.collection(self.collection).find_one(
-            {"$and": [{"_id": order_id}, dict(reach)]}, session=session)
+            all_of({"_id": order_id}, reach), session=session)
         return doc
 
     async def of_trial(self, trial_id: str, *, session: Session | None = None) -> Document | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from domain.rules.filters import all_of
 from domain.store.driver import Document, Session
 from domain.store.repositories.base import Repository
 
@@ -34,7 +35,7 @@ class ShipmentRepository(Repository):
         """The shipment with this tracking number within `scope` (an owner filter; None: anyone's)."""
         filter: dict[str, Any] = {"trackingNumber": tracking_number}
         if scope is not None:
-            filter = {"$and": [filter, dict(scope)]}
+            filter = all_of(filter, scope)
         doc: Document | None = await self.db.collection(self.collection).find_one(filter)
         return doc
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.model.entities import HOLDING_STATUSES, SubscriberStatus
+from domain.rules.filters import all_of
 from domain.rules.pagination import Order, Page, PageRequest, make_page, page_filter
 from domain.store.driver import Document, Session
 from domain.store.repositories.base import Repository
@@ -61,7 +62,7 @@ class SubscriberRepository(Repository):
         self, customer_ids: Sequence[str], criteria: Mapping[str, Any], order: Order, request: PageRequest
     ) -> dict[str, Page]:
         """The first page of subscribers of each customer in a batch, in one aggregation."""
-        batch = {"$and": [dict(criteria), {"customerId": {"$in": list(set(customer_ids))}}]}
+        batch = all_of(criteria, {"customerId": {"$in": list(set(customer_ids))}})
         match = page_filter(order, batch, request)
         pipeline: list[dict[str, Any]] = [
             {"$match": match},
@@ -77,7 +78,7 @@ class SubscriberRepository(Repository):
 
     async def counts_by_customer(self, customer_ids: Sequence[str], criteria: Mapping[str, Any]) -> dict[str, int]:
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"$and": [dict(criteria), {"customerId": {"$in": list(set(customer_ids))}}]}},
+            {"$match": all_of(criteria, {"customerId": {"$in": list(set(customer_ids))}})},
             {"$group": {"_id": "$customerId", "n": {"$sum": 1}}},
         ]
         return {g["_id"]: g["n"] for g in await self.db.aggregate(self.collection, pipeline)}
