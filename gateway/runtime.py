@@ -125,7 +125,7 @@ class Runtime:
         # The change stream opens with the first subscriber (one per process, shared by all of them).
         self.hub = EventHub(repos.events, queue_size=s.events_queue_size, resume_window=s.events_resume_seconds,
                             cursor_lifetime=timedelta(days=s.events_retention_days),
-                            observer=self.telemetry.fanout_observer())
+                            observer=self.telemetry.fanout_observer(), on_event=repos.forget_changed)
         repos.webhook_guard = AddressGuard(allow_loopback=s.webhook_allow_loopback)
         self.webhooks = WebhookSender(repos, self.hub, concurrency=s.webhook_concurrency,
                                       poll_interval=s.webhook_poll_ms / 1000)

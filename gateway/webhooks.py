@@ -127,12 +127,14 @@ class WebhookSender:
                 await purge_deliveries(self.repos)
             if finished:
                 continue
+            woken = False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
-                    await self._wake.wait()
-                    # Woken by a commit: the commits that follow it closely join the same pass (one query for
-                    # due endpoints per burst, not per commit).
-                    await asyncio.sleep(WAKE_GATHER_S)
+                    woken = await self._wake.wait()
+            if woken:
+                # Woken by a commit: the commits that follow it closely join the same pass (one query for due
+                # endpoints per burst, not per commit). Outside the timeout block, whose end it must not race.
+                await asyncio.sleep(WAKE_GATHER_S)
 
     async def _watch(self) -> None:
         """Wake the sender at every committed event (any process's); polling covers any gap."""

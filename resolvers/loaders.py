@@ -113,6 +113,7 @@ class Loaders:
         self.assigned_by_customer = DataLoader(self._assigned_by_customer)
         self.subscriber_page = DataLoader(self._subscriber_pages)
         self.subscriber_count = DataLoader(self._subscriber_counts)
+        self.subscriber_stats = DataLoader(self._subscriber_stats)
         # R-DASH-2: keyed by (entity id, its status); a page of entities is one query of their jobs.
         self.background_work = DataLoader(self._background_work)
         # Entry points by id: narrowed to what the caller may see (R-ORG-6)
@@ -128,22 +129,29 @@ class Loaders:
         self.batches = BatchLoaders(repos)  # R-BULK: each customer's page of batches and their count
 
     async def _partners(self, ids: list[str]) -> list[Partner | None]:
-        docs = await self._repos.partners.by_ids(ids)
-        return [Partner.from_doc(docs[i]) if i in docs else None for i in ids]
+        found = await self._repos.partners.recent_by_ids(ids)  # shown: as read a moment ago at most
+        return [found.get(i) for i in ids]
 
     async def _templates(self, ids: list[str]) -> list[OnboardingTemplate | None]:
-        docs = await self._repos.templates.by_ids(ids)
-        return [OnboardingTemplate.from_doc(docs[i]) if i in docs else None for i in ids]
+        found = await self._repos.templates.recent_by_ids(ids)  # shown: as read a moment ago at most
+        return [found.get(i) for i in ids]
 
     async def _locations_by_customer(self, customer_ids: list[str]) -> list[list[Document]]:
         grouped = await self._repos.locations.by_customers(customer_ids)
         return [grouped.get(c, []) for c in customer_ids]
 
-    async def _assigned_by_customer(self, customer_ids: list[str]) -> list[dict[str, int]]:
-        counts = await self._repos.subscribers.assigned_counts(customer_ids)
+    async def _subscriber_stats(self, customer_ids: list[str]) -> list[tuple[int, dict[str, int]]]:
+        """Each customer's subscriber count (unfiltered) and the subscribers holding each of its packages: the two
+        things a dashboard's customer asks of its subscribers, in one command for a page of customers."""
+        totals, held = await self._repos.subscribers.stats(customer_ids)
         per_customer: dict[str, dict[str, int]] = {c: {} for c in customer_ids}
-        for (customer_id, package), n in counts.items():
+        for (customer_id, package), n in held.items():
             per_customer[customer_id][package] = n
+        return [(totals.get(c, 0), per_customer[c]) for c in customer_ids]
+
+    async def _assigned_by_customer(self, customer_ids: list[str]) -> list[dict[str, int]]:
+        stats = await self.subscriber_stats.load_many(customer_ids)
+        per_customer = {c: dict(held) for c, (_, held) in zip(customer_ids, stats, strict=True)}
         # R-WS-1: common_area_calling is held by workspaces (its limit counts them).
         for customer_id, n in (await self._repos.workspaces.holding_counts(customer_ids)).items():
             per_customer[customer_id][WORKSPACE_PACKAGE] = n
@@ -170,6 +178,10 @@ class Loaders:
             groups.setdefault(key.criteria, []).append(key)
         counts: dict[SubscriberCountKey, int] = {}
         for criteria, members in groups.items():
+            if not criteria.to_filter():  # every subscriber: the count comes with the package counts (one command)
+                stats = await self.subscriber_stats.load_many([k.customer_id for k in members])
+                counts.update((key, total) for key, (total, _) in zip(members, stats, strict=True))
+                continue
             found = await self._repos.subscribers.counts_by_customer(
                 [k.customer_id for k in members], criteria.to_filter())
             for key in members:

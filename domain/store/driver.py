@@ -82,6 +82,11 @@ def make_pymongo_condition_waits_cancellation_safe() -> bool:
     return True
 
 
+def _blocking_session(session: Session | None) -> Any:
+    """The blocking PyMongo session behind a Motor session (None stays None)."""
+    return getattr(session, "delegate", session)
+
+
 def _client_class(driver: Driver) -> Any:
     if driver == "pymongo":
         make_pymongo_condition_waits_cancellation_safe()
@@ -151,6 +156,10 @@ class Database:
         projection: Mapping[str, Any] | None = None,
         session: Session | None = None,
     ) -> list[Document]:
+        if not self._native:  # Motor: the whole read in one trip to a thread (see `_threaded`)
+            return await self._threaded(lambda: list(self._blocking(collection).find(
+                filter, projection=projection, sort=list(sort) if sort else None, limit=limit,
+                session=_blocking_session(session))))
         cursor = self._db[collection].find(filter, projection=projection, session=session)
         if sort:
             cursor = cursor.sort(list(sort))
@@ -162,9 +171,24 @@ class Database:
     async def aggregate(
         self, collection: str, pipeline: Sequence[Mapping[str, Any]], *, session: Session | None = None
     ) -> list[Document]:
+        if not self._native:
+            return await self._threaded(lambda: list(self._blocking(collection).aggregate(
+                list(pipeline), session=_blocking_session(session))))
         cursor = await self._aggregate(collection, pipeline, session=session)
         docs: list[Document] = await cursor.to_list(length=None)
         return docs
+
+    def _blocking(self, collection: str) -> Any:
+        """Motor's own blocking PyMongo collection (its client's `delegate`: same pool, options and listeners)."""
+        return self._client.delegate[self.name][collection]
+
+    @staticmethod
+    async def _threaded(read: Callable[[], list[Document]]) -> list[Document]:
+        """Run a blocking read of Motor's PyMongo client on a thread, all of it: the command, every batch, the
+        decoding. Motor's own cursor hops to its thread pool and back once per batch and then moves each document
+        into the list on the event loop, in Python; reads are the gateway's hot path (the dashboard's page, its
+        counts), so they take one hop and leave the loop free meanwhile. Writes and sessions stay Motor's."""
+        return await asyncio.get_running_loop().run_in_executor(None, read)
 
     async def aggregate_batches(
         self, collection: str, pipeline: Sequence[Mapping[str, Any]], size: int

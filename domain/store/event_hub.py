@@ -138,6 +138,8 @@ class EventHub:
     # Told, for each delivery, the seconds from the hub receiving the event to its landing in a subscriber's queue
     # (the gateway feeds a histogram with it; the domain knows nothing of metrics).
     observer: Callable[[float], None] | None = None
+    # Called with every committed event first (e.g. to forget records read a moment ago that it changed).
+    on_event: Callable[[Document], None] | None = None
     _subscribers: set[_Subscriber] = field(default_factory=set, init=False)
     _leaders: dict[Hashable, _Subscriber] = field(default_factory=dict, init=False)
     _follower: BackgroundTask = field(init=False)
@@ -201,6 +203,8 @@ class EventHub:
 
     def _dispatch(self, delivery: Delivery) -> None:
         received = time.perf_counter()
+        if self.on_event is not None:
+            self.on_event(delivery.doc)
         groups: dict[Hashable, list[_Subscriber]] = {}
         led: set[Hashable] = set()  # groups whose leader takes this event
         for subscriber in self._subscribers:

@@ -79,3 +79,4 @@ async def test_a_caller_cancelled_while_queued_has_its_unit_dropped_and_the_rest
     assert [await queued[0], await queued[2]] == [10, 30]
     assert gateway.runtime.db is not None
     assert sorted(d["_id"] for d in await gateway.runtime.db.find(PROBES, {})) == [0, 1, 3]
+

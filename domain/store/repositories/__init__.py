@@ -17,7 +17,7 @@ from domain.model.clock import Clock
 from domain.model.jobs import JobCommand
 from domain.model.notifications import Notification
 from domain.rules.notifications import outbox_documents
-from domain.store.driver import Database, Session
+from domain.store.driver import Database, Document, Session
 from domain.store.repositories.accounts import AccountRepository
 from domain.store.repositories.batches import (
     BatchRowRepository,
@@ -50,6 +50,11 @@ from domain.store.repositories.workspaces import WorkspaceRepository
 from domain.store.webhooks import AddressGuard
 
 T = TypeVar("T")
+# The repositories that keep recent reads (domain.store.recent), by the entity type of the events that change them.
+FORGET_ON: dict[str, Callable[[Repositories], PartnerRepository | TemplateRepository]] = {
+    "SUB_PARTNER": lambda repos: repos.partners,
+    "ONBOARDING_TEMPLATE": lambda repos: repos.templates,
+}
 # Units of work one database transaction may commit together (see `Repositories.atomic`).
 GROUP_LIMIT = 32
 
@@ -233,6 +238,12 @@ class Repositories:
             await self.db.collection(EVENTS).insert_many(docs, session=session)
 
         return await self.db.run_transaction(body, tail=stamp_events)
+
+    def forget_changed(self, event: Document) -> None:
+        """A committed event (any process's, from the event hub): records it changed are read afresh next time."""
+        forget = FORGET_ON.get(event.get("entityType", ""))
+        if forget is not None:
+            forget(self).recent.forget([str(event.get("entityId"))])
 
     @classmethod
     def over(cls, db: Database, clock: Clock) -> Repositories:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.model.entities import HOLDING_STATUSES, SubscriberStatus
 from domain.rules.filters import all_of
@@ -83,22 +83,30 @@ class SubscriberRepository(Repository):
         ]
         return {g["_id"]: g["n"] for g in await self.db.aggregate(self.collection, pipeline)}
 
+    _HELD: ClassVar[list[dict[str, Any]]] = [
+        {"$match": {"status": {"$in": [s.value for s in HOLDING_STATUSES]}}},
+        # R-ADD-1: a subscriber holding an add-on counts towards that package too.
+        {"$project": {"customerId": 1, "held": {"$concatArrays": [["$package"], {"$ifNull": ["$addOns", []]}]}}},
+        {"$unwind": "$held"},
+        {"$group": {"_id": {"c": "$customerId", "p": "$held"}, "n": {"$sum": 1}}},
+    ]
+
     async def assigned_counts(self, customer_ids: Sequence[str]) -> dict[tuple[str, str], int]:
         """How many subscribers hold each package now, per (customer, package)."""
-        pipeline: list[dict[str, Any]] = [
-            {
-                "$match": {
-                    "customerId": {"$in": list(set(customer_ids))},
-                    "status": {"$in": [s.value for s in HOLDING_STATUSES]},
-                }
-            },
-            # R-ADD-1: a subscriber holding an add-on counts towards that package too.
-            {"$project": {"customerId": 1, "held": {"$concatArrays": [["$package"], {"$ifNull": ["$addOns", []]}]}}},
-            {"$unwind": "$held"},
-            {"$group": {"_id": {"c": "$customerId", "p": "$held"}, "n": {"$sum": 1}}},
-        ]
+        pipeline = [{"$match": {"customerId": {"$in": list(set(customer_ids))}}}, *self._HELD]
         rows: list[Document] = await self.db.aggregate(self.collection, pipeline)
         return {(r["_id"]["c"], r["_id"]["p"]): r["n"] for r in rows}
+
+    async def stats(self, customer_ids: Sequence[str]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        """Each customer's subscribers (all of them) and how many hold each package now, per (customer, package):
+        `counts_by_customer` without criteria and `assigned_counts` in one pass over the customers' subscribers."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"customerId": {"$in": list(set(customer_ids))}}},
+            {"$facet": {"all": [{"$group": {"_id": "$customerId", "n": {"$sum": 1}}}], "held": self._HELD}},
+        ]
+        [facets] = await self.db.aggregate(self.collection, pipeline)
+        return ({r["_id"]: r["n"] for r in facets["all"]},
+                {(r["_id"]["c"], r["_id"]["p"]): r["n"] for r in facets["held"]})
 
     async def of_customer(self, customer_id: str, *, session: Session | None = None) -> list[Document]:
         return await self.db.find(self.collection, {"customerId": customer_id}, session=session)

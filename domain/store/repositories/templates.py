@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.model.entities import OnboardingTemplate
 from domain.rules.pagination import Order
-from domain.store.driver import Session
+from domain.store.driver import Database, Session
+from domain.store.recent import Recent
 from domain.store.repositories.base import Repository
 
 TEMPLATE_ORDER = Order("templates.created", (("createdAt", -1), ("_id", -1)))
@@ -14,6 +16,23 @@ ACTIVE: dict[str, Any] = {"retiredAt": None}
 
 class TemplateRepository(Repository):
     collection = "templates"
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.recent: Recent[OnboardingTemplate] = Recent()  # a page's templates (domain.store.recent)
+
+    async def recent_by_ids(self, ids: Sequence[str]) -> dict[str, OnboardingTemplate]:
+        """Templates by id as read at most a moment ago (see domain.store.recent), to show them."""
+        found, missing, generation = self.recent.split(ids)
+        if missing:
+            read = {i: OnboardingTemplate.from_doc(d) for i, d in (await self.by_ids(missing)).items()}
+            self.recent.keep(read, generation)
+            found.update(read)
+        return found
+
+    async def set_fields(self, entity_id: str, fields: Mapping[str, Any], *, session: Session | None = None) -> None:
+        self.recent.forget([entity_id])
+        await super().set_fields(entity_id, fields, session=session)
 
     async def by_provisioning_id(self, provisioning_id: str) -> OnboardingTemplate | None:
         """The template with this provisioningId, retired or not (the rules refuse a retired one)."""
@@ -39,6 +58,7 @@ class TemplateRepository(Repository):
     async def replace_version(self, template: OnboardingTemplate, expected_version: int, *,
                               session: Session | None = None) -> bool:
         """Store `template` over the active one if that is still at `expected_version`; False if it moved on."""
+        self.recent.forget([template.id])
         doc = template.to_doc()
         del doc["_id"]
         result = await self.db.collection(self.collection).update_one(
