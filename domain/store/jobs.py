@@ -161,11 +161,13 @@ class JobQueue:
             if not is_transient(exc) or isinstance(exc, ConnectionFailure):
                 raise
             raise ClaimConflict(str(exc)) from exc
-        if look_for_expired:
+        doc, was_ready = taken if taken is not None else (None, False)
+        if look_for_expired and (doc is None or was_ready):
+            # None expired: look again in a tenth of a lease. One was: the next claim looks again at once (a
+            # killed worker leaves several, and each claim takes one).
             self._expiry_check_at = now + self.lease / EXPIRY_CHECKS_PER_LEASE
-        if taken is None:
+        if doc is None:
             return None
-        doc, was_ready = taken
         if was_ready:
             self._claimed_up_to = doc["runAt"]
         return Job.from_doc(doc)

@@ -99,3 +99,16 @@ async def test_a_customer_screened_clear_is_settled_in_one_transaction_after_its
     after = await current(gateway, token, customer["id"])
     assert after["status"] == "provisioned"
     assert after["compliance"]["state"] == "clear"
+
+
+async def test_every_lease_a_dead_worker_left_is_taken_over_by_consecutive_claims(gateway: Gateway) -> None:
+    """Expired leases are looked for every tenth of a lease, but one found means the next claim looks at once:
+    a killed worker leaves several, and they must not wait a tenth of a lease each."""
+    await _enqueue(gateway, *(_Probe(f"e-{i}", f"dead-{i}") for i in range(3)))
+    dead = _queue(gateway, "dead", lease_s=5)
+    assert [await dead.claim_next() for _ in range(3)] != [None, None, None]
+    gateway.clock.advance(timedelta(seconds=6))
+    heir = _queue(gateway, "heir")
+    taken = [await heir.claim_next() for _ in range(3)]  # the clock does not move between them
+    assert sorted(job.id for job in taken if job is not None) == ["dead-0", "dead-1", "dead-2"]
+    assert await heir.claim_next() is None
