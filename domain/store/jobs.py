@@ -167,6 +167,7 @@ class JobQueue:
             # killed worker leaves several, and each claim takes one).
             self._expiry_check_at = now + self.lease / EXPIRY_CHECKS_PER_LEASE
         if doc is None:
+            self._claimed_up_to = None  # idle: the next claim asks for any due job (one query, not the window too)
             return None
         if was_ready:
             self._claimed_up_to = doc["runAt"]
