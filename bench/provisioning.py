@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: `python bench/provisioning.py` works too
 
@@ -47,6 +46,7 @@ from bench.support.data import (
     PROVISION,
     bench_customer,
     graphql,
+    metric_samples,
     token,
     us_template,
     wait_demo_settled,
@@ -126,12 +126,9 @@ class CpuMeter:
 async def database_commands(client: httpx.AsyncClient) -> Counter[tuple[str, str]]:
     """The gateway's database commands so far, by (command, collection), from its /metrics."""
     sent: Counter[tuple[str, str]] = Counter()
-    response = await client.get("/metrics")
-    for family in text_string_to_metric_families(response.text):
-        if family.name == "gateway_db_commands":
-            for s in family.samples:
-                if s.name.endswith("_total"):
-                    sent[(s.labels["command"], s.labels["collection"])] += int(s.value)
+    for s in await metric_samples(client):
+        if s.name == "gateway_db_commands_total":
+            sent[(s.labels["command"], s.labels["collection"])] += int(s.value)
     return sent
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from gateway.auth import issue_token
 from gateway.demo import DEMO_PARTNER_ID
@@ -95,15 +96,17 @@ async def us_template(client: httpx.AsyncClient) -> dict[str, Any]:
     return template
 
 
+async def metric_samples(client: httpx.AsyncClient) -> list[Sample]:
+    """Every sample the gateway's /metrics shows now."""
+    return [s for family in text_string_to_metric_families((await client.get("/metrics")).text)
+            for s in family.samples]
+
+
 async def queue_busy(client: httpx.AsyncClient) -> int:
     """Jobs running or due now, from the gateway's job-queue gauges (/metrics)."""
-    busy = 0
-    for family in text_string_to_metric_families((await client.get("/metrics")).text):
-        for s in family.samples:
-            if s.name == "gateway_job_queue_due_jobs" or (
-                    s.name == "gateway_job_queue_jobs" and s.labels.get("status") == "running"):
-                busy += int(s.value)
-    return busy
+    return sum(int(s.value) for s in await metric_samples(client)
+               if s.name == "gateway_job_queue_due_jobs"
+               or (s.name == "gateway_job_queue_jobs" and s.labels.get("status") == "running"))
 
 
 async def wait_demo_settled(client: httpx.AsyncClient, notes: list[str]) -> None:

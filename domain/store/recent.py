@@ -17,7 +17,7 @@ from the database, as before.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 M = TypeVar("M")
@@ -62,3 +62,13 @@ class Recent(Generic[M]):
         self._generation += 1
         for record_id in ids:
             self._kept.pop(record_id, None)
+
+    async def read_through(self, ids: Sequence[str], read: Callable[[list[str]], Awaitable[Mapping[str, M]]]
+                           ) -> dict[str, M]:
+        """The records of `ids` found (absent ones left out): the fresh ones kept, the others `read` and kept."""
+        found, missing, generation = self.split(ids)
+        if missing:
+            fetched = await read(missing)
+            self.keep(fetched, generation)
+            found.update(fetched)
+        return found

@@ -466,15 +466,15 @@ async def test_r_tpl_2_customer_keeps_the_auth_mode_it_was_onboarded_with(gatewa
     token = partner_token(gateway, demo)
     saml = await _template_of(gateway, demo.partner, "DE")
     customer = await _provisioned(gateway, token, _meetings_only(saml, country="DE"))
-    details_template = (await _details(gateway, token, customer["id"]))["template"]
-    assert (await _details(gateway, token, customer["id"]))["authMode"] == "partner_saml"
+    before = await _details(gateway, token, customer["id"])
+    assert before["authMode"] == "partner_saml"
     db = gateway.runtime.db
     assert db is not None
     result = await db.collection("templates").update_one(
         {"provisioningId": saml}, {"$set": {"authMode": "webex", "idpEntityId": None}})
     assert result.modified_count == 1
     # Written behind the gateway's back: nothing told it, so the template it read a moment ago is forgotten here.
-    gateway.repos.templates.recent.forget([str(details_template["id"])])
+    gateway.repos.templates.recent.forget([str(before["template"]["id"])])
     details = await _details(gateway, token, customer["id"])
     assert details["template"]["authMode"] == "webex"  # the template did change…
     assert details["authMode"] == "partner_saml"  # …the customer onboarded before did not

@@ -37,7 +37,7 @@ async def _probe_events(gateway: Gateway) -> list[tuple[int, str]]:
     return [(int(d["seq"]), d["entityId"]) for d in docs]
 
 
-async def test_units_queued_together_commit_in_one_transaction_with_their_events_in_order(
+async def test_r_evt_1_units_queued_together_commit_in_one_transaction_with_their_events_in_order(
         gateway: Gateway, demo: Demo) -> None:
     gateway.commands.commands.clear()
     gateway.commands.enabled = True
@@ -54,7 +54,7 @@ async def test_units_queued_together_commit_in_one_transaction_with_their_events
     assert len(await gateway.runtime.db.find(PROBES, {})) == 12
 
 
-async def test_a_unit_that_refuses_writes_nothing_and_its_neighbours_still_commit(
+async def test_r_evt_1_a_unit_that_refuses_writes_nothing_and_its_neighbours_still_commit(
         gateway: Gateway, demo: Demo) -> None:
     outcomes = await asyncio.gather(
         *(gateway.repos.atomic(_unit(gateway, demo, n, refuse=n == 5)) for n in range(9)), return_exceptions=True)

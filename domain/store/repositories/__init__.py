@@ -17,7 +17,7 @@ from domain.model.clock import Clock
 from domain.model.jobs import JobCommand
 from domain.model.notifications import Notification
 from domain.rules.notifications import outbox_documents
-from domain.store.driver import Database, Document, Session
+from domain.store.driver import Database, Document, Session, is_transient
 from domain.store.repositories.accounts import AccountRepository
 from domain.store.repositories.batches import (
     BatchRowRepository,
@@ -164,7 +164,8 @@ class Repositories:
         order) in one database transaction, each with its own `Tx`, and stamps all their events with one counter
         increment and one insert: the same outcome as running them one after the other, for fewer round trips
         under the lock. When one of them raises, that transaction is aborted and each is run again alone, so a
-        refused unit of work never takes the others down with it, and it alone sees its error.
+        refused unit of work never takes the others down with it, and it alone sees its error. A transient database
+        error that outlasted the transaction's retries is every unit's answer at once (each would only retry it again).
         """
         entry: _Unit[T] = _Unit(work, asyncio.get_running_loop().create_future())
         self._queued.append(entry)
@@ -196,8 +197,12 @@ class Repositories:
                 for unit in reversed(group):  # the others' callers still wait: the lock's next holder runs them
                     self._queued.insert(0, unit)
                 raise
-            except Exception:
-                pass  # one of them refused (or the group failed as a whole): each again, alone
+            except Exception as exc:
+                if is_transient(exc):  # the database's doing, retried already: alone, each would fail the same way
+                    for unit in group:
+                        unit.outcome.set_exception(exc)
+                    return
+                # One of them refused: each again, alone.
             else:
                 for unit, result in zip(group, results, strict=True):
                     unit.outcome.set_result(result)

@@ -22,12 +22,10 @@ class PartnerRepository(Repository):
 
     async def recent_by_ids(self, ids: Sequence[str]) -> dict[str, Partner]:
         """Partners by id as read at most a moment ago (see domain.store.recent): to show them, or for the caller."""
-        found, missing, generation = self.recent.split(ids)
-        if missing:
-            read = {i: Partner.from_doc(d) for i, d in (await self.by_ids(missing)).items()}
-            self.recent.keep(read, generation)
-            found.update(read)
-        return found
+        return await self.recent.read_through(ids, self._models)
+
+    async def _models(self, ids: list[str]) -> dict[str, Partner]:
+        return {i: Partner.from_doc(d) for i, d in (await self.by_ids(ids)).items()}
 
     async def recent_one(self, partner_id: str) -> Partner | None:
         return (await self.recent_by_ids([partner_id])).get(partner_id)

@@ -23,12 +23,10 @@ class TemplateRepository(Repository):
 
     async def recent_by_ids(self, ids: Sequence[str]) -> dict[str, OnboardingTemplate]:
         """Templates by id as read at most a moment ago (see domain.store.recent), to show them."""
-        found, missing, generation = self.recent.split(ids)
-        if missing:
-            read = {i: OnboardingTemplate.from_doc(d) for i, d in (await self.by_ids(missing)).items()}
-            self.recent.keep(read, generation)
-            found.update(read)
-        return found
+        return await self.recent.read_through(ids, self._models)
+
+    async def _models(self, ids: list[str]) -> dict[str, OnboardingTemplate]:
+        return {i: OnboardingTemplate.from_doc(d) for i, d in (await self.by_ids(ids)).items()}
 
     async def set_fields(self, entity_id: str, fields: Mapping[str, Any], *, session: Session | None = None) -> None:
         self.recent.forget([entity_id])
