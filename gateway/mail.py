@@ -14,7 +14,6 @@ now, like the API tokens (gateway.auth.issue_link_token), and never stored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import aiosmtplib
 
 from domain.model.notifications import OutboxNotification
 from domain.rules.notifications import after_failure, link_expiry, render_body, short_error
+from domain.store.background import cancel_and_wait
 from domain.store.driver import Document
 from domain.store.repositories import Repositories
 from gateway.auth import issue_link_token
@@ -105,9 +105,7 @@ class MailSender:
         """Cancel the loop; a notification cut off mid-send keeps its lease and is sent again once it lapses."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

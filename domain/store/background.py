@@ -1,11 +1,54 @@
-"""One long-running asyncio task owned by a component: started once, cancelled and awaited on stop."""
+"""One long-running asyncio task owned by a component: started once, cancelled and awaited on stop; and the
+cancellation-safe waits such tasks are built from."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+log = logging.getLogger("gateway.tasks")
+
+# A task still running this long after it was cancelled is cancelled again: somewhere on its way the cancellation
+# was swallowed (see `wait_set`), and without a second one the stop, and the gateway's shutdown, would wait forever.
+RECANCEL_AFTER_S = 1.0
+
+
+async def wait_set(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until `event` is set, for `seconds` at most; whether it was set.
+
+    Not `asyncio.wait_for(event.wait(), seconds)`: before Python 3.12 that runs the wait as a task of its own and,
+    when the wait ends in the same moment as the caller is cancelled, returns its result and drops the
+    cancellation. A loop built on it could not be stopped. Under `asyncio.timeout` the wait runs in the caller's
+    own task and a cancellation always gets through.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            return await event.wait()
+    except TimeoutError:
+        return event.is_set()
+
+
+async def cancel_and_wait(*tasks: asyncio.Task[Any]) -> None:
+    """Cancel `tasks` and wait until every one has ended; cancel again any that goes on after a cancellation.
+
+    What a task ended with other than its cancellation is logged, not raised: the caller is stopping things and has
+    more to stop. The caller's own cancellation is not swallowed.
+    """
+    pending = {task for task in tasks if not task.done()}
+    rounds = 0
+    while pending:
+        for task in pending:
+            task.cancel()
+        rounds += 1
+        _, pending = await asyncio.wait(pending, timeout=RECANCEL_AFTER_S)
+        if pending:
+            log.warning("%s still running %.0f s after being cancelled; cancelling again",
+                        ", ".join(sorted(task.get_name() for task in pending)), rounds * RECANCEL_AFTER_S)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("task %s ended with an error while being stopped", task.get_name(), exc_info=task.exception())
 
 
 class BackgroundTask:
@@ -26,7 +69,5 @@ class BackgroundTask:
     async def stop(self) -> None:
         """Cancel it and wait until it has finished; it may be started again afterwards."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None

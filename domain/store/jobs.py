@@ -28,7 +28,7 @@ from pymongo.errors import ConnectionFailure
 
 from domain.model.audit import GATEWAY, Actor, acting, system_actor
 from domain.model.clock import Clock
-from domain.store.background import BackgroundTask
+from domain.store.background import BackgroundTask, cancel_and_wait, wait_set
 from domain.store.driver import Database, Document, is_transient
 from domain.store.repositories import Tx
 from domain.store.repositories.jobs import JOBS, READY, RUNNING, WAITING
@@ -388,8 +388,7 @@ class Worker:
                 continue
             slots.release()
             in_flight.release()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            await wait_set(self._wake, self.poll_interval)
 
     @property
     def running(self) -> bool:
@@ -400,10 +399,7 @@ class Worker:
 
     async def stop(self) -> None:
         await self._loop_task.stop()
-        for task in list(self._running):
-            task.cancel()
-        if self._running:
-            await asyncio.gather(*list(self._running), return_exceptions=True)
+        await cancel_and_wait(*self._running)
         with contextlib.suppress(Exception):
             await self.queue.release_leases()
 

@@ -31,6 +31,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import PyMongoError
 
+from domain.store.background import cancel_and_wait
 from domain.store.driver import Database, DatabaseUnavailable
 
 PROCESSES = "gateway_processes"
@@ -75,9 +76,7 @@ class SessionReaper:
         """Stop beating and forget this process (a clean stop leaves no transaction open)."""
         self.db.on_session = None
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
             with contextlib.suppress(PyMongoError, DatabaseUnavailable, OSError):
                 await self.db.collection(SESSIONS).delete_many({"process": self.process})
