@@ -128,8 +128,8 @@ class Database:
         self._db = self._client[name]
         self.driver: Driver = driver
         self.name = name
-        # Told of every session a transaction is about to use (domain.store.sessions: no I/O allowed here).
-        self.on_session: Callable[[Session], None] | None = None
+        # Awaited with every session a transaction is about to use (domain.store.sessions puts it on record).
+        self.on_session: Callable[[Session], Awaitable[None]] | None = None
 
     @property
     def _native(self) -> bool:
@@ -218,7 +218,7 @@ class Database:
 
     async def _start_transaction(self, session: Session) -> None:
         if self.on_session is not None:
-            self.on_session(session)
+            await self.on_session(session)
         await self._begin(session)
 
     async def admin_command(self, command: Mapping[str, Any]) -> Any:

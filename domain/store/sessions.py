@@ -5,18 +5,20 @@ counter that every transaction increments — until the server gives up on it (m
 `transactionLifetimeLimitSeconds`, 60 s by default; SecantusDB the same). Until then every other process's
 transactions conflict and retry: provisioning stalls for a minute after a crash.
 
-So each process notes the server sessions its transactions use (`Database.on_session`: in memory, no I/O on the
-request path), and a `SessionReaper` task:
-- beats a heartbeat (`gateway_processes`, one document per process) and flushes the sessions noted since the last
-  beat (`gateway_sessions`, one document per session);
+So each process puts the server sessions its transactions use on record, and a `SessionReaper` task:
+- beats a heartbeat (`gateway_processes`, one document per process);
 - finds the processes whose heartbeat is older than `stale` (dead, or stuck far longer than any transaction
   should take) and ends their sessions with `killSessions`, which aborts their transactions, then forgets them.
 
+A session is recorded (`gateway_sessions`, one document per session) before the first transaction that uses it
+begins (`Database.on_session`). Sessions are pooled and reused, so that write happens only while the pool grows:
+a process's first transactions, and more of them at once than ever before. (Recording them at the next beat
+instead, as before, left the sessions of a process killed in its first second to the server's limit: a minute.)
+
 A process that was only paused past `stale` loses its open transaction, which `Database.run_transaction` retries
-like any transient conflict; its next beat finds its heartbeat gone and notes its sessions again. A session noted
-but not yet flushed when its process died is left to the server's limit: sessions are pooled and reused, so that
-is only ever a process's first few transactions. Times here are the machine's real time, not the business clock
-(`domain.model.clock`): this is about processes, not about anything a rule dates.
+like any transient conflict; its next beat finds its heartbeat gone and records its sessions again. Times here are
+the machine's real time, not the business clock (`domain.model.clock`): this is about processes, not about
+anything a rule dates.
 """
 
 from __future__ import annotations
@@ -52,18 +54,21 @@ class SessionReaper:
         self.beat = beat
         self.stale = timedelta(seconds=stale)
         self._now = now
-        self._noted: dict[bytes, Any] = {}  # session id (bytes) -> the lsid document, not yet flushed
-        self._flushed: dict[bytes, Any] = {}
+        self._noted: dict[bytes, Any] = {}  # session id (bytes) -> the lsid document, to record again at the beat
+        self._flushed: dict[bytes, Any] = {}  # on record
         self._task: asyncio.Task[None] | None = None
 
-    # --- the request path: in memory only ---------------------------------------------------------------------
+    # --- the request path: a write only for a session never used before --------------------------------------
 
-    def note(self, session: Any) -> None:
-        """Remember a session a transaction is about to use (called by the driver; no I/O)."""
+    async def note(self, session: Any) -> None:
+        """Put on record a session a transaction is about to use, unless it is already (called by the driver)."""
         lsid = session.session_id
         key = bytes(lsid["id"])
-        if key not in self._flushed:
-            self._noted[key] = lsid
+        if key in self._flushed:
+            return
+        await self.db.collection(SESSIONS).update_one(
+            {"_id": lsid["id"]}, {"$set": {"process": self.process, "lsid": lsid}}, upsert=True)
+        self._flushed[key] = lsid
 
     # --- the task ---------------------------------------------------------------------------------------------
 
@@ -91,7 +96,8 @@ class SessionReaper:
             await asyncio.sleep(self.beat)
 
     async def tick(self) -> list[str]:
-        """One beat: heartbeat, flush the noted sessions, end the sessions of stale processes (their names)."""
+        """One beat: heartbeat, record the sessions again if this process was forgotten, end the sessions of stale
+        processes (their names)."""
         now = self._now()
         beat = await self.db.collection(PROCESSES).update_one(
             {"_id": self.process}, {"$set": {"seenAt": now}}, upsert=True)

@@ -23,11 +23,12 @@ from tests.e2e.test_provisioning_processes import Cluster, onboard, wait_until_p
 pytestmark = pytest.mark.e2e
 
 ROWS = 600
-# A kill inside a chunk's transaction leaves it open on the server, holding the batch's document, until the server
-# aborts it (60 s, as mongod's transactionLifetimeLimitSeconds): the new gateway's first chunk waits for that.
+# A kill inside a chunk's transaction leaves it open on the server, holding the batch's document, until the new
+# gateway's session reaper ends it: once the dead one's heartbeat is GATEWAY_SESSION_STALE_SECONDS old (without the
+# reaper, the server's 60 s transaction lifetime).
 FINISH_DEADLINE_S = 240.0
 POLL_S = 0.02
-ENV = {"GATEWAY_WORKERS": "2", "GATEWAY_ENGINE_LATENCY_MS": "0"}
+ENV = {"GATEWAY_WORKERS": "2", "GATEWAY_ENGINE_LATENCY_MS": "0", "GATEWAY_SESSION_STALE_SECONDS": "4"}
 IMPORT = """mutation($input: SubscriberImportInput!) {
   importSubscribers(input: $input) { batch { id totalRows status } errors { code message field } } }"""
 FINISHED = ("completed", "completed_with_errors", "failed", "cancelled")

@@ -52,11 +52,13 @@ async def test_the_open_transaction_of_a_silent_process_is_ended_and_the_others_
     dead_db.on_session = dead.note
     live_db.on_session = live.note
 
-    # The first process writes the shared counter in a transaction and never ends it (as if killed there).
+    # The first process beats once, then writes the shared counter in a transaction and never ends it (as if
+    # killed there, before its next beat): the session went on record as the transaction began.
+    await dead.tick()
     held = dead_db.transaction()
     session = await held.__aenter__()
     await dead_db.collection("counters").update_one({"_id": "events"}, {"$inc": {"seq": 1}}, session=session)
-    await dead.tick()  # its last heartbeat, with the session noted
+    assert [s["process"] for s in await live_db.find(SESSIONS, {})] == ["dead-process"]
 
     # Meanwhile every other transaction on that document conflicts.
     with pytest.raises(PyMongoError) as conflict:
@@ -81,3 +83,17 @@ async def test_the_open_transaction_of_a_silent_process_is_ended_and_the_others_
     # And its next beat finds it forgotten: it notes its sessions again.
     await dead.tick()
     assert await live_db.find(SESSIONS, {"process": "dead-process"}) != []
+
+
+async def test_a_session_is_put_on_record_once_however_many_transactions_reuse_it(
+        two_processes: tuple[Database, Database]) -> None:
+    db, _ = two_processes
+    reaper = SessionReaper(db, "a-process")
+    db.on_session = reaper.note
+    await _write_in_one_attempt(db)
+    [recorded] = await db.find(SESSIONS, {})
+    await db.collection(SESSIONS).delete_many({})  # behind its back: a second write would bring it back
+    for _ in range(3):
+        await _write_in_one_attempt(db)  # the driver's pool hands out the same session again
+    assert await db.find(SESSIONS, {}) == []
+    assert recorded["process"] == "a-process"
