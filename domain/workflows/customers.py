@@ -201,14 +201,16 @@ class CustomerSteps(Steps):
         outside_work_done()  # what is left is the transaction below: the worker may start another job meanwhile
 
         async def write(tx: Tx) -> None:
-            stored = await self._current(tx, customer)
-            current = await self._clear(tx, stored) if cleared else stored
+            # From the copy the job read, not read again: the write below holds only over that very version.
+            current = await self._clear(tx, customer) if cleared else customer
             packages, moves = settled_packages(current.packages, outcome)
             failed = any(p.status is PackageStatus.ERROR for p in packages)
             updated, change = current.move(
                 CustomerStatus.PROVISIONED_WITH_ERRORS if failed else CustomerStatus.PROVISIONED, tx.now,
                 org_id=org_id, packages=packages, errors=[])
-            await self.repos.customers.replace(updated, expected_version=stored.version, session=tx.session)
+            if not await self.repos.customers.write_state(updated, expected_version=customer.version,
+                                                          session=tx.session):
+                raise Stale(customer.id)
             tx.record(change)
             for package, before, to in moves:
                 tx.record(updated.package_change(package, before, to))

@@ -48,6 +48,11 @@ class CustomerCriteria:
         return filter
 
 
+# Written beside a customer's state without a new version (`set_fields`, by the subscriber and batch writes that
+# serialise on the customer): a state derived from a copy read before them must not overwrite them.
+SIDE_FIELDS = ("adminSubscriberId",)
+
+
 def name_sort_key(name: str) -> str:
     return name.casefold()
 
@@ -67,6 +72,17 @@ class CustomerRepository(Repository):
     @staticmethod
     def _doc(c: Customer) -> Document:
         return {**c.to_doc(), "nameSort": name_sort_key(c.name)}
+
+    async def write_state(self, customer: Customer, *, expected_version: int, session: Session) -> bool:
+        """Write a customer's new state over the version it was derived from, without reading it again: the
+        fields written beside the state with no new version (SIDE_FIELDS, and the conflict markers of
+        `set_fields`) keep what is stored. False, writing nothing, when the version moved on meanwhile."""
+        doc = self._doc(customer)
+        for name in ("_id", *SIDE_FIELDS):
+            doc.pop(name, None)
+        result = await self.db.collection(self.collection).update_one(
+            {"_id": customer.id, "version": expected_version}, {"$set": doc}, session=session)
+        return bool(result.matched_count == 1)
 
     async def replace(self, customer: Customer, *, expected_version: int, session: Session | None = None) -> None:
         """Write a customer's new state, only over the version it was derived from (optimistic concurrency)."""
