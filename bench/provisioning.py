@@ -2,8 +2,9 @@
 
 For every size N (default 100 and 1000) the script starts from nothing: a fresh temporary data directory,
 `python -m gateway seed` on it, then `python -m gateway serve --no-demo` (which starts its embedded
-SecantusDB as a child). It sends N `provisionCustomer` mutations over HTTP with a bounded number in flight
-and measures
+SecantusDB as a child). It sends N `provisionCustomer` mutations over HTTP with a bounded number in flight, as
+one partner with one token (the gateway's default per-token rate limit applies: a 429 is sent again after the
+`retryAfter` it names, as a well-behaved client does, and counted in the notes), and measures
 
 * accepted/s: N accepted ÷ the wall time from the first send to the last accepted answer
   (plus the p50/p99 latency of one mutation);
@@ -35,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -54,6 +56,7 @@ from bench.support.data import (
 from bench.support.processes import TERM_GRACE_S, scratch, started
 from bench.support.stats import percentile
 from gateway.processes import GatewayCommand, GatewayProcess, stop_databases
+from gateway.settings import Settings
 
 GATEWAY_DEFAULT_LATENCY_MS = 30
 GATEWAY_DEFAULT_WORKERS = 4
@@ -162,6 +165,7 @@ class Run:
     accept_seconds: float = float("nan")
     latencies_ms: list[float] = field(default_factory=list)
     refusals: Counter[str] = field(default_factory=Counter)
+    rate_limited: int = 0  # 429 answers, each sent again after its retryAfter
     provisioned: int = 0
     provision_seconds: float | None = None  # first send → last customer provisioned, when all N were
     last_provisioned_seconds: float | None = None  # first send → last one provisioned, whatever the count
@@ -185,6 +189,15 @@ class Run:
         return float("nan")
 
 
+def retry_after(body: Any) -> float:
+    """The seconds a 429 answer asks to wait (its RATE_LIMITED error's `retryAfter`; 1 if it names none)."""
+    for error in body.get("errors") or []:
+        seconds = (error.get("extensions") or {}).get("retryAfter")
+        if isinstance(seconds, int | float):
+            return float(seconds)
+    return 1.0
+
+
 async def send_all(client: httpx.AsyncClient, provisioning_id: str, run: Run, concurrency: int,
                    t0: float) -> None:
     """N provisionCustomer, at most `concurrency` in flight."""
@@ -196,9 +209,14 @@ async def send_all(client: httpx.AsyncClient, provisioning_id: str, run: Run, co
         for i in indices:
             started = time.perf_counter()
             try:
-                response = await client.post("/graphql", json={
-                    "query": PROVISION, "variables": {"input": bench_customer(provisioning_id, run.n, i)}})
-                body = response.json()
+                while True:  # as a well-behaved client: a 429 is sent again once its retryAfter has passed
+                    response = await client.post("/graphql", json={
+                        "query": PROVISION, "variables": {"input": bench_customer(provisioning_id, run.n, i)}})
+                    body = response.json()
+                    if response.status_code != 429:
+                        break
+                    run.rate_limited += 1
+                    await asyncio.sleep(retry_after(body))
             except (httpx.HTTPError, ValueError) as exc:
                 run.refusals[f"transport: {type(exc).__name__}: {exc}"[:160]] += 1
                 continue
@@ -317,6 +335,10 @@ async def measure(run: Run, args: argparse.Namespace) -> None:
                 run.cpu.stop()
             run.commands = await database_commands(control) - commands_before
             await collect_outcome(control, run, t0_wall)
+            if run.rate_limited:
+                run.notes.append(f"{run.rate_limited} answer(s) 429 (the per-token rate limit, defaults "
+                                 f"{Settings.model_fields['rate_limit_per_second'].default:g}/s, burst "
+                                 f"{Settings.model_fields['rate_limit_burst'].default}): sent again after retryAfter")
             if run.refusals:
                 run.notes.append(f"{n - run.accepted} mutation(s) not accepted:")
                 run.notes += [f"    {count} x {reason}" for reason, count in run.refusals.most_common(5)]
