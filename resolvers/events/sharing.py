@@ -54,6 +54,12 @@ class _Uses(Visitor):
         self.fragments.add(node.name.value)
 
 
+# The printed selection and the variables it uses, per document text and root field position: dashboards open the
+# same subscription on thousands of sockets, which then print it once and hold one copy of the text between them.
+_SELECTIONS: OrderedDict[tuple[str, tuple[int, ...]], tuple[str, tuple[str, ...]]] = OrderedDict()
+SELECTIONS_KEPT = 256
+
+
 def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, Any],
                   principal: Principal) -> Hashable:
     """What an event's result depends on besides the event: the selection, the variables it uses, the scope.
@@ -63,6 +69,28 @@ def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, A
     arguments (filter, cursor) only choose which events a subscriber gets, not the shape of an event's result,
     so subscribers resumed from different cursors still share.
     """
+    printed, used = _selection(info)
+    variables = tuple((name, json.dumps(variable_values.get(name), sort_keys=True, default=str)) for name in used)
+    return printed, variables, principal.org_id, principal.roles, principal.scopes
+
+
+def _selection(info: GraphQLResolveInfo[Any]) -> tuple[str, tuple[str, ...]]:
+    source = info.operation.loc.source.body if info.operation.loc is not None else None
+    starts = tuple(n.loc.start for n in info.field_nodes if n.loc is not None)
+    if source is None or len(starts) != len(info.field_nodes):
+        return _printed(info)
+    key = (source, starts)  # the same text and root fields: the same selection and fragments
+    found = _SELECTIONS.get(key)
+    if found is None:
+        found = _SELECTIONS[key] = _printed(info)
+        if len(_SELECTIONS) > SELECTIONS_KEPT:
+            _SELECTIONS.popitem(last=False)
+    else:
+        _SELECTIONS.move_to_end(key)
+    return found
+
+
+def _printed(info: GraphQLResolveInfo[Any]) -> tuple[str, tuple[str, ...]]:
     roots = [FieldNode(alias=n.alias, name=n.name, directives=n.directives, selection_set=n.selection_set,
                        arguments=()) for n in info.field_nodes]
     nodes: list[Node] = list(roots)
@@ -77,9 +105,7 @@ def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, A
                 nodes.append(info.fragments[name])
     printed = "\n".join(print_ast(n) for n in roots)
     printed += "\n".join(print_ast(info.fragments[name]) for name in sorted(seen) if name in info.fragments)
-    variables = tuple((name, json.dumps(variable_values.get(name), sort_keys=True, default=str))
-                      for name in sorted(uses.variables))
-    return printed, variables, principal.org_id, principal.roles, principal.scopes
+    return printed, tuple(sorted(uses.variables))
 
 
 @dataclass(frozen=True)
