@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
@@ -88,7 +89,27 @@ def read(frame: str | bytes, check: Check) -> dict[str, Any]:
     problem = check(message)
     if problem is not None or not isinstance(message, dict):
         raise InvalidMessage(problem or "Message must be a JSON object", message)
+    payload = message.get("payload")
+    if isinstance(payload, dict) and isinstance(payload.get("query"), str):
+        payload["query"] = _one_copy(payload["query"])
     return message
+
+
+# The documents subscribed lately, each held once: a socket keeps its subscription's text as long as it runs, and
+# thousands of dashboards send the same few.
+_DOCUMENTS: OrderedDict[str, str] = OrderedDict()
+DOCUMENTS_KEPT = 256
+
+
+def _one_copy(text: str) -> str:
+    kept = _DOCUMENTS.get(text)
+    if kept is not None:
+        _DOCUMENTS.move_to_end(text)
+        return kept
+    _DOCUMENTS[text] = text
+    if len(_DOCUMENTS) > DOCUMENTS_KEPT:
+        _DOCUMENTS.popitem(last=False)
+    return text
 
 
 def _content_problem(message: Mapping[str, object]) -> str | None:

@@ -45,6 +45,7 @@ from typing import Any
 from domain.services.reads import event_cursor
 from domain.store.background import BackgroundTask
 from domain.store.driver import Database, Document, is_transient
+from domain.store.inbox import Inbox
 from domain.store.repositories.events import EVENTS, EventRepository
 
 log = logging.getLogger("gateway.events")
@@ -107,10 +108,10 @@ class FeedUnavailable(FeedInterrupted):
     code = "EVENTS_UNAVAILABLE"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Subscriber:
     accepts: Predicate
-    queue: asyncio.Queue[Delivery | None]  # None only wakes the subscriber up to look at its flags
+    queue: Inbox[Delivery | None]  # None only wakes the subscriber up to look at its flags
     overflowed: bool = False
     resync: bool = False  # the stream was reopened: replay from the outbox what may have been missed
     unavailable: bool = False
@@ -352,7 +353,7 @@ class EventHub:
         # The starting point is fixed before registering, and everything after it is read from the outbox once
         # registered: an event committed in between is in the replay, the queue, or both (deduplicated).
         last = after if after is not None else await self.head()
-        subscriber = _Subscriber(accepts, asyncio.Queue(self.queue_size), last=last,
+        subscriber = _Subscriber(accepts, Inbox(self.queue_size), last=last,
                                  group=group if ride is not None else None, ride=ride)
         self._subscribers.add(subscriber)
         try:

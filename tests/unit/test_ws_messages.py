@@ -199,3 +199,15 @@ def test_uvicorns_error_for_invalid_utf8_from_a_client_is_logged_at_info_without
         logger.removeHandler(handler)
     [record] = records
     assert (record.levelno, record.exc_info) == (logging.INFO, None)
+
+
+def test_sockets_subscribing_with_the_same_document_hold_one_copy_of_its_text() -> None:
+    def frame(op_id: str) -> str:
+        query = "subscription { provisioningEvents { entityId toStatus } }"
+        return json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query}})
+
+    first = read(frame("1"), transport_problem)
+    second = read(frame("2"), transport_problem)
+    assert first["payload"]["query"] == "subscription { provisioningEvents { entityId toStatus } }"
+    assert first["payload"]["query"] is second["payload"]["query"]
+    assert second["id"] == "2"
