@@ -154,7 +154,20 @@ def secret_of(data_dir: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-async def demo_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Gateway]:
+async def seeding(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[asyncio.Task[GatewayCommand]]:
+    """`gateway seed` on a fresh data dir, started in the background as soon as the module's first test needs
+    either demo: it runs while `demo_gateway` seeds its own, instead of after it."""
+    async with Processes() as started:
+        task = asyncio.create_task(started.run(GatewayCommand(tmp_path_factory.mktemp("seeded"), "seed")))
+        try:
+            yield task
+        finally:
+            await asyncio.wait([task])
+
+
+@pytest.fixture(scope="module")
+async def demo_gateway(tmp_path_factory: pytest.TempPathFactory,
+                       seeding: asyncio.Task[GatewayCommand]) -> AsyncIterator[Gateway]:
     """One `gateway serve` on a fresh data dir, shared by the tests that only read from it.
 
     API-only (no job worker), so the demo's in-flight work stays where the seed left it while they read.
@@ -164,14 +177,13 @@ async def demo_gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 
 @pytest.fixture(scope="module")
-async def seeded(tmp_path_factory: pytest.TempPathFactory) -> GatewayCommand:
+async def seeded(seeding: asyncio.Task[GatewayCommand]) -> GatewayCommand:
     """`gateway seed` run once on a fresh data dir (its database stopped again when it ends).
 
     The tests that only need a seeded demo to start from serve a copy of it (`copy_of`): a directory copy instead
     of a seed of their own, which takes seconds. `test_seed_is_idempotent` checks what this run printed.
     """
-    async with Processes() as started:
-        return await started.run(GatewayCommand(tmp_path_factory.mktemp("seeded"), "seed"))
+    return await seeding
 
 
 async def copy_of(seed: GatewayCommand, tmp_path: Path) -> Path:
