@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from domain.rules.filters import all_of
 from domain.rules.pagination import Order, Page, PageRequest, make_page, page_filter
 from domain.store.driver import Database, Document, Session
+from domain.store.recent import Recent
 
 
 class Repository:
@@ -61,3 +62,29 @@ class Repository:
         result = await self.db.collection(self.collection).delete_many(dict(filter), session=session)
         n: int = result.deleted_count
         return n
+
+
+class _Stored(Protocol):
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Self: ...
+
+
+M = TypeVar("M", bound=_Stored)
+
+
+class KeptRepository(Repository, Generic[M]):
+    """A repository whose records are also kept a moment (domain.store.recent), for the reads that only show them
+    or identify the caller. Its writes forget what they change (`self.recent.forget`)."""
+
+    model: type[M]
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.recent: Recent[M] = Recent()
+
+    async def recent_by_ids(self, ids: Sequence[str]) -> dict[str, M]:
+        """Records by id as read at most a moment ago."""
+        return await self.recent.read_through(ids, self._models)
+
+    async def _models(self, ids: list[str]) -> dict[str, M]:
+        return {i: self.model.from_doc(d) for i, d in (await self.by_ids(ids)).items()}

@@ -1,31 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from pymongo import ReturnDocument
 
 from domain.model.entities import OrgKind, Partner, SubPartnerState
 from domain.rules.pagination import Order, Page, PageRequest
-from domain.store.driver import Database, Session
-from domain.store.recent import Recent
-from domain.store.repositories.base import Repository
+from domain.store.driver import Session
+from domain.store.repositories.base import KeptRepository
 
 PARTNER_ORDER = Order("partners.created", (("createdAt", 1), ("_id", 1)))
 
 
-class PartnerRepository(Repository):
+class PartnerRepository(KeptRepository[Partner]):
+    """Partners; the caller's org and a page's owners are kept a moment (`recent_by_ids`, `recent_one`)."""
+
     collection = "partners"
-
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
-        self.recent: Recent[Partner] = Recent()  # the caller's org and a page's owners (domain.store.recent)
-
-    async def recent_by_ids(self, ids: Sequence[str]) -> dict[str, Partner]:
-        """Partners by id as read at most a moment ago (see domain.store.recent): to show them, or for the caller."""
-        return await self.recent.read_through(ids, self._models)
-
-    async def _models(self, ids: list[str]) -> dict[str, Partner]:
-        return {i: Partner.from_doc(d) for i, d in (await self.by_ids(ids)).items()}
+    model = Partner
 
     async def recent_one(self, partner_id: str) -> Partner | None:
         return (await self.recent_by_ids([partner_id])).get(partner_id)

@@ -1,32 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from domain.model.entities import OnboardingTemplate
 from domain.rules.pagination import Order
-from domain.store.driver import Database, Session
-from domain.store.recent import Recent
-from domain.store.repositories.base import Repository
+from domain.store.driver import Session
+from domain.store.repositories.base import KeptRepository
 
 TEMPLATE_ORDER = Order("templates.created", (("createdAt", -1), ("_id", -1)))
 # R-TPL-5: a retired template is kept (its customers still show it) but no list or lookup by name finds it.
 ACTIVE: dict[str, Any] = {"retiredAt": None}
 
 
-class TemplateRepository(Repository):
+class TemplateRepository(KeptRepository[OnboardingTemplate]):
+    """Onboarding templates; a page's templates are kept a moment (`recent_by_ids`)."""
+
     collection = "templates"
-
-    def __init__(self, db: Database) -> None:
-        super().__init__(db)
-        self.recent: Recent[OnboardingTemplate] = Recent()  # a page's templates (domain.store.recent)
-
-    async def recent_by_ids(self, ids: Sequence[str]) -> dict[str, OnboardingTemplate]:
-        """Templates by id as read at most a moment ago (see domain.store.recent), to show them."""
-        return await self.recent.read_through(ids, self._models)
-
-    async def _models(self, ids: list[str]) -> dict[str, OnboardingTemplate]:
-        return {i: OnboardingTemplate.from_doc(d) for i, d in (await self.by_ids(ids)).items()}
+    model = OnboardingTemplate
 
     async def set_fields(self, entity_id: str, fields: Mapping[str, Any], *, session: Session | None = None) -> None:
         self.recent.forget([entity_id])
