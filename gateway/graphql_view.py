@@ -38,6 +38,7 @@ from strawberry.types.unset import UnsetType
 
 from domain.model.audit import set_actor, user_actor
 from domain.model.principal import Principal
+from domain.store.background import cancel_and_wait
 from gateway import ws_messages
 from gateway.assets import graphiql_page
 from gateway.auth import InvalidToken
@@ -225,14 +226,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def shutdown(self) -> None:
         """Strawberry's, but an operation that goes on after its cancellation is cancelled again, so that the
-        handler ends (ws_messages.end_tasks: the database driver can drop a cancellation)."""
+        handler ends (cancel_and_wait: the database driver can drop a cancellation)."""
         if self.session is not None:
             await self.session.end()
         tasks = [op.task for op in self.operations.values() if op.task is not None] + list(self.cancelled)
         if self.connection_init_timeout_task is not None:
             tasks.append(self.connection_init_timeout_task)
         self.operations.clear()
-        await ws_messages.end_tasks(tasks)
+        await cancel_and_wait(*tasks, report=False)  # their errors are the socket's, as in Strawberry's
 
     async def handle_invalid_message(self, error_message: str) -> None:
         await self.websocket.close(code=BAD_MESSAGE, reason=error_message)  # GatewaySocket cuts the reason
@@ -280,14 +281,14 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def cleanup_operation(self, operation_id: str) -> None:
         """Strawberry's, but an operation that goes on after its cancellation is cancelled again, so that this
-        ends (ws_messages.end_tasks: the database driver can drop a cancellation)."""
+        ends (cancel_and_wait: the database driver can drop a cancellation)."""
         result_source = self.subscriptions.pop(operation_id, None)
         if result_source is not None:
             with contextlib.suppress(RuntimeError):  # still running: cancelling its task closes it
                 await result_source.aclose()
         task = self.tasks.pop(operation_id, None)
         if task is not None:
-            await ws_messages.end_tasks([task])
+            await cancel_and_wait(task, report=False)
 
     async def _refuse(self, invalid: ws_messages.InvalidMessage) -> None:
         error = {"message": str(invalid), "extensions": {"code": BAD_REQUEST}}

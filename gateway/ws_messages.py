@@ -8,8 +8,7 @@ or None. Text that is not valid Unicode (a lone UTF-16 surrogate such as the JSO
 cannot be encoded as UTF-8) is refused anywhere in a message: nothing in the gateway could store or echo it.
 
 `close_reason` fits any text into a websocket close frame (at most 123 bytes of UTF-8), and `GatewaySocket`
-is Strawberry's ASGI websocket adapter that reads raw frames and closes only with such reasons. `end_tasks`
-ends a closed socket's operations even when the database driver drops a cancellation.
+is Strawberry's ASGI websocket adapter that reads raw frames and closes only with such reasons.
 
 One frame never reaches the gateway: a text frame that is not UTF-8, which uvicorn's websocket layer refuses
 itself, closing with 1007 as RFC 6455 says, but logging at ERROR with a traceback (uvicorn 0.55, websockets-sansio).
@@ -24,8 +23,8 @@ import contextlib
 import json
 import logging
 import re
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from functools import lru_cache
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -35,7 +34,6 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 MAX_ID_LENGTH = 256  # characters of an operation id
 MAX_DEPTH = 32  # objects and arrays nested in one message, the message itself included
-RECANCEL_S = 1.0  # how often `end_tasks` cancels again an operation that went on
 CLOSE_REASON_BYTES = 123  # RFC 6455: a control frame's payload is at most 125 bytes, 2 of them the code
 NOT_TEXT = "WebSocket message type must be text"
 NOT_JSON = "WebSocket message must be valid JSON"
@@ -96,19 +94,9 @@ def read(frame: str | bytes, check: Check) -> dict[str, Any]:
 
 
 # The documents subscribed lately, each held once: a socket keeps its subscription's text as long as it runs, and
-# thousands of dashboards send the same few.
-_DOCUMENTS: OrderedDict[str, str] = OrderedDict()
-DOCUMENTS_KEPT = 256
-
-
+# thousands of dashboards send the same few. An equal text returns the copy cached first.
+@lru_cache(maxsize=256)
 def _one_copy(text: str) -> str:
-    kept = _DOCUMENTS.get(text)
-    if kept is not None:
-        _DOCUMENTS.move_to_end(text)
-        return kept
-    _DOCUMENTS[text] = text
-    if len(_DOCUMENTS) > DOCUMENTS_KEPT:
-        _DOCUMENTS.popitem(last=False)
     return text
 
 
@@ -271,25 +259,6 @@ class GatewaySocket(ASGIWebSocketAdapter):
         if self.open:
             with contextlib.suppress(RuntimeError):  # closed by uvicorn itself already (see `send_text`)
                 await super().close(code, close_reason(reason))
-
-
-async def end_tasks(tasks: Iterable[asyncio.Task[Any]], every: float = RECANCEL_S) -> None:
-    """Cancel `tasks` and wait until each has ended, cancelling again, `every` seconds, any that goes on.
-
-    PyMongo's async client (4.20) can drop a cancellation: a `find_one` cancelled just as its reply arrives returns
-    the reply. An operation cancelled there (its socket closed) went on, a subscription to wait for events
-    forever, and the socket's handler, which waits for its operations, with it.
-    """
-    pending = {task for task in tasks if not task.done()}
-    for task in pending:
-        task.cancel()
-    while pending:
-        done, pending = await asyncio.wait(pending, timeout=every)
-        for task in done:
-            if not task.cancelled():
-                task.exception()  # retrieved, as Strawberry's own wait for it did
-        for task in pending:
-            task.cancel()
 
 
 def send_now(send: Coroutine[Any, Any, None]) -> asyncio.Task[None] | None:

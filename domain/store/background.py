@@ -10,8 +10,7 @@ from typing import Any
 
 log = logging.getLogger("gateway.tasks")
 
-# A task still running this long after it was cancelled is cancelled again: somewhere on its way the cancellation
-# was swallowed (see `wait_set`), and without a second one the stop, and the gateway's shutdown, would wait forever.
+# A task still running this long after it was cancelled is cancelled again (see `cancel_and_wait`).
 RECANCEL_AFTER_S = 1.0
 
 
@@ -30,11 +29,15 @@ async def wait_set(event: asyncio.Event, seconds: float) -> bool:
         return event.is_set()
 
 
-async def cancel_and_wait(*tasks: asyncio.Task[Any]) -> None:
-    """Cancel `tasks` and wait until every one has ended; cancel again any that goes on after a cancellation.
+async def cancel_and_wait(*tasks: asyncio.Task[Any], every: float | None = None, report: bool = True) -> None:
+    """Cancel `tasks` and wait until every one has ended; cancel again, `every` seconds, any that goes on.
 
-    What a task ended with other than its cancellation is logged, not raised: the caller is stopping things and has
-    more to stop. The caller's own cancellation is not swallowed.
+    A cancellation can be lost on its way: Python 3.11's `asyncio.wait_for` (see `wait_set`), or PyMongo's async
+    client (4.20), whose `find_one` cancelled just as its reply arrives returns the reply. Without a second one the
+    stop (a gateway's shutdown, a socket's handler waiting for its operations) would wait forever.
+
+    What a task ended with other than its cancellation is retrieved and, with `report`, logged: the caller is
+    stopping things and has more to stop. The caller's own cancellation is not swallowed.
     """
     pending = {task for task in tasks if not task.done()}
     rounds = 0
@@ -42,12 +45,12 @@ async def cancel_and_wait(*tasks: asyncio.Task[Any]) -> None:
         for task in pending:
             task.cancel()
         rounds += 1
-        _, pending = await asyncio.wait(pending, timeout=RECANCEL_AFTER_S)
-        if pending:
-            log.warning("%s still running %.0f s after being cancelled; cancelling again",
-                        ", ".join(sorted(task.get_name() for task in pending)), rounds * RECANCEL_AFTER_S)
+        _, pending = await asyncio.wait(pending, timeout=RECANCEL_AFTER_S if every is None else every)
+        if pending and report:
+            log.warning("%s still running after being cancelled %d time(s); cancelling again",
+                        ", ".join(sorted(task.get_name() for task in pending)), rounds)
     for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
+        if task.done() and not task.cancelled() and task.exception() is not None and report:
             log.error("task %s ended with an error while being stopped", task.get_name(), exc_info=task.exception())
 
 

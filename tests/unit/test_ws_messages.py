@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.store.background import cancel_and_wait
 from gateway.ws_messages import (
     CLOSE_REASON_BYTES,
     MAX_DEPTH,
@@ -19,7 +20,6 @@ from gateway.ws_messages import (
     InvalidMessage,
     close_reason,
     decode,
-    end_tasks,
     legacy_problem,
     read,
     transport_problem,
@@ -160,7 +160,7 @@ def test_a_close_reason_is_valid_utf8_that_fits_a_close_frame(text: str) -> None
         assert reason.endswith("…") and text.startswith(reason[:-1])
 
 
-async def test_end_tasks_cancels_again_a_task_that_went_on_after_its_cancellation() -> None:
+async def test_a_socket_operation_that_went_on_after_its_cancellation_is_cancelled_again() -> None:
     # As PyMongo's async find_one can: cancelled just as its reply arrives, it returns the reply and goes on.
     cancellations = 0
 
@@ -176,7 +176,7 @@ async def test_end_tasks_cancels_again_a_task_that_went_on_after_its_cancellatio
 
     task = asyncio.create_task(goes_on_once())
     await asyncio.sleep(0)
-    await end_tasks([task], every=0.01)
+    await cancel_and_wait(task, every=0.01, report=False)
     assert task.cancelled() and cancellations == 2
 
 
