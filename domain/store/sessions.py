@@ -54,8 +54,8 @@ class SessionReaper:
         self.beat = beat
         self.stale = timedelta(seconds=stale)
         self._now = now
-        self._noted: dict[bytes, Any] = {}  # session id (bytes) -> the lsid document, to record again at the beat
-        self._flushed: dict[bytes, Any] = {}  # on record
+        self._recorded: dict[bytes, Any] = {}  # session id (bytes) -> the lsid document, on record
+        self._forgotten = False  # another process took this one for dead: record its sessions again
         self._task: asyncio.Task[None] | None = None
 
     # --- the request path: a write only for a session never used before --------------------------------------
@@ -64,11 +64,11 @@ class SessionReaper:
         """Put on record a session a transaction is about to use, unless it is already (called by the driver)."""
         lsid = session.session_id
         key = bytes(lsid["id"])
-        if key in self._flushed:
+        if key in self._recorded:
             return
         await self.db.collection(SESSIONS).update_one(
             {"_id": lsid["id"]}, {"$set": {"process": self.process, "lsid": lsid}}, upsert=True)
-        self._flushed[key] = lsid
+        self._recorded[key] = lsid
 
     # --- the task ---------------------------------------------------------------------------------------------
 
@@ -101,18 +101,13 @@ class SessionReaper:
         now = self._now()
         beat = await self.db.collection(PROCESSES).update_one(
             {"_id": self.process}, {"$set": {"seenAt": now}}, upsert=True)
-        if beat.upserted_id is not None and self._flushed:
-            # Another process found this one stale and forgot its sessions: note them again.
-            self._noted.update(self._flushed)
-            self._flushed.clear()
-        if self._noted:
-            noted = dict(self._noted)
+        if beat.upserted_id is not None:  # another process found this one stale and forgot its sessions
+            self._forgotten = True
+        if self._forgotten and self._recorded:
             await self.db.collection(SESSIONS).bulk_write(
                 [UpdateOne({"_id": lsid["id"]}, {"$set": {"process": self.process, "lsid": lsid}}, upsert=True)
-                 for lsid in noted.values()], ordered=False)
-            self._flushed.update(noted)
-            for key in noted:
-                self._noted.pop(key, None)
+                 for lsid in list(self._recorded.values())], ordered=False)
+        self._forgotten = False
         return await self._reap(now - self.stale)
 
     async def _reap(self, cutoff: datetime) -> list[str]:
