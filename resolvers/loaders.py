@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,6 +20,7 @@ from domain.store.driver import Document
 from domain.store.repositories import Repositories
 from domain.store.repositories.subscribers import SUBSCRIBER_ORDERS, SubscriberCriteria
 from resolvers.batches.loaders import BatchLoaders
+from resolvers.plan import Later
 from resolvers.workspaces.loaders import WorkspaceLoaders
 
 
@@ -45,20 +47,17 @@ V = TypeVar("V")
 R = TypeVar("R")
 
 
-def now_or_later(loader: DataLoader[K, V], key: K, convert: Callable[[V], R]) -> R | Awaitable[R]:
-    """`convert` of the loader's value for `key`: at once when the loader already holds it, else an awaitable.
+def now_or_later(loader: DataLoader[K, V], key: K, convert: Callable[[V], R]) -> R | Later:
+    """`convert` of the loader's value for `key`: at once when the loader already holds it, else a `Later` of it.
 
     A field answered at once costs graphql-core no task and no await; fifty customers' owners awaited one
-    by one cost fifty tasks per page. Lists prefetch what their items will ask for (`prefetch`).
+    by one cost fifty tasks per page. Lists prefetch what their items will ask for (`prefetch`). A leaf's `Later`
+    (a count) lets a planned execution complete the rest of the page while the database computes it.
     """
     future = loader.cache_map.get(key)
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
         return convert(future.result())
-
-    async def later() -> R:
-        return convert(await loader.load(key))
-
-    return later()
+    return Later(loader.load(key), convert)
 
 
 def selected_names(selections: Iterable[Selection], path: Sequence[str]) -> set[str]:
@@ -150,10 +149,12 @@ class Loaders:
         return [(totals.get(c, 0), per_customer[c]) for c in customer_ids]
 
     async def _assigned_by_customer(self, customer_ids: list[str]) -> list[dict[str, int]]:
-        stats = await self.subscriber_stats.load_many(customer_ids)
+        # The two reads at once: neither needs the other, and each would otherwise wait out the other's round trip.
+        stats, holding = await asyncio.gather(self.subscriber_stats.load_many(customer_ids),
+                                              self._repos.workspaces.holding_counts(customer_ids))
         per_customer = {c: dict(held) for c, (_, held) in zip(customer_ids, stats, strict=True)}
         # R-WS-1: common_area_calling is held by workspaces (its limit counts them).
-        for customer_id, n in (await self._repos.workspaces.holding_counts(customer_ids)).items():
+        for customer_id, n in holding.items():
             per_customer[customer_id][WORKSPACE_PACKAGE] = n
         return [per_customer[c] for c in customer_ids]
 

@@ -16,6 +16,13 @@ an enum, another object, or a list of those. For a selection set the executor ha
   directly (Strawberry's argument conversion and extension chain have nothing to do), its value completed as above;
 * `SLOW`: anything else (arguments, field extensions, abstract types, directives): graphql-core's `execute_field`.
 
+A leaf whose value is still on its way (a `Later`: a count the database is computing) does not hold up the object
+around it. The object is completed without it, and the outermost object of that synchronous completion is handed to
+the executor as one awaitable which waits for every such value, then fills each in, coerced. So the fifty customers
+of a dashboard's page are built while the database counts their subscribers, not after. When one of those values
+fails or would not coerce, that object is executed again without deferring (its values are there by then), so the
+executor meets the failure where it would have and the answer stays its answer.
+
 The answer is the same as the executor's, byte for byte, errors included: every case the fast path does not cover
 exactly (a null for a non-null field, a coercion that fails, an `is_type_of` that answers no or must be awaited, a list
 that is not a list, an exception) is handed to the executor's own methods at the point where it would have met it,
@@ -25,9 +32,10 @@ parsed ones `gateway.limits` caches, so the plans of a dashboard's few operation
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -87,6 +95,31 @@ class FieldPlan:
     where: str = ""  # "Parent.field", for the executor's messages
     has_arguments: bool = False  # DIRECT: converted once per execution (the same nodes and variables for every item)
     leaf: Callable[[Any], Any] | None = None  # BASIC with a scalar or enum value: its coercion (answered inline)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Later(Awaitable[Any]):
+    """A value on its way: `convert` of what `future` resolves to (a DataLoader's future, a count's task).
+
+    Awaitable, as any resolver's awaitable: the executor awaits it. A planned execution does better with a leaf's:
+    it completes the rest of the object meanwhile (see the module's docstring). Awaiting it never cancels the
+    future, which other fields may share."""
+
+    __slots__ = ("convert", "future")
+
+    def __init__(self, future: Awaitable[Any], convert: Callable[[Any], Any] = _same) -> None:
+        self.future = asyncio.ensure_future(future)  # a future already (a loader's, a task): itself
+        self.convert = convert
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._value().__await__()
+
+    async def _value(self) -> Any:
+        await asyncio.wait((self.future,))
+        return self.convert(self.future.result())
 
 
 def completion_of(output_type: GraphQLOutputType) -> Completion:
@@ -199,6 +232,30 @@ def _rebind(plan: FieldPlan, field_details: Any) -> FieldPlan:
                      plan.wants_info, plan.strawberry_field, plan.where, plan.has_arguments, plan.leaf)
 
 
+def _filled(values: dict[str, Any], plan: FieldPlan, later: Later) -> bool:
+    """Put a deferred leaf's coerced value in its object's results; False (nothing put) where the executor would
+    meet an error: the future failed, the value does not coerce, or it is null for a non-null field."""
+    future = later.future
+    if future.cancelled() or future.exception() is not None:
+        return False
+    completion = plan.completion
+    try:
+        value = later.convert(future.result())
+        if value is None or value is Undefined:
+            if completion.non_null:
+                return False
+            values[plan.name] = None
+            return True
+        assert completion.coerce is not None
+        coerced = completion.coerce(value)
+    except Exception:
+        return False
+    if coerced is None or coerced is Undefined:
+        return False
+    values[plan.name] = coerced
+    return True
+
+
 PLANS = _Plans(PLAN_CACHE_SIZE)
 
 
@@ -207,12 +264,29 @@ class PlannedExecutionContext(SharingExecutionContext):
 
     _planned: dict[int, tuple[Any, tuple[FieldPlan, ...]]]
     _converted: dict[int, tuple[FieldPlan, dict[str, Any]]]
+    # Leaves left for later by the synchronous completion in progress: (the object's results, the field, its value).
+    # None: no completion is in progress; the outermost `execute_fields` of one starts the list.
+    _deferred: list[tuple[dict[str, Any], FieldPlan, Later]] | None = None
+    _deferring = True  # False while an object is executed again after a deferred value failed
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: Any, position_context: Any) -> Any:
         middleware = self.middleware_manager  # Strawberry passes one per request, empty without `resolve` hooks
         if (middleware is not None and middleware.middlewares) or position_context is not None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        if self._deferred is not None or not self._deferring:
+            return self._execute_fields(parent_type, source_value, path, grouped_field_set)
+        deferred = self._deferred = []
+        try:
+            results = self._execute_fields(parent_type, source_value, path, grouped_field_set)
+        finally:
+            self._deferred = None
+        if not deferred:
+            return results
+        return self._fill_in(deferred, results, (parent_type, source_value, path, grouped_field_set))
+
+    def _execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
+                        grouped_field_set: Any) -> Any:
         try:
             planned = self._planned
         except AttributeError:
@@ -244,6 +318,10 @@ class PlannedExecutionContext(SharingExecutionContext):
                         continue
                 else:
                     result = self._planned_field(plan, parent_type, source_value, field_path)
+                    if type(result) is Later:  # a leaf on its way (only while deferring): filled in by `_fill_in`
+                        results[plan.name] = result
+                        self._deferred.append((results, plan, result))  # type: ignore[union-attr]
+                        continue
                 results[plan.name] = result
                 if is_awaitable(result):
                     awaitable_fields.append(plan.name)
@@ -265,6 +343,33 @@ class PlannedExecutionContext(SharingExecutionContext):
 
         return get_results()
 
+    async def _fill_in(self, deferred: list[tuple[dict[str, Any], FieldPlan, Later]], results: Any,
+                       again: tuple[GraphQLObjectType, Any, Path | None, Any]) -> Any:
+        """The object's results once its deferred leaves are in; the executor's answer if one of them fails."""
+        rest = asyncio.ensure_future(results) if self.is_awaitable(results) else None  # its other awaited fields
+        try:
+            await asyncio.wait({later.future for _, _, later in deferred})
+        except BaseException:
+            if rest is not None:
+                rest.cancel()
+            raise
+        if all(_filled(values, plan, later) for values, plan, later in deferred):
+            return await rest if rest is not None else results
+        if rest is not None:  # what it would add is thrown away with the rest of this attempt
+            rest.cancel()
+            await asyncio.wait((rest,))
+            if not rest.cancelled():
+                rest.exception()
+        # The errors the first attempt recorded stay: this one meets them again at the same positions, which
+        # graphql-core's CollectedErrors records once.
+        parent_type, source_value, path, grouped_field_set = again
+        self._deferring = False
+        try:
+            retried = self.execute_fields(parent_type, source_value, path, grouped_field_set, None)
+        finally:
+            self._deferring = True
+        return await retried if self.is_awaitable(retried) else retried
+
     # --- one field ------------------------------------------------------------------------------------------------
 
     def _info(self, plan: FieldPlan, parent_type: GraphQLObjectType, path: Path) -> GraphQLResolveInfo[Any]:
@@ -282,6 +387,8 @@ class PlannedExecutionContext(SharingExecutionContext):
                         if plan.wants_info or plan.has_arguments else None)
                 kwargs = self._arguments(plan, info) if plan.has_arguments else {}
                 result = plan.resolver(source, info, **kwargs) if plan.wants_info else plan.resolver(source, **kwargs)
+                if type(result) is Later and completion.kind == "leaf" and self._deferred is not None:
+                    return result
                 if self.is_awaitable(result):
                     return self.complete_awaitable_value(plan.field_def.type, plan.field_details,
                                                          self._info(plan, parent_type, path), path, result, None)

@@ -18,13 +18,15 @@ import asyncio
 import contextlib
 import random
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, TypeVar, get_args
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
-from pymongo.monitoring import CommandListener
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 Document = dict[str, Any]
 # The driver's "cannot reach the server" error, under a name that does not tie callers to one driver.
@@ -33,6 +35,7 @@ DatabaseUnavailable = ConnectionFailure
 # A unique index refused a write; `.details["keyPattern"]` names the index's fields.
 DuplicateKey = DuplicateKeyError
 T = TypeVar("T")
+R = TypeVar("R")
 SortKeys = Sequence[tuple[str, int]]
 # The two drivers' collection and session classes differ; callers use only what both have in common.
 Collection = Any
@@ -87,6 +90,38 @@ def _blocking_session(session: Session | None) -> Any:
     return getattr(session, "delegate", session)
 
 
+class _OnTheWire(CommandListener):
+    """Motor only: tells the event loop when a read it handed to a thread has its command on its way to the server.
+
+    The thread needs the GIL to send, and the event loop holds it for as long as it computes: a read asked for
+    just before the loop builds a page of objects would otherwise leave for the server only once the loop is done.
+    `Database.sent` waits for this, so the database works while the loop builds. A started event is published by
+    the thread that sends the command, just before it writes it.
+    """
+
+    def __init__(self) -> None:
+        self._thread = threading.local()
+
+    def sending(self, signal: Callable[[], None] | None) -> None:
+        """`signal` is called at the next command this thread starts (None: no more)."""
+        self._thread.signal = signal
+
+    def fire(self) -> None:
+        signal: Callable[[], None] | None = getattr(self._thread, "signal", None)
+        self._thread.signal = None
+        if signal is not None:
+            signal()
+
+    def started(self, event: CommandStartedEvent) -> None:
+        self.fire()
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
 def _client_class(driver: Driver) -> Any:
     if driver == "pymongo":
         make_pymongo_condition_waits_cancellation_safe()
@@ -118,10 +153,11 @@ class Database:
     ) -> None:
         if driver not in DRIVERS:
             raise ValueError(f"unknown database driver {driver!r}: expected one of {', '.join(DRIVERS)}")
+        self._on_the_wire = _OnTheWire()
         self._client: Any = _client_class(driver)(
             uri,
             tz_aware=True,
-            event_listeners=list(listeners),
+            event_listeners=[*listeners, self._on_the_wire] if driver == "motor" else list(listeners),
             serverSelectionTimeoutMS=server_selection_timeout_ms,
             appname=app_name,
         )
@@ -182,13 +218,58 @@ class Database:
         """Motor's own blocking PyMongo collection (its client's `delegate`: same pool, options and listeners)."""
         return self._client.delegate[self.name][collection]
 
-    @staticmethod
-    async def _threaded(read: Callable[[], list[Document]]) -> list[Document]:
+    async def _threaded(self, read: Callable[[], R]) -> R:
         """Run a blocking read of Motor's PyMongo client on a thread, all of it: the command, every batch, the
         decoding. Motor's own cursor hops to its thread pool and back once per batch and then moves each document
         into the list on the event loop, in Python; reads are the gateway's hot path (the dashboard's page, its
-        counts), so they take one hop and leave the loop free meanwhile. Writes and sessions stay Motor's."""
-        return await asyncio.get_running_loop().run_in_executor(None, read)
+        counts), so they take one hop and leave the loop free meanwhile. Writes and sessions stay Motor's.
+
+        Until its first command starts (or the read ends without one) the read counts as not yet sent (`sending`)."""
+        loop = asyncio.get_running_loop()
+        sent: asyncio.Future[None] = loop.create_future()
+        unsent = _UNSENT.get()
+        if unsent is not None:
+            unsent.add(sent)
+            sent.add_done_callback(unsent.discard)
+
+        def signal() -> None:
+            loop.call_soon_threadsafe(_settle, sent)
+
+        def run() -> R:
+            self._on_the_wire.sending(signal)
+            try:
+                return read()
+            finally:
+                self._on_the_wire.sending(None)  # no command started (an error before it): the thread forgets it
+
+        try:
+            return await loop.run_in_executor(None, run)
+        finally:
+            _settle(sent)  # over, with or without a command: nothing left to wait for
+
+    @contextlib.contextmanager
+    def sending(self) -> Iterator[Callable[[], Awaitable[None]]]:
+        """The reads asked for within (by this task, and by the tasks it starts meanwhile: DataLoaders' batches);
+        `await sent()` waits until each is on its way to the server, so that it answers them while the caller
+        computes. Motor sends from a thread, which waits for the GIL while the loop computes: `sent` waits for each
+        threaded read's first command to start. PyMongo's async client sends from the event loop itself, in the
+        turns the caller gives its coroutines (resolvers.customers.queries.SEND_TURNS): nothing to wait for."""
+        unsent: set[asyncio.Future[None]] = set()
+        token = _UNSENT.set(unsent)
+
+        async def sent() -> None:
+            if unsent:
+                await asyncio.wait(list(unsent))
+
+        try:
+            yield sent
+        finally:
+            _UNSENT.reset(token)
+
+    async def count(self, collection: str, filter: Mapping[str, Any]) -> int:
+        if not self._native:
+            return int(await self._threaded(lambda: self._blocking(collection).count_documents(dict(filter))))
+        return int(await self._db[collection].count_documents(dict(filter)))
 
     async def aggregate_batches(
         self, collection: str, pipeline: Sequence[Mapping[str, Any]], size: int
@@ -322,6 +403,15 @@ class Database:
         closing = self._client.close()
         if self._native:
             await closing
+
+
+# The threaded reads (Motor) asked for within `Database.sending` and not yet on their way to the server.
+_UNSENT: ContextVar[set[asyncio.Future[None]] | None] = ContextVar("unsent_reads", default=None)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 async def _abort(session: Session) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -19,6 +20,7 @@ from resolvers.context import Info
 from resolvers.customers.types import CustomerConnection, CustomerFilter, CustomerType
 from resolvers.enums import CustomerOrder
 from resolvers.loaders import SubscriberCountKey, selected_fields, selected_names
+from resolvers.plan import Later
 
 
 async def list_customers(
@@ -49,39 +51,51 @@ async def list_customers(
     # What the page's fields will read (and its total, when asked for) is requested first, so that the database
     # answers while this builds the page's objects (a DataLoader sends its batch two turns of the event loop after
     # the load, when its dispatch task first runs; a third lets the driver write it).
-    loading = prefetch(info, listing.page.docs, caller.principal.can(Scope.SUBSCRIBERS_READ))
-    if "totalCount" in selected_names(info.selected_fields[0].selections, ()):
-        listing = reads.Listing(listing.page, started(listing.count()))
-    for _ in range(SEND_TURNS):
-        await asyncio.sleep(0)
+    with info.context.repos.db.sending() as sent:
+        loading = prefetch(info, listing.page.docs, caller.principal.can(Scope.SUBSCRIBERS_READ))
+        if "totalCount" in selected_names(info.selected_fields[0].selections, ()):
+            listing = reads.Listing(listing.page, started(listing.count()))
+        for _ in range(SEND_TURNS):
+            await asyncio.sleep(0)
+        await sent()
     connection = listing_connection(CustomerConnection, listing, CustomerType.of_doc)
     await loading
     return connection
 
 
 SEND_TURNS = 3
+T = TypeVar("T")
 # The GraphQL field `Customer.subscribers`, named by its resolver (a plain function at run time; Strawberry's stubs
 # call it a field), so that the prefetch follows the field if it is renamed.
 SUBSCRIBERS: str = CustomerType.subscribers.__name__  # type: ignore[attr-defined]
 
 
-def started(count: Awaitable[int]) -> Callable[[], Awaitable[int]]:
+def started(count: Awaitable[int]) -> Callable[[], Later]:
     """A count already on its way, for a connection's `totalCount` (however many times it is read)."""
-    task = asyncio.ensure_future(count)
-    task.add_done_callback(_retrieved)  # read or not, its failure is reported by whoever awaits it, never as unread
-    return lambda: task
+    task = _issued(asyncio.ensure_future(count))
+    return lambda: Later(task)
 
 
-def _retrieved(task: asyncio.Future[int]) -> None:
+def _issued(read: Awaitable[T]) -> asyncio.Future[T]:
+    """A read on its way: read or not, its failure is reported by whoever awaits it, never as unread."""
+    future = asyncio.ensure_future(read)
+    future.add_done_callback(_retrieved)
+    return future
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
 
 
 def prefetch(info: Info, customers: list[Document], subscribers_readable: bool = False) -> Awaitable[object]:
-    """Load what the page's customers (stored documents) are asked for (owner, template, package counts): one batch
-    each, at once; returns what to await.
+    """Load what the page's customers (stored documents) are asked for (owner, template, package and subscriber
+    counts): one batch each, at once; returns what to await before the page's objects are built.
 
     Their fields then answer without awaiting anything, which spares graphql-core a task per customer and field.
+    Only the owners and templates are awaited (objects, read a moment ago at most: rarely a query). The counts stay
+    on their way: their fields answer `Later`s, which a planned execution fills in once it has built the page, so
+    the database counts while the page is built (resolvers.plan).
     """
     if not customers:
         return asyncio.sleep(0)
@@ -93,17 +107,23 @@ def prefetch(info: Info, customers: list[Document], subscribers_readable: bool =
         loads.append(loaders.partner_by_id.load_many({c["ownerOrgId"] for c in customers}))
     if "template" in node:
         loads.append(loaders.template_by_id.load_many({c["templateId"] for c in customers}))
-    if "assigned" in (selected_names(selections, ("edges", "node", "packages"))
-                      | selected_names(selections, ("nodes", "packages"))):
-        loads.append(loaders.assigned_by_customer.load_many([c["_id"] for c in customers]))
-    if subscribers_readable and any(
-            "filter" not in field.arguments
-            for field in selected_fields(selections, ("edges", "node", SUBSCRIBERS))
-            + selected_fields(selections, ("nodes", SUBSCRIBERS))):
+    ids = [c["_id"] for c in customers]
+    assigned = "assigned" in (selected_names(selections, ("edges", "node", "packages"))
+                              | selected_names(selections, ("nodes", "packages")))
+    counted = subscribers_readable and any(
+        "filter" not in field.arguments
+        for field in selected_fields(selections, ("edges", "node", SUBSCRIBERS))
+        + selected_fields(selections, ("nodes", SUBSCRIBERS)))
+    if assigned or counted:
+        # Both read the subscribers' statistics through loaders of their own, a batch (two turns) later: loaded
+        # here, the statistics are on their way in the first batch, not behind the page's objects being built.
+        _issued(loaders.subscriber_stats.load_many(ids))
+    if assigned:
+        _issued(loaders.assigned_by_customer.load_many(ids))
+    if counted:
         # Each customer's subscriber count, unfiltered (the key `Customer.subscribers` reads without a filter).
         unfiltered = SubscriberCriteria()
-        loads.append(loaders.subscriber_count.load_many([SubscriberCountKey(c["_id"], unfiltered)
-                                                         for c in customers]))
+        _issued(loaders.subscriber_count.load_many([SubscriberCountKey(c, unfiltered) for c in ids]))
     return asyncio.gather(*loads)
 
 

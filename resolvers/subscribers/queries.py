@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import strawberry
+from graphql import FieldNode
 
 from domain.model import entities as models
 from domain.model.principal import Scope
@@ -15,6 +16,7 @@ from resolvers.common import connection_of, listing_connection
 from resolvers.context import Info
 from resolvers.enums import SubscriberOrder
 from resolvers.loaders import SubscriberCountKey, SubscriberPageKey
+from resolvers.plan import Later
 from resolvers.subscribers.types import SubscriberConnection, SubscriberFilter, SubscriberType
 
 
@@ -84,16 +86,42 @@ async def nested_subscribers(
 def counted_subscribers(info: Info, customer: models.Customer, filter: SubscriberFilter | None, first: int | None,
                         after: str | None) -> SubscriberConnection | None:
     """`subscribers(first: 0)` with no filter (a count), answered at once when the customers page prefetched the
-    counts (resolvers.customers.queries.prefetch) and the caller is known; None otherwise (`nested_subscribers`)."""
+    counts (resolvers.customers.queries.prefetch) and the caller is known; None otherwise (`nested_subscribers`).
+
+    A count still on its way answers too when `totalCount` is all that is asked of the connection: its total is a
+    `Later` of the count."""
     caller = info.context._caller
     if filter is not None or first != 0 or after or caller is None:
         return None
     reads.require_scope(caller, Scope.SUBSCRIBERS_READ)
     loaded = info.context.loaders.subscriber_count.cache_map.get(SubscriberCountKey(customer.id, SubscriberCriteria()))
-    if loaded is None or not loaded.done() or loaded.cancelled() or loaded.exception() is not None:
+    if loaded is None or loaded.cancelled():
+        return None
+    if not loaded.done():
+        if not _only_the_total(info):
+            return None
+        return connection_of(SubscriberConnection, _count_to_come(), [], lambda: Later(loaded))
+    if loaded.exception() is not None:
         return None
     total: int = loaded.result()
     return connection_of(SubscriberConnection, _count_only(total), [], lambda: total)
+
+
+def _only_the_total(info: Info) -> bool:
+    """Whether the field asks its connection for `totalCount` (and maybe `__typename`) and nothing else."""
+    for node in info._raw_info.field_nodes:
+        if node.selection_set is None:
+            return False
+        for selection in node.selection_set.selections:
+            if not isinstance(selection, FieldNode) or selection.name.value not in ("totalCount", "__typename"):
+                return False
+    return True
+
+
+def _count_to_come() -> Page:
+    """The page of a count still on its way: only its total is asked for (`_only_the_total`), so nothing reads
+    this page's `has_next`, which would be whether any row exists."""
+    return Page(docs=[], cursors=[], has_next=False, has_previous=False)
 
 
 def _count_only(total: int) -> Page:

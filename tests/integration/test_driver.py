@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from bson.errors import InvalidDocument
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import AutoReconnect, PyMongoError
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 from domain.store.driver import DRIVERS, Database, DatabaseUnavailable, Driver, DuplicateKey, Session, is_transient
 from tests.conftest import Gateway
@@ -200,3 +203,54 @@ async def test_a_server_out_of_reach_is_reported_as_unavailable_and_transient(dr
 def test_an_unknown_driver_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="'mongo'"):
         Database("mongodb://127.0.0.1:1", "x", driver="mongo")  # type: ignore[arg-type]
+
+
+class _Started(CommandListener):
+    """The commands started, each noted `delay` seconds after it starts (a command slow to leave: the race made
+    wide, where Motor's thread or the loop would otherwise decide it)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.names: list[str] = []
+        self.delay = delay
+
+    def started(self, event: CommandStartedEvent) -> None:
+        time.sleep(self.delay)
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+async def test_reads_asked_for_are_on_their_way_once_sent_returns(mongo_uri: str, driver: Driver) -> None:
+    """`Database.sending`: a read asked for within has its command started once `sent()` returns, so the server works
+    while the caller computes. Motor sends from a thread, which needs the GIL the event loop holds while computing;
+    PyMongo's async client sends from the loop, in the turns the caller gives it."""
+    listener = _Started()
+    database = Database(mongo_uri, f"drv_{uuid.uuid4().hex[:12]}", driver=driver, listeners=[listener])
+    try:
+        await database.collection("things").insert_many([{"_id": i} for i in range(3)])
+        listener.names.clear()
+        listener.delay = 0.05
+        with database.sending() as sent:
+            read = asyncio.ensure_future(database.find("things", {}))
+            for _ in range(3):
+                await asyncio.sleep(0)
+            await asyncio.wait_for(sent(), DEADLINE_S)
+        assert listener.names == ["find"]  # before the loop goes on to compute
+        assert len(await read) == 3
+        await database.drop()
+    finally:
+        await database.close()
+
+
+async def test_a_read_that_fails_before_its_command_is_not_waited_for(db: Database) -> None:
+    """A read refused before any command leaves (a filter BSON cannot encode) does not hold `sent()` up."""
+    with db.sending() as sent:
+        read = asyncio.ensure_future(db.find("things", {"x": object()}))
+        await asyncio.sleep(0)  # the read is asked for
+        await asyncio.wait_for(sent(), DEADLINE_S)
+    with pytest.raises(InvalidDocument):
+        await read

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,18 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.events.sharing import SharingExecutionContext
-from resolvers.plan import BASIC, DIRECT, PLANS, SLOW, PlannedExecutionContext, plan_field
+from resolvers.plan import BASIC, DIRECT, PLANS, SLOW, Later, PlannedExecutionContext, plan_field
+
+
+def on_its_way(value: object, convert: Callable[[Any], Any] | None = None) -> Later:
+    """A `Later` whose future settles a loop turn after the resolver returns (an exception: it fails)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    if isinstance(value, Exception):
+        loop.call_soon(future.set_exception, value)
+    else:
+        loop.call_soon(future.set_result, value)
+    return Later(future, convert) if convert else Later(future)
 
 
 @strawberry.enum
@@ -44,6 +55,22 @@ class Leaf(Named):
         if self.size is None:
             raise ValueError(f"{self.name} has no size")
         return self.size * 2
+
+    # Leaves on their way (a count the database is computing): they fail without a size.
+    @strawberry.field
+    def weight(self) -> int:
+        return on_its_way(ValueError(f"{self.name} weighs nothing") if self.size is None  # type: ignore[return-value]
+                          else self.size * 10)
+
+    @strawberry.field
+    def maybe_weight(self) -> int | None:
+        return on_its_way(ValueError(f"{self.name} weighs nothing") if self.size is None  # type: ignore[return-value]
+                          else self.size * 10)
+
+    @strawberry.field
+    def label(self) -> str | None:
+        return on_its_way(self.size, lambda size: None if size is None  # type: ignore[return-value]
+                          else f"{self.name}-{size}")
 
 
 @strawberry.input
@@ -87,6 +114,17 @@ class Branch(Named):
     @strawberry.field
     def named(self) -> Named:
         return self.leaves[0]
+
+    @strawberry.field
+    def counted(self) -> int:
+        """The leaves' count on its way: one future, shared by every alias of the field (as a loader's is)."""
+        if not hasattr(self, "_count"):
+            self._count = on_its_way(list(self.leaves)).future
+        return Later(self._count, len)  # type: ignore[return-value]
+
+    @strawberry.field
+    def badly_counted(self) -> int:
+        return on_its_way("many")  # type: ignore[return-value]
 
 
 class NotABranch:
@@ -147,6 +185,12 @@ DOCUMENTS = {
     "a value that is not a list": "{ notAList { name leaves { name } } }",
     "a custom scalar that cannot coerce": "{ branches { name weird } }",
     "aliases and merged fields": """{ branches { x: name name ... on Branch { leaves { name } leaves { size } } } }""",
+    "leaves on their way, all well": "{ branches { counted again: counted name leaves { name label } } }",
+    "a nullable leaf on its way fails": "{ branches { colour leaves { name maybeWeight size } } }",
+    "a non-null leaf on its way fails (the object is executed again)":
+        "{ branches { counted weird leaves { name weight tags } } }",
+    "a leaf on its way that does not coerce": "{ branches { name badlyCounted counted } }",
+    "leaves on their way beside awaited fields": "{ branches { counted later { name weight } soon { label } } }",
 }
 
 
@@ -176,6 +220,37 @@ async def test_the_error_cases_really_are_errors() -> None:
     assert any("Cannot return null for non-nullable field Branch.name." == m for m in messages)
     assert any("Expected value of type 'Branch' but got" in m for m in messages)
     assert result.data is not None and result.data["branches"][1] is None and result.data["branches"][4] is None
+
+
+async def test_leaves_on_their_way_are_filled_in_not_awaited_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deferred path really runs: with plans, no `Later` of a well-behaved document is awaited by the executor
+    (each would be a task of its own); the whole object waits once. Without plans, graphql-core awaits each."""
+    awaited: list[Later] = []
+    plain_await = Later.__await__
+
+    def counting(self: Later) -> Any:
+        awaited.append(self)
+        return plain_await(self)
+
+    monkeypatch.setattr(Later, "__await__", counting)
+    planned, stock = schemas()
+    document = DOCUMENTS["leaves on their way, all well"]
+    ours = await planned.execute(document)
+    assert awaited == []
+    assert ours.data is not None and ours.data["branches"][0]["counted"] == 2
+    assert ours.data["branches"][0]["leaves"] == [{"name": "a", "label": "a-1"}, {"name": "b", "label": None}]
+    await stock.execute(document)
+    assert len(awaited) > 6
+
+
+async def test_a_failed_leaf_on_its_way_is_reported_once() -> None:
+    """The object executed again after a deferred leaf failed does not repeat the errors its first attempt met
+    (the broken branch's `weird` and its leaf's null tag, the impostor's type)."""
+    planned, _ = schemas()
+    result = await planned.execute(DOCUMENTS["a non-null leaf on its way fails (the object is executed again)"])
+    messages = [e.message for e in result.errors or []]
+    assert messages.count("b weighs nothing") == 1
+    assert len(messages) == len(set(messages)) == 4, messages
 
 
 async def test_a_subscription_s_events_are_executed_as_by_the_executor() -> None:

@@ -25,8 +25,7 @@ class Repository:
         return make_page(order, docs, request)
 
     async def count(self, filter: Mapping[str, Any]) -> int:
-        n: int = await self.db.collection(self.collection).count_documents(dict(filter))
-        return n
+        return await self.db.count(self.collection, filter)
 
     async def by_ids(self, ids: Sequence[str], scope: Mapping[str, Any] | None = None) -> dict[str, Document]:
         """One `$in` query for a batch of ids, optionally narrowed by an owner filter."""
