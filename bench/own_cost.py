@@ -352,6 +352,11 @@ def figures(result: OwnCost, command: str = COMMAND) -> list[Figure]:
         rows.append(Figure("  ours (pymongo): e2e / db / own p50",
                            f"{fmt(pymongo.p50(pymongo.e2e_us) / 1000, 2)} / {fmt(pymongo.p50(pymongo.db_us) / 1000, 2)}"
                            f" / {fmt(pymongo.p50(pymongo.own_us) / 1000, 2)} ms", "", command))
+    if motor is not None and pymongo is not None and stock is not None:
+        stock_cpu = stock.p50(stock.cpu_us)
+        rows.append(Figure("CPU per request ÷ stock's (process, client included): motor / pymongo",
+                           f"{fmt(ratio(motor.p50(motor.cpu_us), stock_cpu), 2)} / "
+                           f"{fmt(ratio(pymongo.p50(pymongo.cpu_us), stock_cpu), 2)}", "", command))
     rows += [
         Figure("driver ratio pymongo ÷ motor: e2e p50", fmt(result.driver_ratio("e2e"), 2), "", command),
         Figure("driver ratio pymongo ÷ motor: db p50", fmt(result.driver_ratio("db"), 2), "", command),

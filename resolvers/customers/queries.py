@@ -72,7 +72,7 @@ SUBSCRIBERS: str = CustomerType.subscribers.__name__  # type: ignore[attr-define
 
 def started(count: Awaitable[int]) -> Callable[[], Later]:
     """A count already on its way, for a connection's `totalCount` (however many times it is read)."""
-    task = _issued(asyncio.ensure_future(count))
+    task = _issued(count)
     return lambda: Later(task)
 
 
@@ -92,8 +92,8 @@ def prefetch(info: Info, customers: list[Document], subscribers_readable: bool =
     """Load what the page's customers (stored documents) are asked for (owner, template, package and subscriber
     counts): one batch each, at once; returns what to await before the page's objects are built.
 
-    Their fields then answer without awaiting anything, which spares graphql-core a task per customer and field.
-    Only the owners and templates are awaited (objects, read a moment ago at most: rarely a query). The counts stay
+    Their fields then answer without a task each (graphql-core's, per customer and field). Only the owners and
+    templates are awaited (objects, read a moment ago at most: rarely a query). The counts stay
     on their way: their fields answer `Later`s, which a planned execution fills in once it has built the page, so
     the database counts while the page is built (resolvers.plan).
     """
