@@ -355,11 +355,10 @@ class PlannedExecutionContext(SharingExecutionContext):
             raise
         if all(_filled(values, plan, later) for values, plan, later in deferred):
             return await rest if rest is not None else results
-        if rest is not None:  # what it would add is thrown away with the rest of this attempt
-            rest.cancel()
+        if rest is not None:  # let it end, not cancelled: it may be awaiting a loader's future the retry shares
             await asyncio.wait((rest,))
             if not rest.cancelled():
-                rest.exception()
+                rest.exception()  # its result is thrown away with the rest of this attempt
         # The errors the first attempt recorded stay: this one meets them again at the same positions, which
         # graphql-core's CollectedErrors records once.
         parent_type, source_value, path, grouped_field_set = again

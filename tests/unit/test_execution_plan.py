@@ -23,14 +23,20 @@ from resolvers.events.sharing import SharingExecutionContext
 from resolvers.plan import BASIC, DIRECT, PLANS, SLOW, Later, PlannedExecutionContext, plan_field
 
 
-def on_its_way(value: object, convert: Callable[[Any], Any] | None = None) -> Later:
-    """A `Later` whose future settles a loop turn after the resolver returns (an exception: it fails)."""
+def on_its_way(value: object, convert: Callable[[Any], Any] | None = None, turns: int = 1) -> Later:
+    """A `Later` whose future settles `turns` loop turns after the resolver returns (an exception: it fails)."""
     loop = asyncio.get_running_loop()
     future = loop.create_future()
-    if isinstance(value, Exception):
-        loop.call_soon(future.set_exception, value)
-    else:
-        loop.call_soon(future.set_result, value)
+
+    def settle(left: int) -> None:
+        if left > 1:
+            loop.call_soon(settle, left - 1)
+        elif isinstance(value, Exception):
+            future.set_exception(value)
+        else:
+            future.set_result(value)
+
+    loop.call_soon(settle, turns)
     return Later(future, convert) if convert else Later(future)
 
 
@@ -121,6 +127,15 @@ class Branch(Named):
         if not hasattr(self, "_count"):
             self._count = on_its_way(list(self.leaves)).future
         return Later(self._count, len)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def shared_count(self, info: Info) -> int:
+        """Awaits a future shared through the request's context, as a resolver awaiting a loader's does; it
+        settles a few turns after the leaves' weights."""
+        key = ("shared", self.name)
+        if key not in info.context:
+            info.context[key] = on_its_way(len(self.leaves), turns=5).future
+        return await info.context[key]  # type: ignore[no-any-return]
 
     @strawberry.field
     def badly_counted(self) -> int:
@@ -251,6 +266,17 @@ async def test_a_failed_leaf_on_its_way_is_reported_once() -> None:
     messages = [e.message for e in result.errors or []]
     assert messages.count("b weighs nothing") == 1
     assert len(messages) == len(set(messages)) == 4, messages
+
+
+async def test_a_retry_after_a_failed_leaf_finds_what_it_shares_with_the_first_attempt_intact() -> None:
+    """A deferred leaf fails while another field of the first attempt still awaits a future it shares with the
+    retry (a loader's): that field is let end, not cancelled (a cancelled future would fail the retry)."""
+    planned, stock = schemas()
+    document = "{ branches { sharedCount leaves { name weight } } }"
+    ours = await planned.execute(document, context_value={})
+    theirs = await stock.execute(document, context_value={})
+    assert _canonical(ours) == _canonical(theirs)
+    assert ours.data is not None and ours.data["branches"][2] == {"sharedCount": 0, "leaves": []}
 
 
 async def test_a_subscription_s_events_are_executed_as_by_the_executor() -> None:
