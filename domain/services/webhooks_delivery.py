@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from domain.model.webhooks import WebhookAttempt, WebhookDeliveryStatus, WebhookEndpoint, delivery_id
+from domain.model.webhooks import ATTEMPTS_KEPT, WebhookAttempt, WebhookDeliveryStatus, WebhookEndpoint, delivery_id
 from domain.rules.webhooks import AttemptResult, Outcome, body, outcome
 from domain.services import reads
 from domain.services.webhooks import criteria_of, disable_in, reach_of
@@ -25,7 +25,6 @@ Send = Callable[[str, str, Sequence[str], str], Awaitable[AttemptResult]]
 
 LEASE = timedelta(minutes=2)  # longer than one attempt (10 s) plus its bookkeeping
 BATCH = 50  # events read at once; also how many one turn on an endpoint may deliver before others get theirs
-EXPIRED_PURGE = timedelta(days=7)
 
 
 async def due_endpoints(repos: Repositories, limit: int) -> list[str]:
@@ -119,7 +118,7 @@ def _progress(endpoint: WebhookEndpoint, seq: int, step: Outcome) -> dict[str, o
 
 async def purge_deliveries(repos: Repositories, now: datetime | None = None) -> int:
     """R-NOT-9: attempts are kept 7 days."""
-    return await repos.webhook_deliveries.purge((now or repos.clock.now()) - EXPIRED_PURGE)
+    return await repos.webhook_deliveries.purge((now or repos.clock.now()) - ATTEMPTS_KEPT)
 
 
 __all__ = ["Send", "WebhookDeliveryStatus", "deliver", "due_endpoints", "purge_deliveries"]

@@ -263,3 +263,20 @@ async def test_r_not_6_an_emailed_consent_link_works_once_and_a_resend_revokes_i
     assert answered["respondToTrialConsent"]["trial"]["status"] == "pending_provisioning_details"
     again = await gateway.errors(links[1], respond, {"id": trial["id"]})
     assert again[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_r_not_2_the_outbox_keeps_a_notification_30_days_whatever_its_state(gateway: Gateway,
+                                                                                  demo: Demo) -> None:
+    """R-NOT-2: kept 30 days. The hourly retention job removes what was written longer ago, sent or not."""
+    assert gateway.runtime.retention is not None
+    await _write(gateway, _notice(NotificationKind.TRIAL_EXPIRED, "trl_old", ("old@acme.example",)))
+    gateway.clock.advance(timedelta(days=20))
+    await _write(gateway, _notice(NotificationKind.TRIAL_EXPIRED, "trl_recent", ("recent@acme.example",)))
+    platform = gateway.token(None, "platform_admin")
+    gateway.clock.advance(timedelta(days=10) - timedelta(minutes=1))  # the first is 30 days old less a minute
+    await gateway.runtime.retention.purge()
+    assert {"trl_old", "trl_recent"} <= {n["entityId"] for n in await _listed(gateway, platform)}
+    gateway.clock.advance(timedelta(minutes=2))  # and now a minute more than 30 days
+    await gateway.runtime.retention.purge()
+    listed = {n["entityId"] for n in await _listed(gateway, platform)}
+    assert "trl_recent" in listed and "trl_old" not in listed

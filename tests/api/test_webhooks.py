@@ -261,3 +261,22 @@ async def test_r_not_9_the_background_sender_delivers_on_its_own_when_woken_by_a
             await sender.stop()
     assert receiver.accepted[0].verified_by(secret)["toStatus"] == "active"
 
+
+
+async def test_r_not_9_attempts_are_kept_7_days_after_a_delivery_s_last_one(gateway: Gateway) -> None:
+    """R-NOT-9: a finished delivery (received or failed) goes with its attempts 7 days after its last attempt; a
+    delivery still pending stays, however old."""
+    from domain.services.webhooks_delivery import purge_deliveries
+    from domain.store.repositories.webhooks import WEBHOOK_DELIVERIES
+
+    now = gateway.clock.now()
+    ages = {"received_8d": ("succeeded", 8), "failed_8d": ("failed", 8), "received_6d": ("succeeded", 6),
+            "pending_30d": ("pending", 30)}
+    for delivery_id, (status, days) in ages.items():
+        last = now - timedelta(days=days)
+        await gateway.repos.webhook_deliveries.record_attempt(
+            delivery_id, {"endpointId": "whe_retention", "status": status, "lastAttemptAt": last},
+            {"at": last, "status": 500 if status != "succeeded" else 200}, created_at=last)
+    assert await purge_deliveries(gateway.repos) == 2
+    kept = await gateway.repos.db.find(WEBHOOK_DELIVERIES, {"endpointId": "whe_retention"})
+    assert sorted(d["_id"] for d in kept) == ["pending_30d", "received_6d"]
