@@ -13,8 +13,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+import httpcore
 import httpx
 
 from domain.model.webhooks import ATTEMPT_TIMEOUT_S
@@ -23,11 +25,51 @@ from domain.services.webhooks_delivery import deliver, due_endpoints, purge_deli
 from domain.store.background import BackgroundTask
 from domain.store.event_hub import EventHub
 from domain.store.repositories import Repositories
+from domain.store.webhooks import AddressGuard, Refused
 
 log = logging.getLogger("gateway.webhooks")
 USER_AGENT = "wholesale-gateway-webhooks/1"
 PURGE_EVERY_S = 600.0
 WAKE_GATHER_S = 0.1  # how long a wake-up waits for more commits before looking for due endpoints
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's connections, made only to addresses the guard allows (R-NOT-7), resolved when connecting: the
+    address checked is the one connected to. The name stays the request's, for TLS (SNI, the certificate)."""
+
+    def __init__(self, guard: AddressGuard) -> None:
+        self._guard = guard
+        self._backend = httpcore.AnyIOBackend()  # what httpcore's pool uses under asyncio
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 (httpcore's)
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await self._guard.addresses(host, port)
+        except Refused as refused:
+            raise httpcore.ConnectError(str(refused)) from None
+        stream: httpcore.AsyncNetworkStream = await self._backend.connect_tcp(
+            addresses[0], port, timeout, local_address, socket_options)
+        return stream
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109 (httpcore's)
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("webhooks are sent over TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool whose connections go through `GuardedBackend` (httpx takes no
+    network backend of its own: the pool is made again with one, and the same settings)."""
+
+    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(guard))
 
 
 class WebhookSender:
@@ -51,7 +93,8 @@ class WebhookSender:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(ATTEMPT_TIMEOUT_S), follow_redirects=False, trust_env=False,
-                limits=httpx.Limits(max_connections=self.concurrency * 2),
+                transport=GuardedTransport(self.repos.webhook_guard,
+                                           httpx.Limits(max_connections=self.concurrency * 2)),
                 headers={"user-agent": USER_AGENT})
         return self._client
 

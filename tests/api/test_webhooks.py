@@ -9,6 +9,7 @@ test also lets the background sender run on its own. The events delivered are th
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -280,3 +281,29 @@ async def test_r_not_9_attempts_are_kept_7_days_after_a_delivery_s_last_one(gate
     assert await purge_deliveries(gateway.repos) == 2
     kept = await gateway.repos.db.find(WEBHOOK_DELIVERIES, {"endpointId": "whe_retention"})
     assert sorted(d["_id"] for d in kept) == ["pending_30d", "received_6d"]
+
+
+async def test_r_not_7_a_host_name_is_checked_where_it_is_connected_to(gateway: Gateway) -> None:
+    """R-NOT-7 against DNS rebinding: the sender resolves a host name when it connects and connects only to the
+    address it checked, so a name that resolved to a public address at registration (and at the check before the
+    attempt) and to a loopback one a moment later gets no connection. `localhost` stands for such a name here."""
+    from dataclasses import replace
+
+    from domain.store.webhooks import AddressGuard
+    from gateway.webhooks import WebhookSender
+
+    key = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    strict = WebhookSender(replace(gateway.repos, webhook_guard=AddressGuard(allow_loopback=False)), None)
+    loose = WebhookSender(gateway.repos, None)  # the tests' gateway allows loopback (GATEWAY_WEBHOOK_ALLOW_LOOPBACK)
+    async with Receiver() as receiver:
+        url = receiver.url.replace("127.0.0.1", "localhost")
+        try:
+            refused = await strict.send(url, "msg_refused", [key], '{"n": 1}')
+            assert refused.http_status is None and "loopback, private or link-local" in (refused.error or "")
+            assert receiver.accepted == []
+            allowed = await loose.send(url, "msg_allowed", [key], '{"n": 2}')
+            assert allowed.http_status == 204 and allowed.error is None
+            assert [r.payload for r in receiver.accepted] == [{"n": 2}]
+        finally:
+            await strict.stop()
+            await loose.stop()
