@@ -107,6 +107,18 @@ class Load:
         async with httpx.AsyncClient(timeout=REQUEST_BOUND_S * 2, limits=limits) as http:
             await asyncio.gather(*(self._client(http, n) for n in range(CLIENTS)))
 
+    async def probe(self) -> None:
+        """A query and a mutation sent at once, e.g. just after the database went down. The clients' own requests
+        may all be waiting on the database then; their next ones, sent when those are refused, can be late enough
+        in the outage to be answered after the restart: these are not."""
+        headers = {"Authorization": f"Bearer {self.tenant.token}"}
+        async with httpx.AsyncClient(timeout=REQUEST_BOUND_S * 2) as http:
+            external_id = f"FAULT-probe-{len(self.outcomes):04d}"
+            await asyncio.gather(
+                self._send(http, headers, "query", None, {"query": LOAD_QUERY}),
+                self._send(http, headers, "mutation", external_id, {"query": PROVISION, "variables": {
+                    "input": customer_input(self.tenant.provisioning_id, external_id)}}))
+
     async def _client(self, http: httpx.AsyncClient, n: int) -> None:
         # Half the clients ask for the GraphQL-over-HTTP media type, half for plain JSON.
         headers = {"Authorization": f"Bearer {self.tenant.token}",
@@ -227,11 +239,13 @@ async def test_requests_fail_clearly_while_the_database_is_down_and_recover_with
     async with following(feed, resume=True) as follower:
         loading = asyncio.create_task(load.run(), name="the load")
         polling = asyncio.create_task(readiness.run(), name="the /readyz poller")
+        probing: asyncio.Task[None] | None = None
         try:
             await until(lambda: len(load.accepted()) >= ACCEPTED_BEFORE_KILL,
                         f"{ACCEPTED_BEFORE_KILL} customers accepted", READY_DEADLINE_S, loading, polling, follower)
             killed_at = loop.time()
             await server.kill()
+            probing = asyncio.create_task(load.probe(), name="a query and a mutation while it is down")
             await until(lambda: 503 in readiness.between(killed_at, loop.time()), "/readyz answers 503",
                         READY_DEADLINE_S, loading, polling)
             await asyncio.sleep(max(0.0, OUTAGE_S - since(killed_at)))
@@ -251,11 +265,15 @@ async def test_requests_fail_clearly_while_the_database_is_down_and_recover_with
         finally:
             load.stop.set()
             polling.cancel()
+            if probing is not None:
+                await asyncio.wait([probing], timeout=REQUEST_BOUND_S)
             # The requests still out finish (the database is back) or are given up once past the bound.
             await asyncio.wait([loading], timeout=REQUEST_BOUND_S)
             loading.cancel()
             await asyncio.gather(loading, polling, return_exceptions=True)
         loading.result()
+        assert probing is not None
+        probing.result()
 
         # The gateway process served throughout: never restarted, and every answer was one a client can act on.
         assert gateway.running, gateway.stderr[-3000:]
