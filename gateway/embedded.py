@@ -100,10 +100,10 @@ async def _wake_accept(port: int) -> None:
     """Connect to a stopping server, again and again, until it is gone.
 
     SecantusDB's stop closes its listening socket and then waits up to 2 s for its accept thread, which a close
-    from another thread does not wake on Linux: every stop took 2 s (now about 0.3 s). A connection wakes the thread, which then
-    sees the stop and ends. The first one waits `NUDGE_AFTER_S` after the SIGTERM: connections made at once
-    made about one stop in ten never run its signal handler (the process sat there until its SIGKILL, 10 s later;
-    none in 120 stops with the wait, measured with /tmp scripts outside the repository)."""
+    from another thread does not wake on Linux: every stop took 2 s (now about 0.3 s). A connection wakes the
+    thread, which then sees the stop and ends. The first one waits `NUDGE_AFTER_S` after the SIGTERM:
+    connections made at once made about one stop in ten never run its signal handler (the process sat there until
+    its SIGKILL, 10 s later; none in 120 stops with the wait, measured with /tmp scripts outside the repository)."""
     await asyncio.sleep(NUDGE_AFTER_S)
     while True:
         with contextlib.suppress(OSError):
