@@ -65,9 +65,10 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     network backend of its own: the pool is made again with one, and the same settings)."""
 
     def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        tls = httpx.create_ssl_context(trust_env=False)  # loaded once: the pool made first shares it
+        super().__init__(verify=tls, limits=limits, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=limits.max_connections,
+            ssl_context=tls, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
             network_backend=GuardedBackend(guard))
 

@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from domain.model.webhooks import ATTEMPTS_KEPT, WebhookAttempt, WebhookDeliveryStatus, WebhookEndpoint, delivery_id
-from domain.rules.webhooks import AttemptResult, Outcome, body, outcome
+from domain.rules.webhooks import AttemptResult, Outcome, body, outcome, url_problem
 from domain.services import reads
 from domain.services.webhooks import criteria_of, disable_in, reach_of
 from domain.store.driver import Document
 from domain.store.repositories import Repositories, Tx
 
-# POSTs a body to a URL with the Standard Webhooks headers made from the delivery id and signing keys.
+# POSTs a body to a URL with the Standard Webhooks headers made from the delivery id and signing keys. The
+# gateway's (gateway.webhooks.WebhookSender.send) connects only to addresses R-NOT-7 allows.
 Send = Callable[[str, str, Sequence[str], str], Awaitable[AttemptResult]]
 
 LEASE = timedelta(minutes=2)  # longer than one attempt (10 s) plus its bookkeeping
@@ -77,7 +78,10 @@ async def _attempt(repos: Repositories, endpoint: WebhookEndpoint, event: Docume
     """Send one event once and record the attempt; the endpoint as it then is (None: it was disabled)."""
     seq = int(event["seq"])
     did = delivery_id(endpoint.id, seq)
-    problem = await repos.webhook_guard.problem(endpoint.url)  # R-NOT-7: checked again before each attempt
+    # R-NOT-7 at each attempt: the URL's own rules here; where its host name resolves is checked by the sender as
+    # it connects, and only the address checked is connected to (gateway.webhooks.GuardedBackend). Resolving here
+    # too was a second lookup per attempt, and a name could still be rebound between the two.
+    problem = url_problem(endpoint.url, allow_loopback=repos.webhook_guard.allow_loopback)
     if problem is not None:
         result = AttemptResult(None, 0, problem)
     else:

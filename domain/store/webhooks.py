@@ -1,6 +1,6 @@
 """The network checks of webhook URLs (R-NOT-7): the host name is resolved asynchronously, and a URL whose host
-resolves to a loopback, private or link-local address is refused, at registration, before each attempt, and when
-the sender connects (gateway.webhooks.GuardedBackend connects only to the addresses `addresses` checked)."""
+resolves to a loopback, private or link-local address is refused: at registration (`problem`), and at each attempt
+when the sender connects (gateway.webhooks.GuardedBackend connects only to the addresses `addresses` checked)."""
 
 from __future__ import annotations
 
