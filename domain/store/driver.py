@@ -95,8 +95,8 @@ class _OnTheWire(CommandListener):
 
     The thread needs the GIL to send, and the event loop holds it for as long as it computes: a read asked for
     just before the loop builds a page of objects would otherwise leave for the server only once the loop is done.
-    `Database.sent` waits for this, so the database works while the loop builds. A started event is published by
-    the thread that sends the command, just before it writes it.
+    `Database.sending` waits for this, so the database works while the loop builds. A started event is published
+    by the thread that sends the command, just before it writes it.
     """
 
     def __init__(self) -> None:
@@ -106,14 +106,11 @@ class _OnTheWire(CommandListener):
         """`signal` is called at the next command this thread starts (None: no more)."""
         self._thread.signal = signal
 
-    def fire(self) -> None:
-        signal: Callable[[], None] | None = getattr(self._thread, "signal", None)
-        self._thread.signal = None
-        if signal is not None:
-            signal()
-
     def started(self, event: CommandStartedEvent) -> None:
-        self.fire()
+        signal: Callable[[], None] | None = getattr(self._thread, "signal", None)
+        if signal is not None:
+            self._thread.signal = None
+            signal()
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
         pass
