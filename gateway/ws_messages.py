@@ -88,13 +88,17 @@ def read(frame: str | bytes, check: Check) -> dict[str, Any]:
     if problem is not None or not isinstance(message, dict):
         raise InvalidMessage(problem or "Message must be a JSON object", message)
     payload = message.get("payload")
-    if isinstance(payload, dict) and isinstance(payload.get("query"), str):
-        payload["query"] = _one_copy(payload["query"])
+    if isinstance(payload, dict) and isinstance(query := payload.get("query"), str) and len(query) <= ONE_COPY_CHARS:
+        payload["query"] = _one_copy(query)
     return message
 
 
 # The documents subscribed lately, each held once: a socket keeps its subscription's text as long as it runs, and
-# thousands of dashboards send the same few. An equal text returns the copy cached first.
+# thousands of dashboards send the same few. An equal text returns the copy cached first. Only texts up to
+# ONE_COPY_CHARS: the cache must not hold 256 of the largest messages a hostile client can send.
+ONE_COPY_CHARS = 16 * 1024
+
+
 @lru_cache(maxsize=256)
 def _one_copy(text: str) -> str:
     return text

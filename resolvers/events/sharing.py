@@ -58,6 +58,7 @@ class _Uses(Visitor):
 # same subscription on thousands of sockets, which then print it once and hold one copy of the text between them.
 _SELECTIONS: OrderedDict[tuple[str, tuple[int, ...]], tuple[str, tuple[str, ...]]] = OrderedDict()
 SELECTIONS_KEPT = 256
+SELECTION_SOURCE_CHARS = 16 * 1024  # longer documents are printed every time rather than kept (memory bound)
 
 
 def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, Any],
@@ -77,7 +78,7 @@ def selection_key(info: GraphQLResolveInfo[Any], variable_values: Mapping[str, A
 def _selection(info: GraphQLResolveInfo[Any]) -> tuple[str, tuple[str, ...]]:
     source = info.operation.loc.source.body if info.operation.loc is not None else None
     starts = tuple(n.loc.start for n in info.field_nodes if n.loc is not None)
-    if source is None or len(starts) != len(info.field_nodes):
+    if source is None or len(starts) != len(info.field_nodes) or len(source) > SELECTION_SOURCE_CHARS:
         return _printed(info)
     key = (source, starts)  # the same text and root fields: the same selection and fragments
     found = _SELECTIONS.get(key)

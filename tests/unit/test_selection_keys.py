@@ -58,3 +58,11 @@ def test_the_kept_selections_are_bounded(monkeypatch: Any) -> None:
     for i in range(10):
         selection_key(info_of(QUERY.replace("events:", f"e{i}:")), {"withName": True}, PRINCIPAL)
     assert len(sharing._SELECTIONS) == 3
+
+
+def test_a_document_too_long_to_keep_is_printed_not_kept(monkeypatch: Any) -> None:
+    monkeypatch.setattr(sharing, "_SELECTIONS", type(sharing._SELECTIONS)())
+    long = QUERY + "\n# " + "x" * sharing.SELECTION_SOURCE_CHARS
+    key = selection_key(info_of(long), {"withName": True}, PRINCIPAL)
+    assert key == selection_key(info_of(QUERY), {"withName": True}, PRINCIPAL)  # the same selection, printed
+    assert [source for source, _ in sharing._SELECTIONS] == [QUERY]

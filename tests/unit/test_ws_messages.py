@@ -211,3 +211,14 @@ def test_sockets_subscribing_with_the_same_document_hold_one_copy_of_its_text() 
     assert first["payload"]["query"] == "subscription { provisioningEvents { entityId toStatus } }"
     assert first["payload"]["query"] is second["payload"]["query"]
     assert second["id"] == "2"
+
+
+def test_a_document_too_long_to_keep_is_not_kept() -> None:
+    """The one-copy cache holds 256 texts of at most ONE_COPY_CHARS: not 256 of the largest messages allowed."""
+    from gateway.ws_messages import ONE_COPY_CHARS
+
+    query = "subscription { provisioningEvents { entityId } }" + " " * ONE_COPY_CHARS
+    frame = json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}})
+    first, second = read(frame, transport_problem), read(frame, transport_problem)
+    assert first["payload"]["query"] == second["payload"]["query"] == query
+    assert first["payload"]["query"] is not second["payload"]["query"]
